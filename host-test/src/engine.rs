@@ -1,0 +1,370 @@
+//! The process-wide wasmtime machinery: one `Engine` per allocation strategy (epoch
+//! interruption and fuel on, function references on as in policy-server) with a background
+//! thread bumping its epoch every [`EPOCH_TICK`], one `Linker` filled once with the `wapc` and
+//! WASI imports, and compiled modules cached in memory by content hash (as `InstancePre`s,
+//! ready to instantiate) and optionally on disk as `Module::serialize` output.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig,
+};
+
+use crate::evaluate::PolicyModule;
+use crate::limits::{EPOCH_TICK, Limits};
+use crate::metadata::{self, MetadataError};
+use crate::state::HostState;
+use crate::{wapc, wasi};
+
+/// Environment variable naming the on-disk cache directory.
+pub const CACHE_ENV: &str = "HOST_TEST_CACHE";
+
+/// How a [`Harness`] is set up.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HarnessConfig {
+    /// Bounds of every evaluation.
+    pub limits: Limits,
+    /// Directory for compiled modules (`Module::serialize` output); `None` keeps them in
+    /// memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Use wasmtime's pooling instance allocator instead of on-demand allocation.
+    pub pooling: bool,
+    /// Seed WASI `random_get` for reproducible runs; `None` uses the OS generator, as
+    /// policy-server does.
+    pub random_seed: Option<u64>,
+}
+
+impl HarnessConfig {
+    /// The cache directory a command run from `start` should use: `$HOST_TEST_CACHE` when
+    /// set (empty disables the cache), else `target/host-test-cache` of the nearest
+    /// enclosing Cargo workspace, else none.
+    pub fn default_cache_dir(start: &Path) -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os(CACHE_ENV) {
+            return (!dir.is_empty()).then(|| PathBuf::from(dir));
+        }
+        let start = if start.is_absolute() {
+            start.to_owned()
+        } else {
+            std::env::current_dir().ok()?.join(start)
+        };
+        start
+            .ancestors()
+            .find(|dir| {
+                std::fs::read_to_string(dir.join("Cargo.toml"))
+                    .is_ok_and(|text| text.contains("[workspace]"))
+            })
+            .map(|root| {
+                std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| root.join("target"))
+                    .join("host-test-cache")
+            })
+    }
+}
+
+/// Why a module could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read module {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The wasmtime engine could not be created.
+    #[error("cannot create the wasmtime engine: {0}")]
+    Engine(String),
+    /// The module's embedded metadata (or its section layout) is invalid.
+    #[error("cannot read the metadata of module {name}")]
+    Metadata {
+        /// Module name.
+        name: String,
+        /// What is wrong.
+        #[source]
+        source: MetadataError,
+    },
+    /// wasmtime refused to compile the module.
+    #[error("cannot compile module {name}: {message}")]
+    Compile {
+        /// Module name.
+        name: String,
+        /// wasmtime's error chain.
+        message: String,
+    },
+    /// The module imports something the harness (like policy-server) does not provide.
+    #[error("cannot link module {name}: {message}")]
+    Link {
+        /// Module name.
+        name: String,
+        /// wasmtime's error chain.
+        message: String,
+    },
+}
+
+/// A compiled module, linked and ready to instantiate.
+pub(crate) struct Compiled {
+    pub(crate) pre: InstancePre<HostState>,
+}
+
+/// Engine, linker and module cache shared by every [`Harness`] with the same allocation
+/// strategy.
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    linker: Linker<HostState>,
+    modules: Mutex<HashMap<[u8; 32], Arc<Compiled>>>,
+}
+
+impl Runtime {
+    fn new(pooling: bool) -> Result<Self, LoadError> {
+        let mut config = Config::new();
+        config.wasm_function_references(true);
+        config.epoch_interruption(true);
+        config.consume_fuel(true);
+        if pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_core_instances(64)
+                .total_memories(64)
+                .total_tables(64);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wapc::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        wasi::add_to_linker(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("host-test-epoch".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| LoadError::Engine(format!("cannot start the epoch thread: {e}")))?;
+
+        Ok(Runtime {
+            engine,
+            linker,
+            modules: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The runtime for `pooling`, created on first use and kept for the process' life.
+    fn shared(pooling: bool) -> Result<Arc<Runtime>, LoadError> {
+        static RUNTIMES: OnceLock<Mutex<HashMap<bool, Arc<Runtime>>>> = OnceLock::new();
+        let runtimes = RUNTIMES.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut runtimes = runtimes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(runtime) = runtimes.get(&pooling) {
+            return Ok(runtime.clone());
+        }
+        let runtime = Arc::new(Runtime::new(pooling)?);
+        runtimes.insert(pooling, runtime.clone());
+        Ok(runtime)
+    }
+
+    fn compatibility_hash(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Compiles (or fetches) the module whose code is `code` (a module with its metadata
+    /// sections stripped), keyed by `digest`.
+    fn compiled(
+        &self,
+        name: &str,
+        code: &[u8],
+        digest: [u8; 32],
+        cache_dir: Option<&Path>,
+    ) -> Result<Arc<Compiled>, LoadError> {
+        if let Some(found) = self
+            .modules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&digest)
+        {
+            return Ok(found.clone());
+        }
+        let cache_file = cache_dir.map(|dir| {
+            dir.join(format!(
+                "{}-{:016x}.cwasm",
+                hex(&digest),
+                self.compatibility_hash()
+            ))
+        });
+        let module = match cache_file.as_deref().and_then(|file| self.load_serialized(file)) {
+            Some(module) => module,
+            None => {
+                let module = Module::from_binary(&self.engine, code).map_err(|e| {
+                    LoadError::Compile {
+                        name: name.to_owned(),
+                        message: format!("{e:#}"),
+                    }
+                })?;
+                if let Some(file) = &cache_file {
+                    store_serialized(&module, file);
+                }
+                module
+            }
+        };
+        let link_error = |e: wasmtime::Error| LoadError::Link {
+            name: name.to_owned(),
+            message: format!("{e:#}"),
+        };
+        let missing = wasi::missing_imports(&module);
+        let pre = if missing.is_empty() {
+            self.linker.instantiate_pre(&module).map_err(link_error)?
+        } else {
+            let mut linker = self.linker.clone();
+            wasi::define_stubs(&mut linker, missing).map_err(link_error)?;
+            linker.instantiate_pre(&module).map_err(link_error)?
+        };
+        let compiled = Arc::new(Compiled { pre });
+        self.modules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(digest, compiled.clone());
+        Ok(compiled)
+    }
+
+    fn load_serialized(&self, file: &Path) -> Option<Module> {
+        let bytes = std::fs::read(file).ok()?;
+        // SAFETY: the cache directory only holds files this harness wrote with
+        // `Module::serialize`, named after the sha256 of the module code and the engine's
+        // compatibility hash; wasmtime additionally checks the header and engine settings
+        // and refuses incompatible artifacts, in which case we recompile.
+        unsafe { Module::deserialize(&self.engine, bytes) }.ok()
+    }
+}
+
+/// Writes a compiled module to the cache, atomically; failures only cost a recompile later.
+fn store_serialized(module: &Module, file: &Path) {
+    let Ok(bytes) = module.serialize() else {
+        return;
+    };
+    let Some(dir) = file.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, file).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Runs Kubewarden waPC policy modules as policy-server does. Cheap to clone; every clone
+/// shares the process-wide engine and module cache.
+#[derive(Clone)]
+pub struct Harness {
+    runtime: Arc<Runtime>,
+    config: Arc<HarnessConfig>,
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness").field("config", &self.config).finish()
+    }
+}
+
+impl Harness {
+    /// A harness with `config`. The engine for the chosen allocation strategy is created on
+    /// first use and shared by every harness of the process.
+    ///
+    /// # Errors
+    /// When the wasmtime engine cannot be created.
+    pub fn new(config: HarnessConfig) -> Result<Self, LoadError> {
+        Ok(Harness {
+            runtime: Runtime::shared(config.pooling)?,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HarnessConfig {
+        &self.config
+    }
+
+    /// A harness sharing this one's engine and cache, with other limits.
+    pub fn with_limits(&self, limits: Limits) -> Harness {
+        let mut config = (*self.config).clone();
+        config.limits = limits;
+        Harness {
+            runtime: self.runtime.clone(),
+            config: Arc::new(config),
+        }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.runtime.engine
+    }
+
+    /// Reads, compiles (or fetches from cache) and links a module file.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not a module, has invalid metadata, does not compile
+    /// or imports something the harness does not provide.
+    pub fn load_module(&self, path: &Path) -> Result<PolicyModule, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        self.load_module_bytes(&name, &bytes)
+    }
+
+    /// Compiles (or fetches from cache) and links a module given as bytes; `name` is used
+    /// in messages and as the default policy id.
+    ///
+    /// # Errors
+    /// As [`Harness::load_module`].
+    pub fn load_module_bytes(&self, name: &str, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
+        let metadata_error = |source| LoadError::Metadata {
+            name: name.to_owned(),
+            source,
+        };
+        let metadata = metadata::read_metadata(bytes).map_err(metadata_error)?;
+        // The metadata section does not change the code: an annotated module shares the
+        // compiled artifact of its unannotated twin.
+        let code = metadata::strip_metadata_sections(bytes).map_err(metadata_error)?;
+        let digest: [u8; 32] = Sha256::digest(&code).into();
+        let compiled = self.runtime.compiled(
+            name,
+            &code,
+            digest,
+            self.config.cache_dir.as_deref(),
+        )?;
+        Ok(PolicyModule::new(
+            self.clone(),
+            name.to_owned(),
+            hex(&digest),
+            metadata,
+            compiled,
+        ))
+    }
+}

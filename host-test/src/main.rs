@@ -1,0 +1,454 @@
+//! The `host-test` command line: run one request through a policy module, run the
+//! cases-as-data suites of the workspace or of one policy, annotate a module with its
+//! metadata, and show the metadata a module carries.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+use host_test::metadata::{self, Metadata};
+use host_test::suite::{self, RunOptions};
+use host_test::{
+    ClusterFixture, EvalOptions, Harness, HarnessConfig, Limits, PolicyMode, request,
+};
+
+/// Runs Kubewarden waPC policy modules exactly as policy-server does.
+#[derive(Parser)]
+#[command(name = "host-test", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one admission request and print the AdmissionResponse (one JSON line).
+    Run(RunArgs),
+    /// Run every policies/<id>/cases.yaml against dist/<id>.wasm.
+    Test(TestArgs),
+    /// Run one suite against any module.
+    Verify(VerifyArgs),
+    /// Embed metadata.yml (and a README) into a module, as `kwctl annotate` does.
+    Annotate(AnnotateArgs),
+    /// Print the metadata embedded in a module.
+    Inspect(InspectArgs),
+}
+
+/// Evaluation limits and engine options shared by the commands that run modules.
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Wall-clock deadline of one evaluation, in seconds (policy-server's --policy-timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    timeout: f64,
+    /// Fuel budget of one evaluation.
+    #[arg(long, value_name = "N", default_value_t = host_test::limits::DEFAULT_FUEL)]
+    fuel: u64,
+    /// Cap on a guest's linear memory, in MiB.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    memory_mib: usize,
+    /// Do not read or write the on-disk cache of compiled modules.
+    #[arg(long)]
+    no_cache: bool,
+    /// Use wasmtime's pooling instance allocator.
+    #[arg(long)]
+    pooling: bool,
+    /// Seed WASI random_get for reproducible runs.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+impl LimitArgs {
+    fn harness(&self, cache_root: &Path) -> Result<Harness> {
+        if !self.timeout.is_finite() || self.timeout <= 0.0 {
+            bail!("--timeout must be a positive number of seconds");
+        }
+        let memory_bytes = self
+            .memory_mib
+            .checked_mul(1024 * 1024)
+            .context("--memory-mib is too large")?;
+        let config = HarnessConfig {
+            limits: Limits {
+                timeout: Duration::from_secs_f64(self.timeout),
+                fuel: self.fuel,
+                memory_bytes,
+            },
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                HarnessConfig::default_cache_dir(cache_root)
+            },
+            pooling: self.pooling,
+            random_seed: self.seed,
+        };
+        Ok(Harness::new(config)?)
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The policy module.
+    #[arg(short, long, value_name = "M.wasm")]
+    module: PathBuf,
+    /// AdmissionRequest or AdmissionReview (JSON or YAML).
+    #[arg(short, long, value_name = "R")]
+    request: PathBuf,
+    /// Settings as inline JSON.
+    #[arg(long, value_name = "JSON", conflicts_with = "settings")]
+    settings_json: Option<String>,
+    /// Settings file (JSON or YAML).
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// Cluster fixture answering host calls.
+    #[arg(long, value_name = "FIXTURE")]
+    cluster: Option<PathBuf>,
+    /// Policy mode.
+    #[arg(long, default_value = "protect", value_parser = ["protect", "monitor"])]
+    mode: String,
+    /// Allow the policy to mutate (as the CRD's `mutating: true`).
+    #[arg(long)]
+    allow_mutation: bool,
+    /// Run a module policy-server would refuse (unannotated or not protocol v1).
+    #[arg(long)]
+    allow_unannotated: bool,
+    /// Policy id used in messages (default: the module's file stem).
+    #[arg(long, value_name = "ID")]
+    policy_id: Option<String>,
+    /// Host-capability allow-list, comma separated.
+    #[arg(long, value_name = "LIST", default_value = "*", value_delimiter = ',')]
+    host_capabilities: Vec<String>,
+    /// Custom rejection message (the CRD's `message`).
+    #[arg(long, value_name = "TEXT")]
+    message: Option<String>,
+    /// Exit with 1 when the request is rejected.
+    #[arg(long)]
+    exit_code: bool,
+    /// Print the guest's log and host calls on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// Workspace root holding policies/.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Directory of the annotated modules (default: ROOT/dist).
+    #[arg(long, value_name = "DIR")]
+    dist: Option<PathBuf>,
+    /// Run a module policy-server would refuse (unannotated or not protocol v1).
+    #[arg(long)]
+    allow_unannotated: bool,
+    /// Also list the policies that passed.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Only these policies (directory names under policies/).
+    #[arg(value_name = "POLICY")]
+    policies: Vec<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// The suite (cases.yaml).
+    #[arg(value_name = "SUITE.yaml")]
+    suite: PathBuf,
+    /// The module to run it against.
+    #[arg(short, long, value_name = "M.wasm")]
+    module: PathBuf,
+    /// Policy id used in messages (default: the module's file stem).
+    #[arg(long, value_name = "ID")]
+    policy_id: Option<String>,
+    /// Run a module policy-server would refuse (unannotated or not protocol v1).
+    #[arg(long)]
+    allow_unannotated: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct AnnotateArgs {
+    /// metadata.yml
+    #[arg(short, long, value_name = "metadata.yml")]
+    metadata: PathBuf,
+    /// README added as the io.kubewarden.policy.usage annotation.
+    #[arg(short, long, value_name = "README.md")]
+    usage: Option<PathBuf>,
+    /// Where to write the annotated module.
+    #[arg(short, long, value_name = "OUT.wasm")]
+    output: PathBuf,
+    /// The module to annotate.
+    #[arg(value_name = "IN.wasm")]
+    input: PathBuf,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The module.
+    #[arg(value_name = "M.wasm")]
+    module: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Test(args) => test(args),
+        Command::Verify(args) => verify(args),
+        Command::Annotate(args) => annotate(args),
+        Command::Inspect(args) => inspect(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_settings(args: &RunArgs) -> Result<Value> {
+    if let Some(text) = &args.settings_json {
+        return serde_json::from_str(text).context("--settings-json is not valid JSON");
+    }
+    if let Some(path) = &args.settings {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read settings {}", path.display()))?;
+        return request::parse_document(&text)
+            .with_context(|| format!("cannot parse settings {}", path.display()));
+    }
+    Ok(Value::Object(serde_json::Map::new()))
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let harness = args.limits.harness(Path::new("."))?;
+    let module = harness.load_module(&args.module)?;
+    if !args.allow_unannotated {
+        module.check_runnable()?;
+    }
+    let settings = read_settings(&args)?;
+    let request = request::load_request(&args.request)?;
+    let cluster = match &args.cluster {
+        Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
+        None => None,
+    };
+    let mode: PolicyMode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    let options = EvalOptions {
+        policy_id: args.policy_id.clone(),
+        mode,
+        allowed_to_mutate: args.allow_mutation,
+        custom_message: args.message.clone(),
+        host_capabilities: args.host_capabilities.clone(),
+        context_aware_resources: None,
+        cluster,
+    };
+    let settings_outcome = module.validate_settings_with(&settings, &options)?;
+    if args.verbose {
+        for entry in &settings_outcome.log {
+            eprintln!("log ({:?}): {}", entry.source, entry.text);
+        }
+    }
+    if !settings_outcome.valid {
+        eprintln!(
+            "Provided settings are not valid: {}",
+            settings_outcome.message.as_deref().unwrap_or("")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let evaluation = module.validate_with(&request, &settings, &options)?;
+    if args.verbose {
+        for entry in &evaluation.log {
+            eprintln!("log ({:?}): {}", entry.source, entry.text);
+        }
+        for call in &evaluation.host_calls {
+            eprintln!(
+                "host call {}/{}/{} {} -> {:?}",
+                call.binding, call.namespace, call.operation, call.payload, call.outcome
+            );
+        }
+        if let Some(failure) = &evaluation.failure {
+            eprintln!("failure: {failure}");
+        }
+        eprintln!(
+            "fuel: {} elapsed: {:?}",
+            evaluation.fuel_consumed, evaluation.elapsed
+        );
+    }
+    println!("{}", evaluation.response.to_json());
+    if args.exit_code && !evaluation.allowed() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test(args: TestArgs) -> Result<ExitCode> {
+    let policies_dir = args.root.join("policies");
+    let dist = args.dist.clone().unwrap_or_else(|| args.root.join("dist"));
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let entries = std::fs::read_dir(&policies_dir)
+        .with_context(|| format!("cannot list {}", policies_dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", policies_dir.display()))?;
+        let suite = entry.path().join("cases.yaml");
+        if suite.is_file() {
+            found.push((entry.file_name().to_string_lossy().into_owned(), suite));
+        }
+    }
+    found.sort();
+    for wanted in &args.policies {
+        if !found.iter().any(|(id, _)| id == wanted) {
+            bail!(
+                "no policy '{wanted}' with a cases.yaml under {}",
+                policies_dir.display()
+            );
+        }
+    }
+    if !args.policies.is_empty() {
+        found.retain(|(id, _)| args.policies.contains(id));
+    }
+
+    let harness = args.limits.harness(&args.root)?;
+    let (mut passed, mut failed, mut harness_errors) = (0usize, 0usize, 0usize);
+    for (id, suite_path) in &found {
+        let suite = match suite::load_suite(suite_path) {
+            Ok(suite) => suite,
+            Err(e) => {
+                println!("ERROR {id}: {}", suite::error_chain(&e));
+                harness_errors += 1;
+                continue;
+            }
+        };
+        let module_path = dist.join(format!("{id}.wasm"));
+        if !module_path.is_file() {
+            println!(
+                "ERROR {id}: module {} is missing (build and annotate it first); its {} cases count as failed",
+                module_path.display(),
+                suite.cases.len()
+            );
+            failed += suite.cases.len();
+            harness_errors += 1;
+            continue;
+        }
+        let report = harness
+            .load_module(&module_path)
+            .map_err(|e| suite::error_chain(&e))
+            .and_then(|module| {
+                suite::run_suite(
+                    &module,
+                    &suite,
+                    &RunOptions {
+                        policy_id: Some(id.clone()),
+                        allow_unannotated: args.allow_unannotated,
+                    },
+                )
+                .map_err(|e| suite::error_chain(&e))
+            });
+        match report {
+            Ok(report) => {
+                print!("{}", report.render_failures());
+                if args.verbose && report.failed() == 0 {
+                    println!("ok {id}: {} cases", report.cases.len());
+                }
+                passed += report.passed();
+                failed += report.failed();
+            }
+            Err(e) => {
+                println!(
+                    "ERROR {id}: {e}; its {} cases count as failed",
+                    suite.cases.len()
+                );
+                failed += suite.cases.len();
+                harness_errors += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if harness_errors > 0 {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode> {
+    let harness = args.limits.harness(Path::new("."))?;
+    let suite = suite::load_suite(&args.suite)?;
+    let module = harness.load_module(&args.module)?;
+    let report = suite::run_suite(
+        &module,
+        &suite,
+        &RunOptions {
+            policy_id: args.policy_id.clone(),
+            allow_unannotated: args.allow_unannotated,
+        },
+    )?;
+    print!("{}", report.render_failures());
+    println!("{} passed, {} failed", report.passed(), report.failed());
+    Ok(if report.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
+    let harness = args.limits.harness(Path::new("."))?;
+    let wasm = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read module {}", args.input.display()))?;
+    let text = std::fs::read_to_string(&args.metadata)
+        .with_context(|| format!("cannot read {}", args.metadata.display()))?;
+    let metadata = Metadata::from_yaml(&text)
+        .with_context(|| format!("invalid metadata in {}", args.metadata.display()))?;
+    let usage = match &args.usage {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let name = args
+        .input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let annotated = host_test::annotate(&harness, &name, &wasm, metadata, usage.as_deref())
+        .with_context(|| format!("cannot annotate {}", args.input.display()))?;
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&args.output, annotated)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    let wasm = std::fs::read(&args.module)
+        .with_context(|| format!("cannot read module {}", args.module.display()))?;
+    match metadata::read_metadata_section(&wasm)? {
+        Some(bytes) => {
+            let value: Value = serde_json::from_slice(&bytes)
+                .context("the io.kubewarden.metadata section is not JSON")?;
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            println!(
+                "{} has no io.kubewarden.metadata section",
+                args.module.display()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}
