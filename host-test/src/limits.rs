@@ -14,9 +14,11 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Default deadline, as policy-server's `--policy-timeout 2`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Default fuel budget: generous enough for any real policy, small enough to stop a runaway
-/// loop long before a CI job times out.
-pub const DEFAULT_FUEL: u64 = 2_000_000_000;
+/// Default fuel budget: far beyond what any real policy uses (they need millions, not
+/// billions), and large enough that a runaway loop meets the 2 s deadline first — so the
+/// default answer to an endless loop is policy-server's own timeout message. Lower it to get
+/// a deterministic, hardware-independent bound.
+pub const DEFAULT_FUEL: u64 = 10_000_000_000;
 
 /// Default cap on a guest's linear memory.
 pub const DEFAULT_MEMORY_BYTES: usize = 256 * 1024 * 1024;

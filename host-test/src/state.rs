@@ -14,6 +14,9 @@ use crate::limits::MemoryLimiter;
 /// Most bytes of log one evaluation keeps; anything past it is dropped and counted.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 
+/// Most log lines one evaluation keeps.
+pub const MAX_LOG_LINES: usize = 10_000;
+
 /// Most host calls kept in [`crate::Evaluation::host_calls`]; later ones are only counted.
 pub const MAX_HOST_CALL_RECORDS: usize = 1000;
 
@@ -72,7 +75,9 @@ pub(crate) struct LogSink {
 
 impl LogSink {
     pub(crate) fn push(&mut self, source: LogSource, level: Option<String>, text: String) {
-        if self.bytes.saturating_add(text.len()) > MAX_LOG_BYTES {
+        if self.entries.len() >= MAX_LOG_LINES
+            || self.bytes.saturating_add(text.len()) > MAX_LOG_BYTES
+        {
             self.dropped += 1;
             return;
         }
@@ -90,8 +95,8 @@ impl LogSink {
                 source: LogSource::Harness,
                 level: None,
                 text: format!(
-                    "{} further log lines dropped: the log of one evaluation is capped at {} bytes",
-                    self.dropped, MAX_LOG_BYTES
+                    "{} further log lines dropped: the log of one evaluation is capped at {} lines and {} bytes",
+                    self.dropped, MAX_LOG_LINES, MAX_LOG_BYTES
                 ),
             });
         }

@@ -1,0 +1,13 @@
+;; __guest_call grows memory without bound, ignoring failures.
+(module
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "wapc_init"))
+  (func (export "__guest_call") (param i32 i32) (result i32)
+    (loop $forever
+      (drop (memory.grow (i32.const 16)))
+      (br $forever))
+    (i32.const 1))
+)

@@ -1,0 +1,18 @@
+;; Answers every operation with bytes that are not JSON.
+(module
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "this is not json")
+  (func (export "wapc_init"))
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (local $msg i32) (local $need i32)
+    (local.set $msg (i32.add (i32.const 1024) (local.get $op_len)))
+    (local.set $need (i32.add (i32.shr_u (i32.add (local.get $msg) (local.get $msg_len)) (i32.const 16)) (i32.const 1)))
+    (if (i32.gt_u (local.get $need) (memory.size))
+      (then (drop (memory.grow (i32.sub (local.get $need) (memory.size))))))
+    (call $guest_request (i32.const 1024) (local.get $msg))
+    (call $guest_response (i32.const 0) (i32.const 16))
+    (i32.const 1))
+)
