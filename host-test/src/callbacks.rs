@@ -55,10 +55,11 @@ impl HostContext {
     }
 
     fn can_access_kubernetes(&self, api_version: &str, kind: &str) -> bool {
-        self.context_aware_resources.contains(&ContextAwareResource {
-            api_version: api_version.to_owned(),
-            kind: kind.to_owned(),
-        })
+        self.context_aware_resources
+            .contains(&ContextAwareResource {
+                api_version: api_version.to_owned(),
+                kind: kind.to_owned(),
+            })
     }
 }
 
@@ -147,14 +148,18 @@ pub(crate) fn dispatch(
     if let Some(failure) = cluster.failures.iter().find(|f| {
         f.namespace == namespace
             && f.operation == operation
-            && f.request.as_ref().is_none_or(|r| json_contains(&request, r))
+            && f.request
+                .as_ref()
+                .is_none_or(|r| json_contains(&request, r))
     }) {
         return Err(failure.message.clone());
     }
     if let Some(answer) = cluster.answers.iter().find(|a| {
         a.namespace == namespace
             && a.operation == operation
-            && a.request.as_ref().is_none_or(|r| json_contains(&request, r))
+            && a.request
+                .as_ref()
+                .is_none_or(|r| json_contains(&request, r))
     }) {
         return serde_json::to_vec(&answer.response).map_err(|e| e.to_string());
     }
@@ -271,7 +276,12 @@ fn get(cluster: &ClusterFixture, payload: &[u8]) -> Result<Value, String> {
         None
     };
     cluster
-        .get(&request.api_version, &request.kind, &request.name, namespace)
+        .get(
+            &request.api_version,
+            &request.kind,
+            &request.name,
+            namespace,
+        )
         .cloned()
         .ok_or_else(|| {
             format!(
@@ -319,9 +329,8 @@ fn can_i(cluster: &ClusterFixture, payload: &[u8]) -> Result<Value, String> {
             .as_ref()
             .is_none_or(|e| e == "*" || Some(e) == actual.as_ref())
     };
-    let wildcard = |entry: &str, actual: &Option<String>| {
-        entry == "*" || Some(entry) == actual.as_deref()
-    };
+    let wildcard =
+        |entry: &str, actual: &Option<String>| entry == "*" || Some(entry) == actual.as_deref();
     let entry = cluster.can_i.iter().find(|e| {
         e.user.as_ref().is_none_or(|u| *u == review.user)
             && e.groups.iter().all(|g| groups.contains(g))
@@ -433,10 +442,12 @@ fn verify(cluster: &ClusterFixture, operation: &str, request: &Value) -> Result<
         return Err(format!("no signatures found for image: {image}"));
     };
     let signed = |pred: &dyn Fn(&SigstoreSignature) -> bool| {
-        entry
-            .signatures
-            .iter()
-            .any(|s| pred(s) && annotations.iter().all(|(k, v)| s.annotations.get(k) == Some(v)))
+        entry.signatures.iter().any(|s| {
+            pred(s)
+                && annotations
+                    .iter()
+                    .all(|(k, v)| s.annotations.get(k) == Some(v))
+        })
     };
     let unsatisfied: Vec<String> = match request.kind.as_str() {
         "SigstorePubKeyVerify" => {
@@ -474,7 +485,9 @@ fn verify(cluster: &ClusterFixture, operation: &str, request: &Value) -> Result<
                 .filter(|(issuer, prefix)| {
                     !signed(&|s| {
                         s.issuer.as_deref() == Some(issuer)
-                            && s.subject.as_deref().is_some_and(|sub| sub.starts_with(prefix.as_str()))
+                            && s.subject
+                                .as_deref()
+                                .is_some_and(|sub| sub.starts_with(prefix.as_str()))
                     })
                 })
                 .map(|(issuer, prefix)| format!("keyless issuer {issuer} subject prefix {prefix}"))
@@ -492,7 +505,10 @@ fn verify(cluster: &ClusterFixture, operation: &str, request: &Value) -> Result<
             }) {
                 Vec::new()
             } else {
-                vec![format!("github actions owner {owner} repo {}", repo.unwrap_or("*"))]
+                vec![format!(
+                    "github actions owner {owner} repo {}",
+                    repo.unwrap_or("*")
+                )]
             }
         }
         "SigstoreCertificateVerify" => {

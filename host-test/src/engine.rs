@@ -177,7 +177,9 @@ impl Runtime {
 
     fn compatibility_hash(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
         hasher.finish()
     }
 
@@ -205,15 +207,17 @@ impl Runtime {
                 self.compatibility_hash()
             ))
         });
-        let module = match cache_file.as_deref().and_then(|file| self.load_serialized(file)) {
+        let module = match cache_file
+            .as_deref()
+            .and_then(|file| self.load_serialized(file))
+        {
             Some(module) => module,
             None => {
-                let module = Module::from_binary(&self.engine, code).map_err(|e| {
-                    LoadError::Compile {
+                let module =
+                    Module::from_binary(&self.engine, code).map_err(|e| LoadError::Compile {
                         name: name.to_owned(),
                         message: format!("{e:#}"),
-                    }
-                })?;
+                    })?;
                 if let Some(file) = &cache_file {
                     store_serialized(&module, file);
                 }
@@ -269,10 +273,12 @@ fn store_serialized(module: &Module, file: &Path) {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Runs Kubewarden waPC policy modules as policy-server does. Cheap to clone; every clone
@@ -285,7 +291,9 @@ pub struct Harness {
 
 impl std::fmt::Debug for Harness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Harness").field("config", &self.config).finish()
+        f.debug_struct("Harness")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -353,12 +361,9 @@ impl Harness {
         // compiled artifact of its unannotated twin.
         let code = metadata::strip_metadata_sections(bytes).map_err(metadata_error)?;
         let digest: [u8; 32] = Sha256::digest(&code).into();
-        let compiled = self.runtime.compiled(
-            name,
-            &code,
-            digest,
-            self.config.cache_dir.as_deref(),
-        )?;
+        let compiled =
+            self.runtime
+                .compiled(name, &code, digest, self.config.cache_dir.as_deref())?;
         Ok(PolicyModule::new(
             self.clone(),
             name.to_owned(),

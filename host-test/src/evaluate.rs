@@ -17,8 +17,7 @@ use crate::limits::{Limits, MemoryCapExceeded, TIMEOUT_MESSAGE};
 use crate::metadata::{ExecutionMode, Metadata, PolicyType};
 use crate::request::{self, RequestError};
 use crate::response::{
-    AdmissionResponse, PolicyMode, SettingsValidationResponse, ValidationResponse,
-    process_response,
+    AdmissionResponse, PolicyMode, SettingsValidationResponse, ValidationResponse, process_response,
 };
 use crate::state::{HostCallRecord, HostState, LogEntry};
 use crate::wapc::HostFault;
@@ -43,7 +42,9 @@ pub enum Failure {
         message: String,
     },
     /// The epoch deadline passed.
-    #[error("policy execution interrupted because it exceeded the allowed execution time of {timeout:?}")]
+    #[error(
+        "policy execution interrupted because it exceeded the allowed execution time of {timeout:?}"
+    )]
     Timeout {
         /// The deadline.
         timeout: Duration,
@@ -367,8 +368,7 @@ impl PolicyModule {
     }
 
     fn host_context(&self, options: &EvalOptions) -> HostContext {
-        let context_aware: BTreeSet<ContextAwareResource> = match &options.context_aware_resources
-        {
+        let context_aware: BTreeSet<ContextAwareResource> = match &options.context_aware_resources {
             Some(list) => list.iter().cloned().collect(),
             None => self
                 .metadata
@@ -461,7 +461,8 @@ impl PolicyModule {
                 name: "wapc_init",
                 message: format!("{e:#}"),
             })?;
-            init.call(&mut *store, ()).map_err(|e| classify(e, limits))?;
+            init.call(&mut *store, ())
+                .map_err(|e| classify(e, limits))?;
         }
         let guest_call = instance
             .get_typed_func::<(i32, i32), i32>(&mut *store, "__guest_call")

@@ -269,7 +269,12 @@ impl ClusterFixture {
         Ok(fixture)
     }
 
-    fn add_document(&mut self, value: Value, origin: &str, index: usize) -> Result<(), FixtureError> {
+    fn add_document(
+        &mut self,
+        value: Value,
+        origin: &str,
+        index: usize,
+    ) -> Result<(), FixtureError> {
         let invalid = |problem: String| FixtureError::Invalid {
             origin: origin.to_owned(),
             index,
@@ -278,7 +283,12 @@ impl ClusterFixture {
         let object = match value {
             Value::Null => return Ok(()),
             Value::Object(map) => map,
-            other => return Err(invalid(format!("expected a mapping, found {}", type_name(&other)))),
+            other => {
+                return Err(invalid(format!(
+                    "expected a mapping, found {}",
+                    type_name(&other)
+                )));
+            }
         };
         match object.get("kind").and_then(Value::as_str) {
             Some(FIXTURE_KIND) => {
@@ -288,14 +298,18 @@ impl ClusterFixture {
                         source,
                     })?;
                 self.can_i.extend(special.can_i);
-                self.oci_manifest_digests.extend(special.oci_manifest_digests);
+                self.oci_manifest_digests
+                    .extend(special.oci_manifest_digests);
                 self.failures.extend(special.failures);
                 self.answers.extend(special.answers);
                 self.sigstore.extend(special.sigstore);
-                self.cluster_scoped_kinds.extend(special.cluster_scoped_kinds);
+                self.cluster_scoped_kinds
+                    .extend(special.cluster_scoped_kinds);
                 Ok(())
             }
-            Some(kind) if kind == "List" || kind.ends_with("List") && object.contains_key("items") => {
+            Some(kind)
+                if kind == "List" || kind.ends_with("List") && object.contains_key("items") =>
+            {
                 let items = match object.get("items") {
                     Some(Value::Array(items)) => items.clone(),
                     Some(Value::Null) | None => Vec::new(),
@@ -404,7 +418,9 @@ fn object_name(object: &Value) -> Option<&str> {
 }
 
 fn object_namespace(object: &Value) -> Option<&str> {
-    object.pointer("/metadata/namespace").and_then(Value::as_str)
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
 }
 
 fn object_labels(object: &Value) -> BTreeMap<String, String> {
@@ -585,7 +601,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
                 (f, true, v)
             } else {
-                return Err(format!("cannot parse field selector requirement '{part}' in '{text}'"));
+                return Err(format!(
+                    "cannot parse field selector requirement '{part}' in '{text}'"
+                ));
             };
             let field = field.trim();
             if field != "metadata.name" && field != "metadata.namespace" {

@@ -67,9 +67,9 @@ impl fmt::Display for Bytes {
         const KIB: usize = 1024;
         const MIB: usize = 1024 * 1024;
         let n = self.0;
-        if n >= MIB && n % MIB == 0 {
+        if n >= MIB && n.is_multiple_of(MIB) {
             write!(f, "{} MiB", n / MIB)
-        } else if n >= KIB && n % KIB == 0 {
+        } else if n >= KIB && n.is_multiple_of(KIB) {
             write!(f, "{} KiB", n / KIB)
         } else {
             write!(f, "{n} bytes")

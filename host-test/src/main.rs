@@ -13,9 +13,7 @@ use serde_json::Value;
 
 use host_test::metadata::{self, Metadata};
 use host_test::suite::{self, RunOptions};
-use host_test::{
-    ClusterFixture, EvalOptions, Harness, HarnessConfig, Limits, PolicyMode, request,
-};
+use host_test::{ClusterFixture, EvalOptions, Harness, HarnessConfig, Limits, PolicyMode, request};
 
 /// Runs Kubewarden waPC policy modules exactly as policy-server does.
 #[derive(Parser)]
@@ -425,8 +423,7 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
     let annotated = host_test::annotate(&harness, &name, &wasm, metadata, usage.as_deref())
         .with_context(|| format!("cannot annotate {}", args.input.display()))?;
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&args.output, annotated)
         .with_context(|| format!("cannot write {}", args.output.display()))?;

@@ -181,7 +181,9 @@ impl Metadata {
     /// With a message naming the rule and the problem.
     pub fn validate(&self) -> Result<(), MetadataError> {
         if self.rules.is_empty() {
-            return Err(MetadataError::Invalid("'rules' must not be empty".to_owned()));
+            return Err(MetadataError::Invalid(
+                "'rules' must not be empty".to_owned(),
+            ));
         }
         for (i, rule) in self.rules.iter().enumerate() {
             let at = |field: &str, problem: &str| {
@@ -196,16 +198,25 @@ impl Metadata {
                     return Err(at(field, "must not be empty"));
                 }
             }
-            for (field, list) in [("apiGroups", &rule.api_groups), ("apiVersions", &rule.api_versions)] {
+            for (field, list) in [
+                ("apiGroups", &rule.api_groups),
+                ("apiVersions", &rule.api_versions),
+            ] {
                 if list.len() > 1 && list.iter().any(|v| v == "*") {
-                    return Err(at(field, "no other elements can be defined when '*' is used"));
+                    return Err(at(
+                        field,
+                        "no other elements can be defined when '*' is used",
+                    ));
                 }
             }
             if rule.operations.is_empty() {
                 return Err(at("operations", "must not be empty"));
             }
             if rule.operations.len() > 1 && rule.operations.contains(&Operation::All) {
-                return Err(at("operations", "no other elements can be defined when '*' is used"));
+                return Err(at(
+                    "operations",
+                    "no other elements can be defined when '*' is used",
+                ));
             }
             validate_resources(&rule.resources).map_err(|problem| at("resources", &problem))?;
         }
@@ -236,7 +247,12 @@ impl Metadata {
 
     /// [`Metadata::routes`] for an AdmissionRequest (`resource`, `subResource`, `operation`).
     pub fn routes_request(&self, request: &Value) -> bool {
-        let field = |pointer: &str| request.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+        let field = |pointer: &str| {
+            request
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
         self.routes(
             field("/resource/group"),
             field("/resource/version"),
@@ -248,9 +264,9 @@ impl Metadata {
 }
 
 impl Rule {
-    /// Whether this rule matches, with Kubernetes' semantics: `*` in groups, versions and
-    /// operations matches anything; in resources `*` matches every resource but no
-    /// subresource, `*/*` everything, `pods/*` every subresource of pods, `*/scale` the
+    /// Whether this rule matches, with the API server's semantics: `*` in groups, versions
+    /// and operations matches anything; in resources `*` matches every resource but no
+    /// subresource, `*/*` everything, `pods/*` pods and all its subresources, `*/scale` the
     /// scale subresource of every resource, and `pods/ephemeralcontainers` exactly that.
     pub fn matches(
         &self,
@@ -272,14 +288,11 @@ impl Rule {
 }
 
 fn resource_matches(pattern: &str, resource: &str, subresource: &str) -> bool {
-    let (res, sub) = match pattern.split_once('/') {
-        Some((res, sub)) => (res, sub),
-        None => (pattern, ""),
-    };
-    if sub.is_empty() {
-        return subresource.is_empty() && (res == "*" || res == resource);
-    }
-    !subresource.is_empty() && (res == "*" || res == resource) && (sub == "*" || sub == subresource)
+    // As the API server's webhook rule matcher: split at the first '/', then each half is
+    // either '*' or must be equal; a missing subresource half is "" and so only matches
+    // requests without a subresource.
+    let (res, sub) = pattern.split_once('/').unwrap_or((pattern, ""));
+    (res == "*" || res == resource) && (sub == "*" || sub == subresource)
 }
 
 /// Kubernetes' validation of a rule's `resources` (as kwctl transposes it).
@@ -305,10 +318,14 @@ fn validate_resources(resources: &[String]) -> Result<(), String> {
             continue;
         };
         if wildcard_sub_of.contains(&res) {
-            return Err(format!("if '{res}/*' is present, must not specify {resource}"));
+            return Err(format!(
+                "if '{res}/*' is present, must not specify {resource}"
+            ));
         }
         if any_resource_sub.contains(&sub) {
-            return Err(format!("if '*/{sub}' is present, must not specify {resource}"));
+            return Err(format!(
+                "if '*/{sub}' is present, must not specify {resource}"
+            ));
         }
         if sub == "*" {
             wildcard_sub_of.push(res);
@@ -328,9 +345,15 @@ fn validate_resources(resources: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The sections of a module, as `(id, whole section bytes including its header, custom
-/// section name)`.
-fn sections(wasm: &[u8]) -> Result<Vec<(u8, std::ops::Range<usize>, Option<String>)>, MetadataError> {
+/// One section of a module: its whole byte range (header included) and, for a custom
+/// section, its name.
+struct Section {
+    range: std::ops::Range<usize>,
+    name: Option<String>,
+}
+
+/// The sections of a module, in order.
+fn sections(wasm: &[u8]) -> Result<Vec<Section>, MetadataError> {
     const HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     if wasm.len() < 8 || wasm[..8] != HEADER {
         return Err(MetadataError::NotWasm(
@@ -353,18 +376,26 @@ fn sections(wasm: &[u8]) -> Result<Vec<(u8, std::ops::Range<usize>, Option<Strin
                 MetadataError::NotWasm(format!("section at offset {start} runs past the end"))
             })?;
         let name = if id == 0 {
-            let (len, used) = read_leb_u32(&wasm[pos..end])
-                .ok_or_else(|| MetadataError::NotWasm(format!("bad custom section name at offset {pos}")))?;
+            let (len, used) = read_leb_u32(&wasm[pos..end]).ok_or_else(|| {
+                MetadataError::NotWasm(format!("bad custom section name at offset {pos}"))
+            })?;
             let name_start = pos + used;
             let name_end = name_start
                 .checked_add(len as usize)
                 .filter(|e| *e <= end)
-                .ok_or_else(|| MetadataError::NotWasm(format!("custom section name at offset {pos} runs past its section")))?;
+                .ok_or_else(|| {
+                    MetadataError::NotWasm(format!(
+                        "custom section name at offset {pos} runs past its section"
+                    ))
+                })?;
             Some(String::from_utf8_lossy(&wasm[name_start..name_end]).into_owned())
         } else {
             None
         };
-        out.push((id, start..end, name));
+        out.push(Section {
+            range: start..end,
+            name,
+        });
         pos = end;
     }
     Ok(out)
@@ -430,9 +461,9 @@ pub fn read_metadata(wasm: &[u8]) -> Result<Option<Metadata>, MetadataError> {
 pub fn strip_metadata_sections(wasm: &[u8]) -> Result<Vec<u8>, MetadataError> {
     let mut out = Vec::with_capacity(wasm.len());
     out.extend_from_slice(&wasm[..8.min(wasm.len())]);
-    for (_, range, name) in sections(wasm)? {
-        if name.as_deref() != Some(METADATA_SECTION) {
-            out.extend_from_slice(&wasm[range]);
+    for section in sections(wasm)? {
+        if section.name.as_deref() != Some(METADATA_SECTION) {
+            out.extend_from_slice(&wasm[section.range]);
         }
     }
     Ok(out)

@@ -269,7 +269,9 @@ impl std::str::FromStr for PolicyMode {
         match s {
             "protect" => Ok(PolicyMode::Protect),
             "monitor" => Ok(PolicyMode::Monitor),
-            other => Err(format!("unknown policy mode '{other}' (expected protect or monitor)")),
+            other => Err(format!(
+                "unknown policy mode '{other}' (expected protect or monitor)"
+            )),
         }
     }
 }

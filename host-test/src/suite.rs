@@ -403,9 +403,9 @@ fn run_case(
             );
         }
         if outcome.valid {
-            result
-                .problems
-                .push("settingsValid: expected false, but validate_settings answered valid".to_owned());
+            result.problems.push(
+                "settingsValid: expected false, but validate_settings answered valid".to_owned(),
+            );
         } else {
             check_message(&mut result.problems, expect, outcome.message.as_deref());
         }
@@ -531,13 +531,17 @@ fn check_message(problems: &mut Vec<String>, expect: &Expect, message: Option<&s
     let shown = message.map_or_else(|| "no message".to_owned(), |m| format!("{m:?}"));
     for wanted in expect.message.iter().chain(expect.messages.iter()) {
         if !text.contains(wanted.as_str()) {
-            problems.push(format!("message: expected to contain {wanted:?}, got {shown}"));
+            problems.push(format!(
+                "message: expected to contain {wanted:?}, got {shown}"
+            ));
         }
     }
     if let Some(unwanted) = &expect.not_message
         && text.contains(unwanted.as_str())
     {
-        problems.push(format!("notMessage: {unwanted:?} must not appear, got {shown}"));
+        problems.push(format!(
+            "notMessage: {unwanted:?} must not appear, got {shown}"
+        ));
     }
 }
 

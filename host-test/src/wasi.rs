@@ -95,7 +95,12 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
             if rc != ESUCCESS {
                 return Ok(rc);
             }
-            put(&mut caller, "environ_sizes_get", buf_size, &0u32.to_le_bytes())
+            put(
+                &mut caller,
+                "environ_sizes_get",
+                buf_size,
+                &0u32.to_le_bytes(),
+            )
         },
     )?;
     linker.func_wrap(

@@ -76,7 +76,10 @@ fn get_resource_answers_from_the_fixture() {
     );
     assert_eq!(
         missing,
-        Err("Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'".to_owned())
+        Err(
+            "Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'"
+                .to_owned()
+        )
     );
 
     let no_namespace = host_call(
@@ -140,7 +143,10 @@ fn list_calls_filter_by_namespace_and_selectors() {
     );
     assert_eq!(
         cluster_wide,
-        Err("resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace".to_owned())
+        Err(
+            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
+                .to_owned()
+        )
     );
 }
 
@@ -190,9 +196,21 @@ fn can_i_answers_from_the_fixture_and_ignores_context_aware_list() {
             r#"{{"subject_access_review":{{"groups":{groups},"resource_attributes":{{"group":"","namespace":"default","resource":"{resource}","verb":"{verb}","version":"v1"}},"user":"{user}"}},"disable_cache":false}}"#
         )
     };
-    let allowed = json_of(host_call(&opts, "kubewarden", "kubernetes", "can_i", &review("alice", "null", "get", "secrets")));
+    let allowed = json_of(host_call(
+        &opts,
+        "kubewarden",
+        "kubernetes",
+        "can_i",
+        &review("alice", "null", "get", "secrets"),
+    ));
     assert_eq!(allowed, json!({"allowed": true}));
-    let denied = json_of(host_call(&opts, "kubewarden", "kubernetes", "can_i", &review("bob", "[]", "get", "secrets")));
+    let denied = json_of(host_call(
+        &opts,
+        "kubewarden",
+        "kubernetes",
+        "can_i",
+        &review("bob", "[]", "get", "secrets"),
+    ));
     assert_eq!(denied, json!({"allowed": false}));
     let admin = json_of(host_call(
         &opts,
@@ -217,12 +235,38 @@ fn oci_manifest_digest_and_generic_answers() {
         digest["digest"],
         "sha256:0000000000000000000000000000000000000000000000000000000000000001"
     );
-    let unknown = host_call(&options(), "kubewarden", "oci", "v1/manifest_digest", r#""nginx:latest""#);
-    assert!(unknown.expect_err("not in fixture").contains("nginx:latest"));
-    let ips = json_of(host_call(&options(), "kubewarden", "net", "v1/dns_lookup_host", r#""example.com""#));
+    let unknown = host_call(
+        &options(),
+        "kubewarden",
+        "oci",
+        "v1/manifest_digest",
+        r#""nginx:latest""#,
+    );
+    assert!(
+        unknown
+            .expect_err("not in fixture")
+            .contains("nginx:latest")
+    );
+    let ips = json_of(host_call(
+        &options(),
+        "kubewarden",
+        "net",
+        "v1/dns_lookup_host",
+        r#""example.com""#,
+    ));
     assert_eq!(ips, json!({"ips": ["192.0.2.1"]}));
-    let no_answer = host_call(&options(), "kubewarden", "net", "v1/dns_lookup_host", r#""other.org""#);
-    assert!(no_answer.expect_err("no answer").contains("no answer for net/v1/dns_lookup_host"));
+    let no_answer = host_call(
+        &options(),
+        "kubewarden",
+        "net",
+        "v1/dns_lookup_host",
+        r#""other.org""#,
+    );
+    assert!(
+        no_answer
+            .expect_err("no answer")
+            .contains("no answer for net/v1/dns_lookup_host")
+    );
 }
 
 #[test]
@@ -238,7 +282,11 @@ fn sigstore_verification_from_the_fixture() {
     let wrong_annotation = v2(
         r#"{"type":"SigstorePubKeyVerify","image":"ghcr.io/acme/app:1.0","pub_keys":["-----BEGIN PUBLIC KEY-----\nKEYA\n-----END PUBLIC KEY-----"],"annotations":{"env":"dev"}}"#,
     );
-    assert!(wrong_annotation.expect_err("untrusted").starts_with("Image verification failed: missing signatures"));
+    assert!(
+        wrong_annotation
+            .expect_err("untrusted")
+            .starts_with("Image verification failed: missing signatures")
+    );
     let keyless = json_of(v2(
         r#"{"type":"SigstoreKeylessPrefixVerify","image":"ghcr.io/acme/app:1.0","keyless_prefix":[{"issuer":"https://token.actions.githubusercontent.com","url_prefix":"https://github.com/acme/"}],"annotations":null}"#,
     ));
@@ -247,8 +295,13 @@ fn sigstore_verification_from_the_fixture() {
         r#"{"type":"SigstoreGithubActionsVerify","image":"ghcr.io/acme/app:1.0","owner":"acme","repo":null,"annotations":null}"#,
     ));
     assert_eq!(github["is_trusted"], true);
-    let unsigned = v2(r#"{"type":"SigstoreKeylessVerify","image":"ghcr.io/evil/app:1.0","keyless":[{"issuer":"x","subject":"y"}],"annotations":null}"#);
-    assert_eq!(unsigned, Err("no signatures found for image: ghcr.io/evil/app:1.0".to_owned()));
+    let unsigned = v2(
+        r#"{"type":"SigstoreKeylessVerify","image":"ghcr.io/evil/app:1.0","keyless":[{"issuer":"x","subject":"y"}],"annotations":null}"#,
+    );
+    assert_eq!(
+        unsigned,
+        Err("no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
+    );
     // The legacy v1 wire form is externally tagged.
     let v1 = json_of(host_call(
         &options(),
@@ -263,10 +316,22 @@ fn sigstore_verification_from_the_fixture() {
 #[test]
 fn unknown_binding_namespace_and_operation() {
     let o = options();
-    assert_eq!(host_call(&o, "wapc", "kubernetes", "can_i", "{}"), Err("unknown binding: wapc".to_owned()));
-    assert_eq!(host_call(&o, "kubewarden", "weather", "v1/now", "{}"), Err("unknown namespace: weather".to_owned()));
-    assert_eq!(host_call(&o, "kubewarden", "oci", "v9/teleport", "{}"), Err("unknown operation: v9/teleport".to_owned()));
-    assert_eq!(host_call(&o, "kubewarden", "kubernetes", "ingresses", "{}"), Err("unknown operation: ingresses".to_owned()));
+    assert_eq!(
+        host_call(&o, "wapc", "kubernetes", "can_i", "{}"),
+        Err("unknown binding: wapc".to_owned())
+    );
+    assert_eq!(
+        host_call(&o, "kubewarden", "weather", "v1/now", "{}"),
+        Err("unknown namespace: weather".to_owned())
+    );
+    assert_eq!(
+        host_call(&o, "kubewarden", "oci", "v9/teleport", "{}"),
+        Err("unknown operation: v9/teleport".to_owned())
+    );
+    assert_eq!(
+        host_call(&o, "kubewarden", "kubernetes", "ingresses", "{}"),
+        Err("unknown operation: ingresses".to_owned())
+    );
 }
 
 #[test]
@@ -283,13 +348,40 @@ fn host_capability_allow_list_gates_everything_but_tracing() {
         host_call(&restricted, "kubewarden", "oci", "v2/verify", "{}"),
         Err("Policy has not been granted access to the 'oci/v2/verify' host capability. The violation has been reported.".to_owned())
     );
-    assert!(host_call(&restricted, "kubewarden", "oci", "v1/manifest_digest", r#""docker.io/library/busybox:1.36""#).is_ok());
-    assert!(host_call(&restricted, "kubewarden", "tracing", "log", r#"{"level":"info","message":"hi"}"#).is_ok());
+    assert!(
+        host_call(
+            &restricted,
+            "kubewarden",
+            "oci",
+            "v1/manifest_digest",
+            r#""docker.io/library/busybox:1.36""#
+        )
+        .is_ok()
+    );
+    assert!(
+        host_call(
+            &restricted,
+            "kubewarden",
+            "tracing",
+            "log",
+            r#"{"level":"info","message":"hi"}"#
+        )
+        .is_ok()
+    );
     let nothing = EvalOptions {
         host_capabilities: Vec::new(),
         ..options()
     };
-    assert!(host_call(&nothing, "kubewarden", "tracing", "log", r#"{"level":"info","message":"hi"}"#).is_ok());
+    assert!(
+        host_call(
+            &nothing,
+            "kubewarden",
+            "tracing",
+            "log",
+            r#"{"level":"info","message":"hi"}"#
+        )
+        .is_ok()
+    );
     // Gating comes before the unknown-namespace check, as in policy-evaluator.
     assert_eq!(
         host_call(&nothing, "kubewarden", "weather", "v1/now", "{}"),
@@ -303,7 +395,11 @@ fn host_capability_allow_list_gates_everything_but_tracing() {
         ("kubernetes/can_i", "kubernetes/can_i_not", false),
         ("oci", "oci/v1/verify", false),
     ] {
-        assert_eq!(host_test::callbacks::capability_matches(pattern, path), expected, "{pattern} {path}");
+        assert_eq!(
+            host_test::callbacks::capability_matches(pattern, path),
+            expected,
+            "{pattern} {path}"
+        );
     }
 }
 
@@ -321,7 +417,16 @@ fn context_aware_allow_list_gates_list_and_get() {
         host_call(&opts, "kubewarden", "kubernetes", "get_resource", r#"{"api_version":"networking.k8s.io/v1","kind":"NetworkPolicy","name":"deny-all","namespace":"payments"}"#),
         Err("Policy has not been granted access to Kubernetes networking.k8s.io/v1/NetworkPolicy resources. The violation has been reported.".to_owned())
     );
-    assert!(host_call(&opts, "kubewarden", "kubernetes", "list_resources_all", r#"{"api_version":"v1","kind":"Namespace"}"#).is_ok());
+    assert!(
+        host_call(
+            &opts,
+            "kubewarden",
+            "kubernetes",
+            "list_resources_all",
+            r#"{"api_version":"v1","kind":"Namespace"}"#
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -335,14 +440,35 @@ fn fixture_failures_turn_calls_into_errors() {
     );
     assert_eq!(flaky, Err("connection refused".to_owned()));
     // Only calls matching the failure's request fail.
-    assert!(host_call(&options(), "kubewarden", "kubernetes", "get_resource", r#"{"api_version":"v1","kind":"Namespace","name":"default"}"#).is_ok());
+    assert!(
+        host_call(
+            &options(),
+            "kubewarden",
+            "kubernetes",
+            "get_resource",
+            r#"{"api_version":"v1","kind":"Namespace","name":"default"}"#
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn malformed_payload_is_a_serde_error() {
-    let e = host_call(&options(), "kubewarden", "kubernetes", "get_resource", "not json");
+    let e = host_call(
+        &options(),
+        "kubewarden",
+        "kubernetes",
+        "get_resource",
+        "not json",
+    );
     assert!(e.expect_err("bad json").starts_with("expected ident"));
-    let e = host_call(&options(), "kubewarden", "kubernetes", "get_resource", r#"{"api_version":"v1","kind":"Namespace"}"#);
+    let e = host_call(
+        &options(),
+        "kubewarden",
+        "kubernetes",
+        "get_resource",
+        r#"{"api_version":"v1","kind":"Namespace"}"#,
+    );
     assert!(e.expect_err("no name").contains("missing field `name`"));
 }
 
@@ -374,7 +500,11 @@ log
 #[test]
 fn fixture_documents_are_checked() {
     let bad = ClusterFixture::parse("apiVersion: v1\nkind: Pod\nmetadata: {}\n", "inline");
-    assert!(bad.expect_err("no name").to_string().contains("metadata.name"));
+    assert!(
+        bad.expect_err("no name")
+            .to_string()
+            .contains("metadata.name")
+    );
     let bad = ClusterFixture::parse("kind: HostTestFixture\ncanYou: []\n", "inline");
     assert!(bad.is_err());
     let empty = ClusterFixture::parse("---\n", "inline").expect("empty");

@@ -46,7 +46,10 @@ fn rejection_keeps_message_code_warnings_and_annotations() {
     let json: Value = serde_json::from_str(&e.response.to_json()).expect("json");
     assert_eq!(json["auditAnnotations"], json!({"asb": "7.3"}));
     assert_eq!(json["warnings"], json!(["container nginx is privileged"]));
-    assert_eq!(json["status"], json!({"message": "privileged containers are not allowed", "code": 400}));
+    assert_eq!(
+        json["status"],
+        json!({"message": "privileged containers are not allowed", "code": 400})
+    );
 }
 
 fn mutated() -> Value {
@@ -69,7 +72,10 @@ fn mutation_produces_a_base64_json_patch_when_allowed() {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(e.response.patch.as_deref().expect("patch"))
         .expect("base64");
-    assert_eq!(serde_json::from_slice::<Value>(&raw).expect("json"), expected);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&raw).expect("json"),
+        expected
+    );
 }
 
 #[test]
@@ -101,7 +107,9 @@ fn mutation_not_allowed_is_rejected_with_policy_id() {
     );
     assert_eq!(
         e.message(),
-        Some("Request rejected by policy clusterwide-add-labels. The policy attempted to mutate the request, but it is currently configured to not allow mutations.")
+        Some(
+            "Request rejected by policy clusterwide-add-labels. The policy attempted to mutate the request, but it is currently configured to not allow mutations."
+        )
     );
     assert_eq!(e.code(), None);
 }
@@ -126,7 +134,10 @@ fn custom_message_replaces_rejection_and_keeps_the_original_as_cause() {
         custom_message: Some("denied by the platform team".to_owned()),
         ..EvalOptions::default()
     };
-    let e = echo_validate(json!({"accepted": false, "message": "original", "code": 403}), &options);
+    let e = echo_validate(
+        json!({"accepted": false, "message": "original", "code": 403}),
+        &options,
+    );
     let json: Value = serde_json::from_str(&e.response.to_json()).expect("json");
     assert_eq!(
         json["status"],
@@ -152,7 +163,9 @@ fn mutation_of_a_delete_is_rejected() {
     let e = m.validate_with(&request, &json!(true), &options);
     // settings must be an object: a boolean is a harness error, not a policy verdict
     assert!(e.is_err());
-    let e = m.validate_with(&request, &mutated(), &options).expect("valid request");
+    let e = m
+        .validate_with(&request, &mutated(), &options)
+        .expect("valid request");
     assert!(!e.allowed());
     assert_eq!(e.message(), Some(DELETE_MUTATION_MESSAGE));
     assert!(e.response.patch.is_none());
@@ -162,7 +175,9 @@ fn mutation_of_a_delete_is_rejected() {
 fn guest_error_becomes_internal_server_error() {
     let h = harness();
     let m = module(&h, "error");
-    let e = m.validate(&pod_request(), &json!({})).expect("valid request");
+    let e = m
+        .validate(&pod_request(), &json!({}))
+        .expect("valid request");
     assert!(!e.allowed());
     assert_eq!(e.code(), Some(500));
     assert_eq!(
@@ -185,7 +200,9 @@ fn guest_error_in_settings_validation_is_invalid_settings() {
     assert!(!s.valid);
     assert_eq!(
         s.message.as_deref(),
-        Some(r#"Error invoking settings validation callback: GuestCallFailure("boom: the policy failed")"#)
+        Some(
+            r#"Error invoking settings validation callback: GuestCallFailure("boom: the policy failed")"#
+        )
     );
 }
 
@@ -193,7 +210,9 @@ fn guest_error_in_settings_validation_is_invalid_settings() {
 fn trap_in_wapc_init_is_a_500_with_the_trap_text() {
     let h = harness();
     let m = module(&h, "trap_init");
-    let e = m.validate(&pod_request(), &json!({})).expect("valid request");
+    let e = m
+        .validate(&pod_request(), &json!({}))
+        .expect("valid request");
     assert!(!e.allowed());
     assert_eq!(e.code(), Some(500));
     let message = e.message().expect("message");
@@ -209,17 +228,24 @@ fn trap_in_wapc_init_is_a_500_with_the_trap_text() {
 fn malformed_validation_response_is_a_500() {
     let h = harness();
     let m = module(&h, "malformed");
-    let e = m.validate(&pod_request(), &json!({})).expect("valid request");
+    let e = m
+        .validate(&pod_request(), &json!({}))
+        .expect("valid request");
     assert!(!e.allowed());
     assert_eq!(e.code(), Some(500));
     assert_eq!(
         e.message(),
-        Some("internal server error: invalid response from policy: expected ident at line 1 column 2")
+        Some(
+            "internal server error: invalid response from policy: expected ident at line 1 column 2"
+        )
     );
     let s = m.validate_settings(&Value::Null).expect("null is {}");
     assert!(!s.valid);
     let message = s.message.expect("message");
-    assert!(message.starts_with("error: InvalidResponseWithError(Error("), "{message}");
+    assert!(
+        message.starts_with("error: InvalidResponseWithError(Error("),
+        "{message}"
+    );
     assert!(m.protocol_version().is_err());
 }
 
@@ -255,9 +281,14 @@ fn payloads_are_those_policy_server_sends() {
     // validate_settings gets the settings object itself, `{}` for null
     let s = m.validate_settings(&Value::Null).expect("null");
     assert!(s.valid && s.message.is_none());
-    let s = m.validate_settings(&json!({"frobnicate": true})).expect("object");
+    let s = m
+        .validate_settings(&json!({"frobnicate": true}))
+        .expect("object");
     assert!(!s.valid);
-    assert_eq!(s.message.as_deref(), Some("unknown settings key frobnicate"));
+    assert_eq!(
+        s.message.as_deref(),
+        Some("unknown settings key frobnicate")
+    );
     assert!(m.validate_settings(&json!([1])).is_err());
 }
 
@@ -275,8 +306,14 @@ fn wasi_imports_behave_like_policy_server_context() {
     assert!(e.allowed(), "{:?} {:?}", e.response, e.failure);
     let texts: Vec<(host_test::LogSource, &str)> =
         e.log.iter().map(|l| (l.source, l.text.as_str())).collect();
-    assert!(texts.contains(&(host_test::LogSource::Stdout, "hello from stdout")), "{texts:?}");
-    assert!(texts.contains(&(host_test::LogSource::Stderr, "partial line on stderr")), "{texts:?}");
+    assert!(
+        texts.contains(&(host_test::LogSource::Stdout, "hello from stdout")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&(host_test::LogSource::Stderr, "partial line on stderr")),
+        "{texts:?}"
+    );
 
     let outcome = m.call("exit", b"", &EvalOptions::default());
     assert_eq!(
@@ -322,7 +359,10 @@ fn unannotated_module_is_not_runnable() {
     let m = module(&h, "echo");
     assert!(m.metadata().is_none());
     let e = m.check_runnable().expect_err("unannotated");
-    assert!(e.to_string().contains("no io.kubewarden.metadata section"), "{e}");
+    assert!(
+        e.to_string().contains("no io.kubewarden.metadata section"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -332,7 +372,11 @@ fn module_without_guest_call_fails_to_evaluate_clearly() {
     let m = h.load_module_bytes("empty", &bytes).expect("links");
     let e = m.validate(&pod_request(), &json!({})).expect("valid");
     assert!(!e.allowed());
-    assert!(e.message().expect("message").contains("no usable '__guest_call' export"));
+    assert!(
+        e.message()
+            .expect("message")
+            .contains("no usable '__guest_call' export")
+    );
 }
 
 #[test]
@@ -341,6 +385,8 @@ fn module_importing_unknown_functions_fails_to_load() {
     let bytes =
         wat::parse_str(r#"(module (import "env" "magic" (func)) (memory (export "memory") 1))"#)
             .expect("wat");
-    let e = h.load_module_bytes("magic", &bytes).expect_err("cannot link");
+    let e = h
+        .load_module_bytes("magic", &bytes)
+        .expect_err("cannot link");
     assert!(e.to_string().starts_with("cannot link module magic"), "{e}");
 }

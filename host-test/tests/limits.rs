@@ -32,7 +32,9 @@ fn infinite_loop_ends_with_the_timeout_error_within_the_deadline() {
     assert!(!s.valid);
     assert_eq!(
         s.message.as_deref(),
-        Some(r#"Error invoking settings validation callback: GuestCallFailure("guest code interrupted, execution deadline exceeded")"#)
+        Some(
+            r#"Error invoking settings validation callback: GuestCallFailure("guest code interrupted, execution deadline exceeded")"#
+        )
     );
 }
 
@@ -45,7 +47,10 @@ fn default_deadline_is_two_seconds() {
     let outcome = m.call("validate", b"{}", &EvalOptions::default());
     let elapsed = started.elapsed();
     assert!(matches!(outcome.result, Err(Failure::Timeout { .. })));
-    assert!(elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1900) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
 }
 
 #[test]
@@ -81,7 +86,9 @@ fn unbounded_memory_growth_hits_the_cap() {
     assert_eq!(e.code(), Some(500));
     let message = e.message().expect("message");
     assert!(
-        message.starts_with("internal server error: Guest call failure: exceeded memory cap of 16 MiB"),
+        message.starts_with(
+            "internal server error: Guest call failure: exceeded memory cap of 16 MiB"
+        ),
         "{message}"
     );
     assert!(matches!(e.failure, Some(Failure::Memory(_))));
@@ -117,7 +124,10 @@ fn flooding_host_calls_is_bounded_by_the_deadline() {
     let outcome = m.call("validate", b"{}", &EvalOptions::default());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        matches!(outcome.result, Err(Failure::Timeout { .. }) | Err(Failure::Fuel { .. })),
+        matches!(
+            outcome.result,
+            Err(Failure::Timeout { .. }) | Err(Failure::Fuel { .. })
+        ),
         "{:?}",
         outcome.result
     );
