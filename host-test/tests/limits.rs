@@ -156,3 +156,30 @@ fn a_module_is_usable_after_it_timed_out() {
         .expect("valid");
     assert!(e.allowed());
 }
+
+#[test]
+fn pooling_allocator_runs_modules_and_enforces_the_cap() {
+    let h = host_test::Harness::new(host_test::HarnessConfig {
+        pooling: true,
+        limits: Limits {
+            memory_bytes: 8 * 1024 * 1024,
+            ..Limits::default()
+        },
+        ..host_test::HarnessConfig::default()
+    })
+    .expect("pooling engine");
+    let echo = common::module(&h, "echo");
+    for _ in 0..3 {
+        let e = echo
+            .validate(&pod_request(), &json!({"accepted": true}))
+            .expect("valid");
+        assert!(e.allowed());
+    }
+    let grow = common::module(&h, "grow");
+    let e = grow.validate(&pod_request(), &json!({})).expect("valid");
+    assert!(
+        matches!(e.failure, Some(Failure::Memory(_))),
+        "{:?}",
+        e.failure
+    );
+}
