@@ -334,7 +334,8 @@ impl Harness {
     /// # Errors
     /// When the file cannot be read, is not a module, has invalid metadata, does not compile
     /// or imports something the harness does not provide.
-    pub fn load_module(&self, path: &Path) -> Result<PolicyModule, LoadError> {
+    pub fn load_module(&self, path: impl AsRef<Path>) -> Result<PolicyModule, LoadError> {
+        let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_owned(),
             source,

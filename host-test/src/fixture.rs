@@ -243,7 +243,8 @@ impl ClusterFixture {
     ///
     /// # Errors
     /// When the file cannot be read or a document is invalid.
-    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, FixtureError> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
             path: path.to_owned(),
             source,

@@ -65,7 +65,8 @@ pub enum RequestError {
 ///
 /// # Errors
 /// See [`RequestError`].
-pub fn load_request(path: &Path) -> Result<Value, RequestError> {
+pub fn load_request(path: impl AsRef<Path>) -> Result<Value, RequestError> {
+    let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| RequestError::Read {
         path: path.to_owned(),
         source,

@@ -183,7 +183,8 @@ impl Suite {
 ///
 /// # Errors
 /// When the file cannot be read or parsed (unknown keys are errors), or names repeat.
-pub fn load_suite(path: &Path) -> Result<Suite, SuiteError> {
+pub fn load_suite(path: impl AsRef<Path>) -> Result<Suite, SuiteError> {
+    let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
         path: path.to_owned(),
         source,
@@ -425,7 +426,7 @@ fn run_case(
         );
         return result;
     };
-    let request = match request::load_request(&suite.dir().join(request_path)) {
+    let request = match request::load_request(suite.dir().join(request_path)) {
         Ok(request) => request,
         Err(e) => {
             result.problems.push(error_chain(&e));

@@ -11,7 +11,7 @@ use host_test::{ClusterFixture, ContextAwareResource, EvalOptions, Failure};
 use serde_json::{Value, json};
 
 fn fixture() -> Arc<ClusterFixture> {
-    Arc::new(ClusterFixture::load(&data_dir().join("cluster.yaml")).expect("fixture loads"))
+    Arc::new(ClusterFixture::load(data_dir().join("cluster.yaml")).expect("fixture loads"))
 }
 
 fn resource(api_version: &str, kind: &str) -> ContextAwareResource {

@@ -390,3 +390,22 @@ fn module_importing_unknown_functions_fails_to_load() {
         .expect_err("cannot link");
     assert!(e.to_string().starts_with("cannot link module magic"), "{e}");
 }
+
+#[test]
+fn harness_and_modules_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<host_test::Harness>();
+    assert_send_sync::<host_test::PolicyModule>();
+    let h = harness();
+    let m = module(&h, "echo");
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let e = m
+                    .validate(&pod_request(), &json!({"accepted": true}))
+                    .expect("valid");
+                assert!(e.allowed());
+            });
+        }
+    });
+}

@@ -175,9 +175,9 @@ fn passing_suite_passes() {
     let root = workspace(&[("echo-policy", PASSING, true)]);
     let h = harness();
     let module = h
-        .load_module(&root.join("dist/echo-policy.wasm"))
+        .load_module(root.join("dist/echo-policy.wasm"))
         .expect("loads");
-    let suite = load_suite(&root.join("policies/echo-policy/cases.yaml")).expect("suite");
+    let suite = load_suite(root.join("policies/echo-policy/cases.yaml")).expect("suite");
     let report = run_suite(&module, &suite, &RunOptions::default()).expect("runs");
     assert_eq!(report.failed(), 0, "{}", report.render_failures());
     assert_eq!(report.passed(), 8);
@@ -191,9 +191,9 @@ fn failing_cases_are_reported_with_details() {
     let root = workspace(&[("echo-policy", FAILING, true)]);
     let h = harness();
     let module = h
-        .load_module(&root.join("dist/echo-policy.wasm"))
+        .load_module(root.join("dist/echo-policy.wasm"))
         .expect("loads");
-    let suite = load_suite(&root.join("policies/echo-policy/cases.yaml")).expect("suite");
+    let suite = load_suite(root.join("policies/echo-policy/cases.yaml")).expect("suite");
     let report = run_suite(
         &module,
         &suite,
@@ -262,7 +262,7 @@ fn unannotated_modules_are_refused_unless_allowed() {
     let root = workspace(&[("echo-policy", PASSING, false)]);
     let h = harness();
     let module = h.load_module_bytes("echo", &wasm("echo")).expect("loads");
-    let suite = load_suite(&root.join("policies/echo-policy/cases.yaml")).expect("suite");
+    let suite = load_suite(root.join("policies/echo-policy/cases.yaml")).expect("suite");
     assert!(run_suite(&module, &suite, &RunOptions::default()).is_err());
     let report = run_suite(
         &module,
