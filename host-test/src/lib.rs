@@ -19,6 +19,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod annotate;
 pub mod callbacks;
 pub mod engine;
@@ -45,4 +47,7 @@ pub use metadata::{Metadata, MetadataError, Rule, read_metadata};
 pub use request::{RequestError, load_request, normalize_request, parse_request};
 pub use response::{AdmissionResponse, PolicyMode, ValidationResponse};
 pub use state::{HostCallRecord, LogEntry, LogSource};
-pub use suite::{CaseResult, RunOptions, Suite, SuiteError, SuiteReport, load_suite, run_suite};
+pub use suite::{
+    CaseResult, PolicyOutcome, PolicySuite, RunOptions, Suite, SuiteError, SuiteReport,
+    WorkspaceReport, discover, load_suite, run_suite, run_workspace,
+};

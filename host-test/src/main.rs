@@ -289,90 +289,23 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 }
 
 fn test(args: TestArgs) -> Result<ExitCode> {
-    let policies_dir = args.root.join("policies");
     let dist = args.dist.clone().unwrap_or_else(|| args.root.join("dist"));
-    let mut found: Vec<(String, PathBuf)> = Vec::new();
-    let entries = std::fs::read_dir(&policies_dir)
-        .with_context(|| format!("cannot list {}", policies_dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", policies_dir.display()))?;
-        let suite = entry.path().join("cases.yaml");
-        if suite.is_file() {
-            found.push((entry.file_name().to_string_lossy().into_owned(), suite));
-        }
-    }
-    found.sort();
-    for wanted in &args.policies {
-        if !found.iter().any(|(id, _)| id == wanted) {
-            bail!(
-                "no policy '{wanted}' with a cases.yaml under {}",
-                policies_dir.display()
-            );
-        }
-    }
-    if !args.policies.is_empty() {
-        found.retain(|(id, _)| args.policies.contains(id));
-    }
-
+    let policies = suite::discover(&args.root, &dist, &args.policies)?;
     let harness = args.limits.harness(&args.root)?;
-    let (mut passed, mut failed, mut harness_errors) = (0usize, 0usize, 0usize);
-    for (id, suite_path) in &found {
-        let suite = match suite::load_suite(suite_path) {
-            Ok(suite) => suite,
-            Err(e) => {
-                println!("ERROR {id}: {}", suite::error_chain(&e));
-                harness_errors += 1;
-                continue;
-            }
-        };
-        let module_path = dist.join(format!("{id}.wasm"));
-        if !module_path.is_file() {
-            println!(
-                "ERROR {id}: module {} is missing (build and annotate it first); its {} cases count as failed",
-                module_path.display(),
-                suite.cases.len()
-            );
-            failed += suite.cases.len();
-            harness_errors += 1;
-            continue;
-        }
-        let report = harness
-            .load_module(&module_path)
-            .map_err(|e| suite::error_chain(&e))
-            .and_then(|module| {
-                suite::run_suite(
-                    &module,
-                    &suite,
-                    &RunOptions {
-                        policy_id: Some(id.clone()),
-                        allow_unannotated: args.allow_unannotated,
-                    },
-                )
-                .map_err(|e| suite::error_chain(&e))
-            });
-        match report {
-            Ok(report) => {
-                print!("{}", report.render_failures());
-                if args.verbose && report.failed() == 0 {
-                    println!("ok {id}: {} cases", report.cases.len());
-                }
-                passed += report.passed();
-                failed += report.failed();
-            }
-            Err(e) => {
-                println!(
-                    "ERROR {id}: {e}; its {} cases count as failed",
-                    suite.cases.len()
-                );
-                failed += suite.cases.len();
-                harness_errors += 1;
+    let report = suite::run_workspace(&harness, &policies, args.allow_unannotated);
+    if args.verbose {
+        for policy in &report.policies {
+            if let suite::PolicyOutcome::Ran(ran) = policy
+                && ran.failed() == 0
+            {
+                println!("ok {}: {} cases", ran.policy, ran.cases.len());
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(if harness_errors > 0 {
+    print!("{}", report.render());
+    Ok(if report.errors() > 0 {
         ExitCode::from(2)
-    } else if failed > 0 {
+    } else if report.failed() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

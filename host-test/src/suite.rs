@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::callbacks::ContextAwareResource;
+use crate::engine::Harness;
 use crate::evaluate::{EvalError, EvalOptions, PolicyModule};
 use crate::fixture::ClusterFixture;
 use crate::request;
@@ -50,6 +51,23 @@ pub enum SuiteError {
     /// The module cannot be run the way policy-server runs it.
     #[error(transparent)]
     NotRunnable(#[from] EvalError),
+    /// The policies directory cannot be listed.
+    #[error("cannot list {path}")]
+    List {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A policy named on the command line has no suite.
+    #[error("no policy '{id}' with a cases.yaml under {dir}")]
+    UnknownPolicy {
+        /// The id asked for.
+        id: String,
+        /// The policies directory.
+        dir: PathBuf,
+    },
 }
 
 /// Values every case of a suite starts from.
@@ -573,4 +591,182 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// One policy of a workspace: `policies/<id>/cases.yaml` and its module `<dist>/<id>.wasm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicySuite {
+    /// The policy id (its directory name).
+    pub id: String,
+    /// Its `cases.yaml`.
+    pub suite: PathBuf,
+    /// Its annotated module (which may not exist yet).
+    pub module: PathBuf,
+}
+
+/// Every `policies/<id>/cases.yaml` under `root`, sorted by id, restricted to `only` when it
+/// is not empty.
+///
+/// # Errors
+/// When `root/policies` cannot be listed or a policy of `only` has no suite.
+pub fn discover(root: &Path, dist: &Path, only: &[String]) -> Result<Vec<PolicySuite>, SuiteError> {
+    let dir = root.join("policies");
+    let list_error = |source| SuiteError::List {
+        path: dir.clone(),
+        source,
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(list_error)? {
+        let entry = entry.map_err(list_error)?;
+        let suite = entry.path().join("cases.yaml");
+        if suite.is_file() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            found.push(PolicySuite {
+                module: dist.join(format!("{id}.wasm")),
+                id,
+                suite,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    for wanted in only {
+        if !found.iter().any(|p| &p.id == wanted) {
+            return Err(SuiteError::UnknownPolicy {
+                id: wanted.clone(),
+                dir,
+            });
+        }
+    }
+    if !only.is_empty() {
+        found.retain(|p| only.contains(&p.id));
+    }
+    Ok(found)
+}
+
+/// What happened to one policy of a workspace run.
+#[derive(Debug, Clone)]
+pub enum PolicyOutcome {
+    /// Its suite ran.
+    Ran(SuiteReport),
+    /// It could not run (missing or unloadable module, invalid suite, module policy-server
+    /// would refuse); its cases, when known, count as failed.
+    Error {
+        /// Policy id.
+        id: String,
+        /// What went wrong.
+        message: String,
+        /// Number of cases that could not run.
+        cases: usize,
+    },
+}
+
+/// The outcome of [`run_workspace`].
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceReport {
+    /// One outcome per policy, sorted by id.
+    pub policies: Vec<PolicyOutcome>,
+}
+
+impl WorkspaceReport {
+    /// Cases that passed.
+    pub fn passed(&self) -> usize {
+        self.policies
+            .iter()
+            .map(|p| match p {
+                PolicyOutcome::Ran(report) => report.passed(),
+                PolicyOutcome::Error { .. } => 0,
+            })
+            .sum()
+    }
+
+    /// Cases that failed, including those of policies that could not run.
+    pub fn failed(&self) -> usize {
+        self.policies
+            .iter()
+            .map(|p| match p {
+                PolicyOutcome::Ran(report) => report.failed(),
+                PolicyOutcome::Error { cases, .. } => *cases,
+            })
+            .sum()
+    }
+
+    /// Policies that could not run.
+    pub fn errors(&self) -> usize {
+        self.policies
+            .iter()
+            .filter(|p| matches!(p, PolicyOutcome::Error { .. }))
+            .count()
+    }
+
+    /// `ERROR` lines for policies that could not run and `FAIL` lines (with details) for
+    /// failed cases, in policy order, then the closing `N passed, N failed` line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for policy in &self.policies {
+            match policy {
+                PolicyOutcome::Ran(report) => out.push_str(&report.render_failures()),
+                PolicyOutcome::Error { id, message, cases } => {
+                    let _ = writeln!(
+                        out,
+                        "ERROR {id}: {message}; its {cases} cases count as failed"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "{} passed, {} failed", self.passed(), self.failed());
+        out
+    }
+}
+
+/// Runs the suite of every policy of `policies` against its module.
+pub fn run_workspace(
+    harness: &Harness,
+    policies: &[PolicySuite],
+    allow_unannotated: bool,
+) -> WorkspaceReport {
+    let mut report = WorkspaceReport::default();
+    for policy in policies {
+        let error = |message: String, cases: usize| PolicyOutcome::Error {
+            id: policy.id.clone(),
+            message,
+            cases,
+        };
+        let suite = match load_suite(&policy.suite) {
+            Ok(suite) => suite,
+            Err(e) => {
+                report.policies.push(error(error_chain(&e), 0));
+                continue;
+            }
+        };
+        let cases = suite.cases.len();
+        if !policy.module.is_file() {
+            report.policies.push(error(
+                format!(
+                    "module {} is missing (build and annotate it first)",
+                    policy.module.display()
+                ),
+                cases,
+            ));
+            continue;
+        }
+        let outcome = harness
+            .load_module(&policy.module)
+            .map_err(|e| error_chain(&e))
+            .and_then(|module| {
+                run_suite(
+                    &module,
+                    &suite,
+                    &RunOptions {
+                        policy_id: Some(policy.id.clone()),
+                        allow_unannotated,
+                    },
+                )
+                .map_err(|e| error_chain(&e))
+            });
+        report.policies.push(match outcome {
+            Ok(ran) => PolicyOutcome::Ran(ran),
+            Err(message) => error(message, cases),
+        });
+    }
+    report
 }
