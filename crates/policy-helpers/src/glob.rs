@@ -1,0 +1,144 @@
+//! A small glob matcher for names and image references.
+//!
+//! `*` matches any run of characters except `/`; `**` matches any run including `/`; every
+//! other character matches itself. Matching is linear-space dynamic programming, so hostile
+//! patterns cannot make it exponential.
+
+/// Longest pattern accepted in settings.
+pub const MAX_PATTERN_LEN: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    Lit(u8),
+    Star,
+    DoubleStar,
+}
+
+/// A compiled glob pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    source: String,
+    toks: Vec<Tok>,
+}
+
+impl Glob {
+    /// Compiles `pattern`.
+    ///
+    /// # Errors
+    /// The pattern is empty, too long, or has three or more `*` in a row.
+    pub fn new(pattern: &str) -> Result<Glob, String> {
+        if pattern.is_empty() {
+            return Err("empty pattern".into());
+        }
+        if pattern.len() > MAX_PATTERN_LEN {
+            return Err(format!("pattern longer than {MAX_PATTERN_LEN} characters"));
+        }
+        if pattern.contains("***") {
+            return Err(format!("pattern {pattern:?} has `***`; use `*` or `**`"));
+        }
+        let b = pattern.as_bytes();
+        let mut toks = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'*' {
+                if i + 1 < b.len() && b[i + 1] == b'*' {
+                    toks.push(Tok::DoubleStar);
+                    i += 2;
+                } else {
+                    toks.push(Tok::Star);
+                    i += 1;
+                }
+            } else {
+                toks.push(Tok::Lit(b[i]));
+                i += 1;
+            }
+        }
+        Ok(Glob {
+            source: pattern.to_string(),
+            toks,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern has no wildcard.
+    pub fn is_literal(&self) -> bool {
+        self.toks.iter().all(|t| matches!(t, Tok::Lit(_)))
+    }
+
+    /// Whether `text` matches the whole pattern.
+    pub fn matches(&self, text: &str) -> bool {
+        if self.is_literal() {
+            return self.source == text;
+        }
+        let t = text.as_bytes();
+        // cur[j]: pattern prefix of length i matches text prefix of length j.
+        let mut cur = vec![false; t.len() + 1];
+        cur[0] = true;
+        for tok in &self.toks {
+            let mut next = vec![false; t.len() + 1];
+            match tok {
+                Tok::Lit(c) => {
+                    for j in 0..t.len() {
+                        if cur[j] && t[j] == *c {
+                            next[j + 1] = true;
+                        }
+                    }
+                }
+                Tok::Star => {
+                    for j in 0..=t.len() {
+                        if cur[j] || (j > 0 && next[j - 1] && t[j - 1] != b'/') {
+                            next[j] = true;
+                        }
+                    }
+                }
+                Tok::DoubleStar => {
+                    for j in 0..=t.len() {
+                        if cur[j] || (j > 0 && next[j - 1]) {
+                            next[j] = true;
+                        }
+                    }
+                }
+            }
+            cur = next;
+        }
+        cur[t.len()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars() {
+        let g = Glob::new("team-*").unwrap();
+        assert!(g.matches("team-a"));
+        assert!(g.matches("team-"));
+        assert!(!g.matches("team-a/b"));
+        assert!(!g.matches("xteam-a"));
+        let g = Glob::new("mcr.microsoft.com/**").unwrap();
+        assert!(g.matches("mcr.microsoft.com/oss/kubernetes/pause"));
+        assert!(!g.matches("mcr.microsoft.com.evil.example/x"));
+        let g = Glob::new("a*b*c").unwrap();
+        assert!(g.matches("abc") && g.matches("axxbyyc") && !g.matches("axxbyy"));
+    }
+
+    #[test]
+    fn literal_and_bad_patterns() {
+        assert!(Glob::new("default").unwrap().matches("default"));
+        assert!(!Glob::new("default").unwrap().matches("default2"));
+        assert!(Glob::new("").is_err());
+        assert!(Glob::new("a***").is_err());
+        assert!(Glob::new(&"a".repeat(600)).is_err());
+    }
+
+    #[test]
+    fn hostile_input_stays_linear() {
+        let g = Glob::new(&format!("{}c", "**a".repeat(100))).unwrap();
+        assert!(!g.matches(&format!("{}b", "a".repeat(5000))));
+    }
+}

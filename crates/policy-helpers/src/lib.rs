@@ -1,0 +1,64 @@
+//! Shared helpers for every policy module of the bundle.
+//!
+//! A policy crate is a `cdylib` whose `lib.rs` only declares its settings, its control ids and
+//! a pure rule over the typed views defined here, then calls [`export_policy!`]. Everything a
+//! second policy would need lives in this crate:
+//!
+//! - [`request`]: a typed view of the admission request that deserialises only what rules read;
+//!   the object stays raw until a rule asks for a view of it.
+//! - [`pod`]: pod-spec extraction for every pod-bearing kind (Pod, PodTemplate,
+//!   ReplicationController, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob and the
+//!   `pods/ephemeralcontainers` subresource), container iteration with exact field paths, and the
+//!   effective (container over pod) security context.
+//! - [`image`]: image reference parsing and normalisation, and image patterns.
+//! - [`glob`]: the small glob matcher used by patterns.
+//! - [`exemptions`]: the `exemptions` settings block every policy carries.
+//! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
+//! - [`verdict`]: findings, verdicts and the rejection message format.
+//! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+
+pub mod exemptions;
+pub mod glob;
+pub mod image;
+pub mod pod;
+pub mod request;
+pub mod runtime;
+pub mod settings;
+pub mod verdict;
+
+mod de;
+
+pub use exemptions::Exemptions;
+pub use request::{Operation, Request};
+pub use runtime::Policy;
+pub use settings::PolicySettings;
+pub use verdict::{Findings, Verdict};
+
+/// The Kubewarden SDK, re-exported so policy crates need no direct dependency on it.
+pub use kubewarden_policy_sdk as sdk;
+
+/// Exports a [`Policy`] implementation as a Kubewarden waPC module.
+///
+/// Expands to the `wapc_init` export that registers `validate`, `validate_settings` and
+/// `protocol_version`, which is all the glue a policy's `lib.rs` needs.
+#[macro_export]
+macro_rules! export_policy {
+    ($policy:ty) => {
+        /// waPC entry point: registers the policy's operations with the guest runtime.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn wapc_init() {
+            $crate::sdk::wapc_guest::register_function(
+                "validate",
+                $crate::runtime::validate::<$policy>,
+            );
+            $crate::sdk::wapc_guest::register_function(
+                "validate_settings",
+                $crate::runtime::validate_settings::<$policy>,
+            );
+            $crate::sdk::wapc_guest::register_function(
+                "protocol_version",
+                $crate::sdk::protocol_version_guest,
+            );
+        }
+    };
+}

@@ -1,0 +1,815 @@
+//! Pod-spec extraction for every pod-bearing kind, containers with their field paths, and the
+//! effective security context.
+//!
+//! | kind (group)                          | pod spec at                              |
+//! |---------------------------------------|------------------------------------------|
+//! | Pod (core), incl. `pods/ephemeralcontainers` | `spec`                            |
+//! | PodTemplate (core)                    | `template.spec`                          |
+//! | ReplicationController (core)          | `spec.template.spec`                     |
+//! | Deployment, ReplicaSet, StatefulSet, DaemonSet (apps) | `spec.template.spec`     |
+//! | Job (batch)                           | `spec.template.spec`                     |
+//! | CronJob (batch)                       | `spec.jobTemplate.spec.template.spec`    |
+//!
+//! Every other kind carries no pod spec: [`PodObject::from_request`] returns `Ok(None)` and pod
+//! rules accept it untouched.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::de::null_default;
+use crate::request::{ObjectError, ObjectMeta, Request};
+
+/// The pod-bearing kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodKind {
+    /// core/v1 Pod
+    Pod,
+    /// core/v1 PodTemplate
+    PodTemplate,
+    /// core/v1 ReplicationController
+    ReplicationController,
+    /// apps/v1 Deployment
+    Deployment,
+    /// apps/v1 ReplicaSet
+    ReplicaSet,
+    /// apps/v1 StatefulSet
+    StatefulSet,
+    /// apps/v1 DaemonSet
+    DaemonSet,
+    /// batch/v1 Job
+    Job,
+    /// batch/v1 CronJob
+    CronJob,
+}
+
+impl PodKind {
+    /// The pod-bearing kind for a group and kind, if it is one.
+    pub fn of(group: &str, kind: &str) -> Option<PodKind> {
+        Some(match (group, kind) {
+            ("", "Pod") => PodKind::Pod,
+            ("", "PodTemplate") => PodKind::PodTemplate,
+            ("", "ReplicationController") => PodKind::ReplicationController,
+            ("apps", "Deployment") => PodKind::Deployment,
+            ("apps", "ReplicaSet") => PodKind::ReplicaSet,
+            ("apps", "StatefulSet") => PodKind::StatefulSet,
+            ("apps", "DaemonSet") => PodKind::DaemonSet,
+            ("batch", "Job") => PodKind::Job,
+            ("batch", "CronJob") => PodKind::CronJob,
+            _ => return None,
+        })
+    }
+
+    /// Dotted path of the pod spec inside the object.
+    pub fn spec_path(self) -> &'static str {
+        match self {
+            PodKind::Pod => "spec",
+            PodKind::PodTemplate => "template.spec",
+            PodKind::CronJob => "spec.jobTemplate.spec.template.spec",
+            _ => "spec.template.spec",
+        }
+    }
+
+    /// Dotted path of the pod's metadata (annotations) inside the object.
+    pub fn metadata_path(self) -> &'static str {
+        match self {
+            PodKind::Pod => "metadata",
+            PodKind::PodTemplate => "template.metadata",
+            PodKind::CronJob => "spec.jobTemplate.spec.template.metadata",
+            _ => "spec.template.metadata",
+        }
+    }
+}
+
+/// `securityContext.capabilities`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    /// `add`
+    #[serde(deserialize_with = "null_default")]
+    pub add: Vec<String>,
+    /// `drop`
+    #[serde(deserialize_with = "null_default")]
+    pub drop: Vec<String>,
+}
+
+/// `seccompProfile` and `appArmorProfile` share this shape.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Profile {
+    /// `type`: RuntimeDefault, Localhost, Unconfined
+    #[serde(rename = "type", deserialize_with = "null_default")]
+    pub kind: String,
+    /// `localhostProfile`
+    pub localhost_profile: Option<String>,
+}
+
+/// `seLinuxOptions`
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct SeLinuxOptions {
+    /// `user`
+    pub user: Option<String>,
+    /// `role`
+    pub role: Option<String>,
+    /// `type`
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `level`
+    pub level: Option<String>,
+}
+
+/// `windowsOptions`
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WindowsOptions {
+    /// `hostProcess`
+    pub host_process: Option<bool>,
+    /// `runAsUserName`
+    pub run_as_user_name: Option<String>,
+}
+
+/// A container's `securityContext`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SecurityContext {
+    /// `privileged`
+    pub privileged: Option<bool>,
+    /// `allowPrivilegeEscalation`
+    pub allow_privilege_escalation: Option<bool>,
+    /// `readOnlyRootFilesystem`
+    pub read_only_root_filesystem: Option<bool>,
+    /// `runAsNonRoot`
+    pub run_as_non_root: Option<bool>,
+    /// `runAsUser`
+    pub run_as_user: Option<i64>,
+    /// `runAsGroup`
+    pub run_as_group: Option<i64>,
+    /// `procMount`
+    pub proc_mount: Option<String>,
+    /// `capabilities`
+    pub capabilities: Option<Capabilities>,
+    /// `seccompProfile`
+    pub seccomp_profile: Option<Profile>,
+    /// `appArmorProfile`
+    pub app_armor_profile: Option<Profile>,
+    /// `seLinuxOptions`
+    #[serde(rename = "seLinuxOptions")]
+    pub se_linux_options: Option<SeLinuxOptions>,
+    /// `windowsOptions`
+    pub windows_options: Option<WindowsOptions>,
+}
+
+/// `sysctls[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Sysctl {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `value`
+    #[serde(deserialize_with = "null_default")]
+    pub value: String,
+}
+
+/// The pod's `securityContext`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodSecurityContext {
+    /// `runAsNonRoot`
+    pub run_as_non_root: Option<bool>,
+    /// `runAsUser`
+    pub run_as_user: Option<i64>,
+    /// `runAsGroup`
+    pub run_as_group: Option<i64>,
+    /// `fsGroup`
+    pub fs_group: Option<i64>,
+    /// `supplementalGroups`
+    #[serde(deserialize_with = "null_default")]
+    pub supplemental_groups: Vec<i64>,
+    /// `seccompProfile`
+    pub seccomp_profile: Option<Profile>,
+    /// `appArmorProfile`
+    pub app_armor_profile: Option<Profile>,
+    /// `seLinuxOptions`
+    #[serde(rename = "seLinuxOptions")]
+    pub se_linux_options: Option<SeLinuxOptions>,
+    /// `windowsOptions`
+    pub windows_options: Option<WindowsOptions>,
+    /// `sysctls`
+    #[serde(deserialize_with = "null_default")]
+    pub sysctls: Vec<Sysctl>,
+}
+
+/// `ports[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerPort {
+    /// `name`
+    pub name: Option<String>,
+    /// `containerPort`
+    pub container_port: Option<i64>,
+    /// `hostPort`
+    pub host_port: Option<i64>,
+    /// `protocol`
+    pub protocol: Option<String>,
+}
+
+/// `volumeMounts[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct VolumeMount {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `mountPath`
+    #[serde(deserialize_with = "null_default")]
+    pub mount_path: String,
+    /// `readOnly`
+    pub read_only: Option<bool>,
+}
+
+/// A container, init container or ephemeral container.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Container {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `image`
+    pub image: Option<String>,
+    /// `imagePullPolicy`
+    pub image_pull_policy: Option<String>,
+    /// `securityContext`
+    pub security_context: Option<SecurityContext>,
+    /// `ports`
+    #[serde(deserialize_with = "null_default")]
+    pub ports: Vec<ContainerPort>,
+    /// `volumeMounts`
+    #[serde(deserialize_with = "null_default")]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// `volumes[].hostPath`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HostPathVolume {
+    /// `path`
+    #[serde(deserialize_with = "null_default")]
+    pub path: String,
+    /// `type`
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `volumes[]`: the name, the volume source type (the one key besides `name`), and the
+/// fields of the sources rules read.
+#[derive(Debug, Clone, Default)]
+pub struct Volume {
+    /// `name`
+    pub name: String,
+    /// The source keys present, e.g. `["hostPath"]`.
+    pub sources: Vec<String>,
+    /// `hostPath`, when that is the source.
+    pub host_path: Option<HostPathVolume>,
+}
+
+impl<'de> Deserialize<'de> for Volume {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Volume;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a volume object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Volume, A::Error> {
+                let mut v = Volume::default();
+                while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "name" => v.name = m.next_value::<Option<String>>()?.unwrap_or_default(),
+                        "hostPath" => {
+                            let hp = m.next_value::<Option<HostPathVolume>>()?;
+                            if hp.is_some() {
+                                v.sources.push("hostPath".into());
+                            }
+                            v.host_path = hp;
+                        }
+                        other => {
+                            let val = m.next_value::<serde::de::IgnoredAny>();
+                            val?;
+                            v.sources.push(other.to_string());
+                        }
+                    }
+                }
+                Ok(v)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The fields of a pod spec that rules read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodSpec {
+    /// `containers`
+    #[serde(deserialize_with = "null_default")]
+    pub containers: Vec<Container>,
+    /// `initContainers`
+    #[serde(deserialize_with = "null_default")]
+    pub init_containers: Vec<Container>,
+    /// `ephemeralContainers`
+    #[serde(deserialize_with = "null_default")]
+    pub ephemeral_containers: Vec<Container>,
+    /// `securityContext`
+    pub security_context: Option<PodSecurityContext>,
+    /// `hostNetwork`
+    #[serde(rename = "hostNetwork")]
+    pub host_network: Option<bool>,
+    /// `hostPID`
+    #[serde(rename = "hostPID")]
+    pub host_pid: Option<bool>,
+    /// `hostIPC`
+    #[serde(rename = "hostIPC")]
+    pub host_ipc: Option<bool>,
+    /// `shareProcessNamespace`
+    pub share_process_namespace: Option<bool>,
+    /// `volumes`
+    #[serde(deserialize_with = "null_default")]
+    pub volumes: Vec<Volume>,
+    /// `serviceAccountName`
+    pub service_account_name: Option<String>,
+    /// `serviceAccount` (deprecated alias)
+    pub service_account: Option<String>,
+    /// `automountServiceAccountToken`
+    pub automount_service_account_token: Option<bool>,
+    /// `runtimeClassName`
+    pub runtime_class_name: Option<String>,
+}
+
+impl PodSpec {
+    /// The service account the pod runs as (`serviceAccountName`, else the deprecated
+    /// `serviceAccount`, else `default`).
+    pub fn service_account(&self) -> &str {
+        self.service_account_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .or(self.service_account.as_deref().filter(|s| !s.is_empty()))
+            .unwrap_or("default")
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TemplateView {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    spec: Option<PodSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PodView {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    spec: Option<PodSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PodTemplateView {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    template: Option<TemplateView>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WorkloadSpec {
+    template: Option<TemplateView>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WorkloadView {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    spec: Option<WorkloadSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct JobTemplate {
+    spec: Option<WorkloadSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct CronJobSpec {
+    job_template: Option<JobTemplate>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CronJobView {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    spec: Option<CronJobSpec>,
+}
+
+/// Which list a container comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerKind {
+    /// `containers`
+    Regular,
+    /// `initContainers`
+    Init,
+    /// `ephemeralContainers`
+    Ephemeral,
+}
+
+impl ContainerKind {
+    /// The pod-spec field name.
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Regular => "containers",
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+
+    /// The word used in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerKind::Regular => "container",
+            ContainerKind::Init => "init container",
+            ContainerKind::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+/// A container together with where it sits in the object.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerRef<'a> {
+    /// The container.
+    pub container: &'a Container,
+    /// Which list it is in.
+    pub kind: ContainerKind,
+    /// Its index in that list.
+    pub index: usize,
+    /// Path of the pod spec in the object, e.g. `spec.template.spec`.
+    pub spec_path: &'static str,
+}
+
+impl ContainerRef<'_> {
+    /// The container's field path, e.g. `spec.template.spec.initContainers[1]`.
+    pub fn path(&self) -> String {
+        format!("{}.{}[{}]", self.spec_path, self.kind.field(), self.index)
+    }
+
+    /// `container "app" (spec.template.spec.containers[0])`, the subject of a message.
+    pub fn subject(&self) -> String {
+        format!("{} {:?} ({})", self.kind.noun(), self.container.name, self.path())
+    }
+}
+
+/// Where an effective value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The pod's `securityContext`.
+    Pod,
+    /// The container's `securityContext`.
+    Container,
+}
+
+/// An effective setting and the field path it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective<T> {
+    /// The value in force.
+    pub value: T,
+    /// Whether it was set on the container or inherited from the pod.
+    pub level: Level,
+    /// Full field path of the setting, e.g. `spec.securityContext.runAsUser`.
+    pub path: String,
+}
+
+/// A pod spec located in its object.
+#[derive(Debug, Clone)]
+pub struct PodObject {
+    /// Which pod-bearing kind.
+    pub kind: PodKind,
+    /// The object's metadata.
+    pub metadata: ObjectMeta,
+    /// The pod's own metadata (the template's for workloads; the object's for a Pod).
+    pub pod_metadata: ObjectMeta,
+    /// The pod spec (empty when the object has none).
+    pub spec: PodSpec,
+    /// Only ephemeral containers are in scope (the `pods/ephemeralcontainers` subresource,
+    /// through which nothing else can change).
+    pub ephemeral_only: bool,
+}
+
+impl PodObject {
+    /// Extracts the pod spec from the request's object, by the request's kind.
+    ///
+    /// `Ok(None)` for kinds that carry no pod spec and for requests without an object.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] naming the field that does not have the Kubernetes shape.
+    pub fn from_request(req: &Request<'_>) -> Result<Option<PodObject>, ObjectError> {
+        let Some(kind) = PodKind::of(&req.kind.group, &req.kind.kind) else {
+            return Ok(None);
+        };
+        let ephemeral_only = req.is_ephemeral_containers_update();
+        let built = match kind {
+            PodKind::Pod => req.object_as::<PodView>()?.map(|v| PodObject {
+                kind,
+                pod_metadata: v.metadata.clone(),
+                metadata: v.metadata,
+                spec: v.spec.unwrap_or_default(),
+                ephemeral_only,
+            }),
+            PodKind::PodTemplate => req.object_as::<PodTemplateView>()?.map(|v| {
+                let t = v.template.unwrap_or_default();
+                PodObject {
+                    kind,
+                    metadata: v.metadata,
+                    pod_metadata: t.metadata,
+                    spec: t.spec.unwrap_or_default(),
+                    ephemeral_only,
+                }
+            }),
+            PodKind::CronJob => req.object_as::<CronJobView>()?.map(|v| {
+                let t = v
+                    .spec
+                    .and_then(|s| s.job_template)
+                    .and_then(|j| j.spec)
+                    .and_then(|s| s.template)
+                    .unwrap_or_default();
+                PodObject {
+                    kind,
+                    metadata: v.metadata,
+                    pod_metadata: t.metadata,
+                    spec: t.spec.unwrap_or_default(),
+                    ephemeral_only,
+                }
+            }),
+            _ => req.object_as::<WorkloadView>()?.map(|v| {
+                let t = v.spec.and_then(|s| s.template).unwrap_or_default();
+                PodObject {
+                    kind,
+                    metadata: v.metadata,
+                    pod_metadata: t.metadata,
+                    spec: t.spec.unwrap_or_default(),
+                    ephemeral_only,
+                }
+            }),
+        };
+        Ok(built)
+    }
+
+    /// Path of the pod spec in the object.
+    pub fn spec_path(&self) -> &'static str {
+        self.kind.spec_path()
+    }
+
+    /// Every container in scope: containers, init containers and ephemeral containers, in
+    /// that order (only ephemeral ones for the `pods/ephemeralcontainers` subresource).
+    pub fn containers(&self) -> impl Iterator<Item = ContainerRef<'_>> {
+        let spec_path = self.spec_path();
+        let lists: [(&[Container], ContainerKind); 3] = [
+            (&self.spec.containers, ContainerKind::Regular),
+            (&self.spec.init_containers, ContainerKind::Init),
+            (&self.spec.ephemeral_containers, ContainerKind::Ephemeral),
+        ];
+        let ephemeral_only = self.ephemeral_only;
+        lists
+            .into_iter()
+            .filter(move |(_, k)| !ephemeral_only || *k == ContainerKind::Ephemeral)
+            .flat_map(move |(list, kind)| {
+                list.iter()
+                    .enumerate()
+                    .map(move |(index, container)| ContainerRef {
+                        container,
+                        kind,
+                        index,
+                        spec_path,
+                    })
+            })
+    }
+
+    /// Pod annotations (the template's for workloads).
+    pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
+        &self.pod_metadata.annotations
+    }
+
+    fn pick<T: Clone>(
+        &self,
+        c: &ContainerRef<'_>,
+        field: &str,
+        from_container: impl Fn(&SecurityContext) -> Option<T>,
+        from_pod: impl Fn(&PodSecurityContext) -> Option<T>,
+    ) -> Option<Effective<T>> {
+        if let Some(v) = c.container.security_context.as_ref().and_then(&from_container) {
+            return Some(Effective {
+                value: v,
+                level: Level::Container,
+                path: format!("{}.securityContext.{field}", c.path()),
+            });
+        }
+        self.spec
+            .security_context
+            .as_ref()
+            .and_then(&from_pod)
+            .map(|v| Effective {
+                value: v,
+                level: Level::Pod,
+                path: format!("{}.securityContext.{field}", self.spec_path()),
+            })
+    }
+
+    /// Effective `runAsNonRoot` for a container (container value over pod value).
+    pub fn effective_run_as_non_root(&self, c: &ContainerRef<'_>) -> Option<Effective<bool>> {
+        self.pick(c, "runAsNonRoot", |s| s.run_as_non_root, |p| p.run_as_non_root)
+    }
+
+    /// Effective `runAsUser`.
+    pub fn effective_run_as_user(&self, c: &ContainerRef<'_>) -> Option<Effective<i64>> {
+        self.pick(c, "runAsUser", |s| s.run_as_user, |p| p.run_as_user)
+    }
+
+    /// Effective `runAsGroup`.
+    pub fn effective_run_as_group(&self, c: &ContainerRef<'_>) -> Option<Effective<i64>> {
+        self.pick(c, "runAsGroup", |s| s.run_as_group, |p| p.run_as_group)
+    }
+
+    /// Effective `seccompProfile`.
+    pub fn effective_seccomp(&self, c: &ContainerRef<'_>) -> Option<Effective<Profile>> {
+        self.pick(
+            c,
+            "seccompProfile",
+            |s| s.seccomp_profile.clone(),
+            |p| p.seccomp_profile.clone(),
+        )
+    }
+
+    /// Effective `appArmorProfile`.
+    pub fn effective_apparmor(&self, c: &ContainerRef<'_>) -> Option<Effective<Profile>> {
+        self.pick(
+            c,
+            "appArmorProfile",
+            |s| s.app_armor_profile.clone(),
+            |p| p.app_armor_profile.clone(),
+        )
+    }
+
+    /// Effective `seLinuxOptions`.
+    pub fn effective_selinux(&self, c: &ContainerRef<'_>) -> Option<Effective<SeLinuxOptions>> {
+        self.pick(
+            c,
+            "seLinuxOptions",
+            |s| s.se_linux_options.clone(),
+            |p| p.se_linux_options.clone(),
+        )
+    }
+
+    /// Effective `windowsOptions.hostProcess`.
+    pub fn effective_host_process(&self, c: &ContainerRef<'_>) -> Option<Effective<bool>> {
+        self.pick(
+            c,
+            "windowsOptions.hostProcess",
+            |s| s.windows_options.as_ref().and_then(|w| w.host_process),
+            |p| p.windows_options.as_ref().and_then(|w| w.host_process),
+        )
+    }
+
+    /// Effective `windowsOptions.runAsUserName`.
+    pub fn effective_run_as_user_name(&self, c: &ContainerRef<'_>) -> Option<Effective<String>> {
+        self.pick(
+            c,
+            "windowsOptions.runAsUserName",
+            |s| s.windows_options.as_ref().and_then(|w| w.run_as_user_name.clone()),
+            |p| p.windows_options.as_ref().and_then(|w| w.run_as_user_name.clone()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(group: &str, kind: &str, sub: Option<&str>, object: &str) -> String {
+        let sub = sub
+            .map(|s| format!(r#""subResource":"{s}","#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"uid":"u","kind":{{"group":"{group}","version":"v1","kind":"{kind}"}},
+            "resource":{{"group":"{group}","version":"v1","resource":"pods"}},{sub}
+            "operation":"CREATE","userInfo":{{"username":"u"}},"object":{object}}}"#
+        )
+    }
+
+    fn extract(group: &str, kind: &str, object: &str) -> PodObject {
+        let r = request(group, kind, None, object);
+        let req: Request = serde_json::from_str(&r).unwrap();
+        PodObject::from_request(&req).unwrap().unwrap()
+    }
+
+    const SPEC: &str = r#"{"containers":[{"name":"a","image":"x"}],
+        "initContainers":[{"name":"i"}],"ephemeralContainers":[{"name":"e"}]}"#;
+
+    #[test]
+    fn every_pod_bearing_kind() {
+        let cases = [
+            ("", "Pod", format!(r#"{{"spec":{SPEC}}}"#), "spec"),
+            ("", "PodTemplate", format!(r#"{{"template":{{"spec":{SPEC}}}}}"#), "template.spec"),
+            ("", "ReplicationController", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("apps", "Deployment", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("apps", "ReplicaSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("apps", "StatefulSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("apps", "DaemonSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("batch", "Job", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
+            ("batch", "CronJob", format!(r#"{{"spec":{{"jobTemplate":{{"spec":{{"template":{{"spec":{SPEC}}}}}}}}}}}"#), "spec.jobTemplate.spec.template.spec"),
+        ];
+        for (g, k, obj, base) in cases {
+            let p = extract(g, k, &obj);
+            let paths: Vec<String> = p.containers().map(|c| c.path()).collect();
+            assert_eq!(
+                paths,
+                vec![
+                    format!("{base}.containers[0]"),
+                    format!("{base}.initContainers[0]"),
+                    format!("{base}.ephemeralContainers[0]")
+                ],
+                "{k}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_kinds_carry_no_pod_spec() {
+        let r = request("", "ConfigMap", None, r#"{"data":{}}"#);
+        let req: Request = serde_json::from_str(&r).unwrap();
+        assert!(PodObject::from_request(&req).unwrap().is_none());
+        // A Deployment-named kind of another group is not a Deployment.
+        let r = request("example.com", "Deployment", None, r#"{"spec":{}}"#);
+        let req: Request = serde_json::from_str(&r).unwrap();
+        assert!(PodObject::from_request(&req).unwrap().is_none());
+    }
+
+    #[test]
+    fn ephemeral_subresource_scopes_to_ephemeral_containers() {
+        let r = request("", "Pod", Some("ephemeralcontainers"), &format!(r#"{{"spec":{SPEC}}}"#));
+        let req: Request = serde_json::from_str(&r).unwrap();
+        let p = PodObject::from_request(&req).unwrap().unwrap();
+        let names: Vec<&str> = p.containers().map(|c| c.container.name.as_str()).collect();
+        assert_eq!(names, vec!["e"]);
+    }
+
+    #[test]
+    fn effective_values_prefer_the_container() {
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":1000},
+            "containers":[{"name":"a","securityContext":{"runAsUser":0}},{"name":"b"}]}}"#,
+        );
+        let cs: Vec<_> = p.containers().collect();
+        let u = p.effective_run_as_user(&cs[0]).unwrap();
+        assert_eq!((u.value, u.level), (0, Level::Container));
+        assert_eq!(u.path, "spec.containers[0].securityContext.runAsUser");
+        let u = p.effective_run_as_user(&cs[1]).unwrap();
+        assert_eq!((u.value, u.level), (1000, Level::Pod));
+        assert_eq!(u.path, "spec.securityContext.runAsUser");
+        assert!(p.effective_run_as_non_root(&cs[1]).unwrap().value);
+        assert!(p.effective_seccomp(&cs[1]).is_none());
+    }
+
+    #[test]
+    fn malformed_objects_name_the_field() {
+        let r = request(
+            "apps",
+            "Deployment",
+            None,
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","securityContext":{"privileged":"yes"}}]}}}}"#,
+        );
+        let req: Request = serde_json::from_str(&r).unwrap();
+        let e = PodObject::from_request(&req).unwrap_err();
+        assert_eq!(e.path, "spec.template.spec.containers[0].securityContext.privileged");
+    }
+
+    #[test]
+    fn nulls_read_as_absent_and_volumes_record_their_source() {
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"initContainers":null,"containers":[{"name":"a","ports":null}],
+            "volumes":[{"name":"h","hostPath":{"path":"/etc"}},{"name":"c","configMap":{"name":"x"}}]}}"#,
+        );
+        assert_eq!(p.containers().count(), 1);
+        assert_eq!(p.spec.volumes[0].sources, vec!["hostPath"]);
+        assert_eq!(p.spec.volumes[0].host_path.as_ref().unwrap().path, "/etc");
+        assert_eq!(p.spec.volumes[1].sources, vec!["configMap"]);
+    }
+}

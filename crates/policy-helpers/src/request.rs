@@ -1,0 +1,360 @@
+//! A typed view of the admission request.
+//!
+//! Only the fields rules read are decoded. The object and the old object stay raw JSON slices
+//! (borrowed from the payload, never copied) until a rule asks for a view of them with
+//! [`Request::object_as`] or [`crate::pod::PodObject::from_request`], so a DELETE or a kind a
+//! policy does not read costs almost nothing.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::de::null_default;
+
+/// Group, version and kind of the object under admission.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct GroupVersionKind {
+    /// API group; empty for the core group.
+    pub group: String,
+    /// API version, e.g. `v1`.
+    pub version: String,
+    /// Kind, e.g. `Deployment`.
+    pub kind: String,
+}
+
+/// Group, version and resource of the request.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct GroupVersionResource {
+    /// API group; empty for the core group.
+    pub group: String,
+    /// API version, e.g. `v1`.
+    pub version: String,
+    /// Plural resource name, e.g. `deployments`.
+    pub resource: String,
+}
+
+/// The requesting identity.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct UserInfo {
+    /// User name, e.g. `system:serviceaccount:ci:deployer` or an Entra object id.
+    #[serde(deserialize_with = "null_default")]
+    pub username: String,
+    /// Groups of the user.
+    #[serde(deserialize_with = "null_default")]
+    pub groups: Vec<String>,
+}
+
+/// The admission operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// CREATE
+    Create,
+    /// UPDATE
+    Update,
+    /// DELETE
+    Delete,
+    /// CONNECT (exec, attach, port-forward, proxy)
+    Connect,
+}
+
+impl Operation {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        match s.as_ref() {
+            "CREATE" => Ok(Operation::Create),
+            "UPDATE" => Ok(Operation::Update),
+            "DELETE" => Ok(Operation::Delete),
+            "CONNECT" => Ok(Operation::Connect),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["CREATE", "UPDATE", "DELETE", "CONNECT"],
+            )),
+        }
+    }
+}
+
+/// The admission request, as policy-server sends it inside the `validate` payload.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request<'a> {
+    /// Request uid.
+    #[serde(default)]
+    pub uid: String,
+    /// Kind of the object (after any conversion the API server made).
+    #[serde(default)]
+    pub kind: GroupVersionKind,
+    /// Resource of the request.
+    #[serde(default)]
+    pub resource: GroupVersionResource,
+    /// Subresource, e.g. `ephemeralcontainers` or `exec`.
+    #[serde(default)]
+    pub sub_resource: Option<String>,
+    /// Name as given in the request (may be empty on CREATE with `generateName`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Namespace of the request; authoritative for namespaced objects.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The operation.
+    pub operation: Operation,
+    /// The requesting identity.
+    #[serde(default)]
+    pub user_info: UserInfo,
+    /// The object, raw (absent or null on DELETE and CONNECT).
+    #[serde(default, borrow)]
+    pub object: Option<&'a RawValue>,
+    /// The old object, raw (UPDATE and DELETE).
+    #[serde(default, borrow)]
+    pub old_object: Option<&'a RawValue>,
+    /// Whether the request is a dry run.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+}
+
+/// An object that could not be read with the view a rule asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectError {
+    /// Dotted path of the offending field inside the object (empty for the root).
+    pub path: String,
+    /// What was wrong there.
+    pub reason: String,
+}
+
+impl fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() || self.path == "." {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+/// Decodes `raw` as `T`. The fast path decodes once; only on failure is the input decoded a
+/// second time with path tracking, so that the error names the exact field.
+pub fn decode<T: DeserializeOwned>(raw: &str) -> Result<T, ObjectError> {
+    match serde_json::from_str::<T>(raw) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            let mut de = serde_json::Deserializer::from_str(raw);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => Err(ObjectError {
+                    path: e.path().to_string(),
+                    reason: strip_position(&e.inner().to_string()),
+                }),
+                Ok(_) => Err(ObjectError {
+                    path: String::new(),
+                    reason: strip_position(&first.to_string()),
+                }),
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; inside a request that position means nothing to
+/// the user, the field path does.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Minimal metadata of any object, for messages and exemptions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObjectMeta {
+    /// `metadata.name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `metadata.generateName`
+    #[serde(deserialize_with = "null_default")]
+    pub generate_name: String,
+    /// `metadata.namespace`
+    #[serde(deserialize_with = "null_default")]
+    pub namespace: String,
+    /// `metadata.labels`
+    #[serde(deserialize_with = "null_default")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `metadata.annotations`
+    #[serde(deserialize_with = "null_default")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MetaOnly {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+}
+
+impl<'a> Request<'a> {
+    /// Decodes the object as `T`. `Ok(None)` when the request carries no object (DELETE,
+    /// CONNECT, or an explicit null).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] naming the field that does not fit `T`.
+    pub fn object_as<T: DeserializeOwned>(&self) -> Result<Option<T>, ObjectError> {
+        match self.object {
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
+            Some(raw) => decode::<T>(raw.get()).map(Some),
+        }
+    }
+
+    /// Decodes the old object as `T` (UPDATE and DELETE).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] naming the field that does not fit `T`.
+    pub fn old_object_as<T: DeserializeOwned>(&self) -> Result<Option<T>, ObjectError> {
+        match self.old_object {
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
+            Some(raw) => decode::<T>(raw.get()).map(Some),
+        }
+    }
+
+    /// The object's metadata (or the old object's on DELETE), defaulted when absent.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] when `metadata` is not an object of the expected shape.
+    pub fn metadata(&self) -> Result<ObjectMeta, ObjectError> {
+        let m = match self.object_as::<MetaOnly>()? {
+            Some(m) => Some(m),
+            None => self.old_object_as::<MetaOnly>()?,
+        };
+        Ok(m.map(|m| m.metadata).unwrap_or_default())
+    }
+
+    /// The namespace the object lives in: the request's namespace (authoritative, and the only
+    /// place it appears when the manifest leaves it out), else the object's.
+    pub fn effective_namespace<'s>(&'s self, meta: &'s ObjectMeta) -> &'s str {
+        match self.namespace.as_deref() {
+            Some(ns) if !ns.is_empty() => ns,
+            _ => &meta.namespace,
+        }
+    }
+
+    /// The subresource, with an empty string read as none.
+    pub fn subresource(&self) -> Option<&str> {
+        self.sub_resource.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// Whether this is the `pods/ephemeralcontainers` subresource (`kubectl debug`).
+    pub fn is_ephemeral_containers_update(&self) -> bool {
+        self.resource.group.is_empty()
+            && self.resource.resource == "pods"
+            && self.subresource() == Some("ephemeralcontainers")
+    }
+
+    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages.
+    pub fn identity(&self, meta: &ObjectMeta) -> String {
+        let kind = if self.kind.kind.is_empty() {
+            "Object"
+        } else {
+            &self.kind.kind
+        };
+        let name: String = if !meta.name.is_empty() {
+            meta.name.clone()
+        } else if let Some(n) = self.name.as_deref().filter(|n| !n.is_empty()) {
+            n.to_string()
+        } else if !meta.generate_name.is_empty() {
+            format!("{}*", meta.generate_name)
+        } else {
+            "(unnamed)".to_string()
+        };
+        let ns = self.effective_namespace(meta);
+        if ns.is_empty() {
+            format!("{kind} {name}")
+        } else {
+            format!("{kind} {ns}/{name}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(json: &str) -> Request<'_> {
+        serde_json::from_str(json).expect("request")
+    }
+
+    #[test]
+    fn borrows_the_object_and_decodes_lazily() {
+        let r = req(
+            r#"{"uid":"1","kind":{"group":"apps","version":"v1","kind":"Deployment"},
+            "resource":{"group":"apps","version":"v1","resource":"deployments"},
+            "operation":"CREATE","userInfo":{"username":"u"},
+            "object":{"metadata":{"name":"web","namespace":"shop"}}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert_eq!(r.identity(&meta), "Deployment shop/web");
+    }
+
+    #[test]
+    fn namespace_from_the_request_wins() {
+        let r = req(
+            r#"{"kind":{"kind":"Pod"},"operation":"CREATE","namespace":"default",
+            "object":{"metadata":{"generateName":"web-"}}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert_eq!(r.identity(&meta), "Pod default/web-*");
+    }
+
+    #[test]
+    fn delete_reads_the_old_object() {
+        let r = req(
+            r#"{"kind":{"kind":"ConfigMap"},"operation":"DELETE","object":null,
+            "oldObject":{"metadata":{"name":"a","namespace":"b"}}}"#,
+        );
+        assert!(r.object_as::<serde_json::Value>().unwrap().is_none());
+        assert_eq!(r.metadata().unwrap().name, "a");
+    }
+
+    #[test]
+    fn decode_errors_name_the_field() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct V {
+            spec: S,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct S {
+            replicas: u32,
+        }
+        let e = decode::<V>(r#"{"spec":{"replicas":"three"}}"#).unwrap_err();
+        assert_eq!(e.path, "spec.replicas");
+        assert!(e.reason.contains("invalid type"), "{e}");
+        assert!(!e.reason.contains("line"), "{e}");
+    }
+
+    #[test]
+    fn unknown_operations_are_refused() {
+        assert!(serde_json::from_str::<Request>(r#"{"operation":"PATCH"}"#).is_err());
+    }
+}

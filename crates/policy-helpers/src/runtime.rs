@@ -1,0 +1,148 @@
+//! The waPC entry points every policy module exports, written once.
+//!
+//! `validate` decodes the envelope, accepts what the policy does not evaluate (operations it
+//! does not handle, exempt namespaces, users and groups), runs the policy's pure rule and turns
+//! its [`Verdict`] into the SDK's `ValidationResponse`. `validate_settings` decodes the
+//! settings strictly and answers `valid: false` with the offending key instead of a guest
+//! error.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::request::{Operation, Request};
+use crate::sdk::response::ValidationResponse;
+use crate::sdk::settings::SettingsValidationResponse;
+use crate::sdk::wapc_guest::CallResult;
+use crate::settings::{Checked, PolicySettings, check};
+use crate::verdict::{Verdict, message};
+
+/// A policy: settings, control ids and a pure rule.
+pub trait Policy {
+    /// The settings type.
+    type Settings: PolicySettings;
+
+    /// The control ids closing every message, e.g. `ASB 7.3, PCI 7.1.2, PCI 7.2.1`.
+    const CONTROLS: &'static str;
+
+    /// The operations the rule evaluates; the others are accepted untouched.
+    const OPERATIONS: &'static [Operation] = &[Operation::Create, Operation::Update];
+
+    /// The rule. Exemptions of the whole request are already applied; per-container image
+    /// and service-account exemptions are the rule's to apply through `ctx.exemptions`.
+    fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict;
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    request: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+}
+
+fn respond(r: &ValidationResponse) -> CallResult {
+    Ok(serde_json::to_vec(r)?)
+}
+
+fn response(accepted: bool, message: Option<String>, code: Option<u16>, warnings: Vec<String>) -> ValidationResponse {
+    ValidationResponse {
+        accepted,
+        message,
+        code,
+        mutated_object: None,
+        audit_annotations: None,
+        warnings: if warnings.is_empty() { None } else { Some(warnings) },
+    }
+}
+
+/// Evaluates a payload and returns the response, without the waPC wrapping (used by the
+/// `validate` export and by native tests and benchmarks).
+///
+/// # Errors
+/// A message when the envelope itself is not a validation request (policy-server never sends
+/// one; the host turns the error into a 500 rejection).
+pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String> {
+    let env: Envelope = serde_json::from_slice(payload)
+        .map_err(|e| format!("validation payload is not a JSON object with request and settings: {e}"))?;
+    let raw_request = env
+        .request
+        .ok_or_else(|| "validation payload has no request".to_string())?;
+    let req: Request = serde_json::from_str(raw_request.get())
+        .map_err(|e| format!("cannot read the admission request: {e}"))?;
+    let settings = env.settings.map(|s| s.get()).unwrap_or("{}");
+    let checked = match check::<P::Settings>(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(response(false, Some(format!("invalid settings: {e}")), Some(500), vec![]));
+        }
+    };
+    if !P::OPERATIONS.contains(&req.operation) {
+        return Ok(response(true, None, None, vec![]));
+    }
+    let meta = match req.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            let id = req.identity(&Default::default());
+            return Ok(response(
+                false,
+                Some(message(&id, &[crate::verdict::Violation { subject: String::new(), detail: format!("cannot be read: {e}") }], P::CONTROLS)),
+                Some(400),
+                vec![],
+            ));
+        }
+    };
+    if checked
+        .exemptions
+        .exempts_request(&req, req.effective_namespace(&meta))
+        .is_some()
+    {
+        return Ok(response(true, None, None, vec![]));
+    }
+    Ok(match P::evaluate(&req, &checked) {
+        Verdict::Accept { warnings } => response(true, None, None, warnings),
+        Verdict::Reject { violations, code } => {
+            let id = req.identity(&meta);
+            response(false, Some(message(&id, &violations, P::CONTROLS)), code, vec![])
+        }
+        Verdict::Mutate { object, warnings } => {
+            let mut r = response(true, None, None, warnings);
+            r.mutated_object = Some(object);
+            r
+        }
+    })
+}
+
+/// The `validate` export.
+///
+/// # Errors
+/// When the payload is not a validation request at all.
+pub fn validate<P: Policy>(payload: &[u8]) -> CallResult {
+    match evaluate::<P>(payload) {
+        Ok(r) => respond(&r),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The `validate_settings` export: `valid: false` with a message naming the key.
+///
+/// # Errors
+/// Never in practice (serialising the answer cannot fail).
+pub fn validate_settings<P: Policy>(payload: &[u8]) -> CallResult {
+    let answer = match std::str::from_utf8(payload) {
+        Err(_) => SettingsValidationResponse {
+            valid: false,
+            message: Some("settings are not UTF-8 JSON".into()),
+        },
+        Ok(text) => match check::<P::Settings>(text) {
+            Ok(_) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(e) => SettingsValidationResponse {
+                valid: false,
+                message: Some(e),
+            },
+        },
+    };
+    Ok(serde_json::to_vec(&answer)?)
+}

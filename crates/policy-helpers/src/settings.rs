@@ -1,0 +1,56 @@
+//! Settings decoding and validation shared by every policy.
+//!
+//! Settings structs use `#[serde(deny_unknown_fields)]`, so a misspelt key is refused instead
+//! of silently ignored; decoding errors carry the path of the offending key.
+
+use serde::de::DeserializeOwned;
+
+use crate::exemptions::{CompiledExemptions, Exemptions};
+use crate::request::decode;
+
+/// What every policy's settings type provides.
+pub trait PolicySettings: DeserializeOwned + Default {
+    /// The common exemptions block.
+    fn exemptions(&self) -> &Exemptions;
+
+    /// Policy-specific checks beyond the types (ranges, patterns, non-empty lists).
+    ///
+    /// # Errors
+    /// A message naming the offending key.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Settings decoded and checked, with the exemptions compiled.
+pub struct Checked<S> {
+    /// The settings.
+    pub settings: S,
+    /// The compiled exemptions.
+    pub exemptions: CompiledExemptions,
+}
+
+/// Decodes and validates settings from their JSON text (`null` or empty means defaults).
+///
+/// # Errors
+/// A message that names the offending key.
+pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
+    let trimmed = raw.trim();
+    let settings: S = if trimmed.is_empty() || trimmed == "null" {
+        S::default()
+    } else {
+        decode::<S>(trimmed).map_err(|e| {
+            if e.path.is_empty() || e.path == "." {
+                e.reason
+            } else {
+                format!("{}: {}", e.path, e.reason)
+            }
+        })?
+    };
+    let exemptions = settings.exemptions().compile()?;
+    settings.validate()?;
+    Ok(Checked {
+        settings,
+        exemptions,
+    })
+}

@@ -1,0 +1,162 @@
+//! Findings, verdicts and the one message format every policy uses:
+//!
+//! `Deployment default/web: container "app" (spec.template.spec.containers[0]) sets
+//! securityContext.privileged=true [ASB 7.3, PCI 7.1.2, PCI 7.2.1]`
+//!
+//! Several findings are joined with `; ` after the object identity; the control ids close the
+//! message.
+
+use crate::pod::ContainerRef;
+
+/// One thing a rule found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// What it is about, e.g. `container "app" (spec.containers[0])`; empty for the object.
+    pub subject: String,
+    /// What is wrong, with field path and offending value.
+    pub detail: String,
+}
+
+/// Collects violations while a rule runs.
+#[derive(Debug, Default)]
+pub struct Findings {
+    violations: Vec<Violation>,
+    warnings: Vec<String>,
+}
+
+impl Findings {
+    /// No findings yet.
+    pub fn new() -> Findings {
+        Findings::default()
+    }
+
+    /// A violation about a container.
+    pub fn container(&mut self, c: &ContainerRef<'_>, detail: impl Into<String>) {
+        self.violations.push(Violation {
+            subject: c.subject(),
+            detail: detail.into(),
+        });
+    }
+
+    /// A violation about the object as a whole (or a field outside containers).
+    pub fn object(&mut self, detail: impl Into<String>) {
+        self.violations.push(Violation {
+            subject: String::new(),
+            detail: detail.into(),
+        });
+    }
+
+    /// A warning returned with an accepted request.
+    pub fn warn(&mut self, warning: impl Into<String>) {
+        self.warnings.push(warning.into());
+    }
+
+    /// Whether any violation was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The verdict: reject when anything was found, else accept.
+    pub fn into_verdict(self) -> Verdict {
+        if self.violations.is_empty() {
+            Verdict::Accept {
+                warnings: self.warnings,
+            }
+        } else {
+            Verdict::Reject {
+                violations: self.violations,
+                code: None,
+            }
+        }
+    }
+}
+
+/// What a rule decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Accept, optionally with warnings.
+    Accept {
+        /// Warnings shown to the user.
+        warnings: Vec<String>,
+    },
+    /// Reject.
+    Reject {
+        /// What was found.
+        violations: Vec<Violation>,
+        /// HTTP-style code; `None` lets the API server use its default (403).
+        code: Option<u16>,
+    },
+    /// Accept with a mutated object.
+    Mutate {
+        /// The whole mutated object.
+        object: serde_json::Value,
+        /// Warnings shown to the user.
+        warnings: Vec<String>,
+    },
+}
+
+impl Verdict {
+    /// Plain acceptance.
+    pub fn accept() -> Verdict {
+        Verdict::Accept {
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A rejection of an object that cannot be read (code 400).
+    pub fn unreadable(detail: impl Into<String>) -> Verdict {
+        Verdict::Reject {
+            violations: vec![Violation {
+                subject: String::new(),
+                detail: detail.into(),
+            }],
+            code: Some(400),
+        }
+    }
+}
+
+/// Formats the rejection message.
+pub fn message(identity: &str, violations: &[Violation], controls: &str) -> String {
+    let mut out = String::with_capacity(64 + violations.len() * 96);
+    out.push_str(identity);
+    out.push_str(": ");
+    for (i, v) in violations.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        if !v.subject.is_empty() {
+            out.push_str(&v.subject);
+            out.push(' ');
+        }
+        out.push_str(&v.detail);
+    }
+    if !controls.is_empty() {
+        out.push_str(" [");
+        out.push_str(controls);
+        out.push(']');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_format() {
+        let v = vec![
+            Violation {
+                subject: "container \"app\" (spec.containers[0])".into(),
+                detail: "sets securityContext.privileged=true".into(),
+            },
+            Violation {
+                subject: String::new(),
+                detail: "is in namespace \"default\"".into(),
+            },
+        ];
+        assert_eq!(
+            message("Pod default/web", &v, "ASB 7.3"),
+            "Pod default/web: container \"app\" (spec.containers[0]) sets securityContext.privileged=true; is in namespace \"default\" [ASB 7.3]"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Workspace-level tests live in `tests/*.rs` of this crate; the library is empty.
