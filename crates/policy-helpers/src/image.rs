@@ -191,6 +191,29 @@ fn validate_repository(repo: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Normalises a registry host as written in settings (`MyACR.azurecr.io` → `myacr.azurecr.io`,
+/// `index.docker.io` → `docker.io`). A leading `*.` label is allowed (`*.azurecr.io`).
+///
+/// # Errors
+/// A message when it is not a host name with an optional port.
+pub fn normalise_registry(registry: &str) -> Result<String, String> {
+    let lower = registry.to_ascii_lowercase();
+    let lower = match lower.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_string()
+        }
+        _ => lower,
+    };
+    let check = lower.strip_prefix("*.").unwrap_or(&lower);
+    if check.contains('*') || check.contains('/') {
+        return Err(format!(
+            "registry {registry:?} must be a host name with an optional port (only a leading `*.` is allowed)"
+        ));
+    }
+    validate_registry(check)?;
+    Ok(lower)
+}
+
 /// A pattern over image references, exact or glob, tag and digest aware.
 ///
 /// Written like a reference: `NAME[:TAG][@DIGEST]`, where `NAME` and `TAG` may use `*` (no `/`)
