@@ -77,7 +77,9 @@ impl Exemptions {
                     .ok_or_else(|| {
                         format!("exemptions.serviceAccounts[{i}]: {s:?} is not namespace/name")
                     })?;
-                let g = |p: &str| Glob::new(p).map_err(|e| format!("exemptions.serviceAccounts[{i}]: {e}"));
+                let g = |p: &str| {
+                    Glob::new(p).map_err(|e| format!("exemptions.serviceAccounts[{i}]: {e}"))
+                };
                 Ok((g(ns)?, g(name)?))
             })
             .collect::<Result<_, String>>()?;
@@ -97,7 +99,10 @@ impl CompiledExemptions {
         if !namespace.is_empty()
             && let Some(g) = self.namespaces.iter().find(|g| g.matches(namespace))
         {
-            return Some(format!("namespace {namespace:?} is exempt ({})", g.as_str()));
+            return Some(format!(
+                "namespace {namespace:?} is exempt ({})",
+                g.as_str()
+            ));
         }
         let user = &req.user_info.username;
         if let Some(g) = self.users.iter().find(|g| g.matches(user)) {
@@ -142,20 +147,29 @@ mod tests {
 
     #[test]
     fn request_level() {
-        let c = ex(r#"{"namespaces":["kube-system","team-*"],"users":["ci"],"groups":["breakglass"]}"#).unwrap();
+        let c =
+            ex(r#"{"namespaces":["kube-system","team-*"],"users":["ci"],"groups":["breakglass"]}"#)
+                .unwrap();
         let r: Request = serde_json::from_str(
             r#"{"operation":"CREATE","userInfo":{"username":"bob","groups":["dev","breakglass"]}}"#,
         )
         .unwrap();
         assert!(c.exempts_request(&r, "team-a").unwrap().contains("team-*"));
-        assert!(c.exempts_request(&r, "shop").unwrap().contains("breakglass"));
-        let r: Request = serde_json::from_str(r#"{"operation":"CREATE","userInfo":{"username":"bob"}}"#).unwrap();
+        assert!(
+            c.exempts_request(&r, "shop")
+                .unwrap()
+                .contains("breakglass")
+        );
+        let r: Request =
+            serde_json::from_str(r#"{"operation":"CREATE","userInfo":{"username":"bob"}}"#)
+                .unwrap();
         assert!(c.exempts_request(&r, "shop").is_none());
     }
 
     #[test]
     fn images_and_service_accounts() {
-        let c = ex(r#"{"images":["mcr.microsoft.com/oss/**"],"serviceAccounts":["monitoring/*"]}"#).unwrap();
+        let c = ex(r#"{"images":["mcr.microsoft.com/oss/**"],"serviceAccounts":["monitoring/*"]}"#)
+            .unwrap();
         assert!(c.exempts_image("mcr.microsoft.com/oss/kube-proxy:v1"));
         assert!(!c.exempts_image("mcr.microsoft.com.evil.io/oss/x"));
         assert!(!c.exempts_image("NOT VALID"));
@@ -165,9 +179,21 @@ mod tests {
 
     #[test]
     fn invalid_entries_name_the_key() {
-        assert!(ex(r#"{"images":["ok","nginx:"]}"#).unwrap_err().contains("exemptions.images[1]"));
-        assert!(ex(r#"{"serviceAccounts":["justname"]}"#).unwrap_err().contains("serviceAccounts[0]"));
-        assert!(ex(r#"{"namespaces":[""]}"#).unwrap_err().contains("namespaces[0]"));
+        assert!(
+            ex(r#"{"images":["ok","nginx:"]}"#)
+                .unwrap_err()
+                .contains("exemptions.images[1]")
+        );
+        assert!(
+            ex(r#"{"serviceAccounts":["justname"]}"#)
+                .unwrap_err()
+                .contains("serviceAccounts[0]")
+        );
+        assert!(
+            ex(r#"{"namespaces":[""]}"#)
+                .unwrap_err()
+                .contains("namespaces[0]")
+        );
         assert!(ex(r#"{"nmespaces":[]}"#).unwrap_err().contains("nmespaces"));
     }
 }

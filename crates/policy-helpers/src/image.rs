@@ -35,7 +35,9 @@ impl ImageRef {
             return Err("empty image reference".into());
         }
         if reference.len() > MAX_REFERENCE_LEN {
-            return Err(format!("image reference longer than {MAX_REFERENCE_LEN} characters"));
+            return Err(format!(
+                "image reference longer than {MAX_REFERENCE_LEN} characters"
+            ));
         }
         if reference.trim() != reference || reference.chars().any(|c| c.is_whitespace()) {
             return Err("image reference contains white space".into());
@@ -130,7 +132,9 @@ fn validate_digest(d: &str) -> Result<(), String> {
         return Err(format!("digest {d:?} is not valid"));
     }
     if alg == "sha256" && (hex.len() != 64 || hex.bytes().any(|c| c.is_ascii_uppercase())) {
-        return Err(format!("sha256 digest {d:?} must be 64 lower-case hex digits"));
+        return Err(format!(
+            "sha256 digest {d:?} must be 64 lower-case hex digits"
+        ));
     }
     Ok(())
 }
@@ -162,7 +166,9 @@ fn validate_registry(r: &str) -> Result<(), String> {
     let ok = !host.is_empty()
         && host.split('.').all(|label| {
             !label.is_empty()
-                && label.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
@@ -285,7 +291,7 @@ impl ImagePattern {
         };
         let name = Glob::new(&normalised).map_err(|e| format!("image pattern {pattern:?}: {e}"))?;
         let tag = match tag {
-            Some(t) if t.is_empty() => {
+            Some("") => {
                 return Err(format!("image pattern {pattern:?} has an empty tag"));
             }
             Some(t) => Some(Glob::new(t).map_err(|e| format!("image pattern {pattern:?}: {e}"))?),

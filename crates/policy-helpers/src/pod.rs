@@ -19,7 +19,9 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::de::null_default;
+use crate::exemptions::CompiledExemptions;
 use crate::request::{ObjectError, ObjectMeta, Request};
+use crate::verdict::Verdict;
 
 /// The pod-bearing kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -470,7 +472,12 @@ impl ContainerRef<'_> {
 
     /// `container "app" (spec.template.spec.containers[0])`, the subject of a message.
     pub fn subject(&self) -> String {
-        format!("{} {:?} ({})", self.kind.noun(), self.container.name, self.path())
+        format!(
+            "{} {:?} ({})",
+            self.kind.noun(),
+            self.container.name,
+            self.path()
+        )
     }
 }
 
@@ -569,6 +576,42 @@ impl PodObject {
         Ok(built)
     }
 
+    /// The pod a pod rule should check, with the preamble every pod rule shares applied:
+    /// `Ok(None)` (accept) for kinds without a pod spec, requests without an object, and pods
+    /// running as an exempt ServiceAccount; `Err` with the 400 rejection for an object that
+    /// cannot be read.
+    ///
+    /// # Errors
+    /// The [`Verdict`] rejecting an unreadable object.
+    pub fn in_scope(
+        req: &Request<'_>,
+        exemptions: &CompiledExemptions,
+    ) -> Result<Option<PodObject>, Verdict> {
+        let pod = match PodObject::from_request(req) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(Verdict::unreadable(format!("cannot be read: {e}"))),
+        };
+        let namespace = req.effective_namespace(&pod.metadata);
+        if exemptions.exempts_service_account(namespace, pod.spec.service_account()) {
+            return Ok(None);
+        }
+        Ok(Some(pod))
+    }
+
+    /// The in-scope containers whose image is not exempt (see [`PodObject::containers`]).
+    pub fn checked_containers<'s>(
+        &'s self,
+        exemptions: &'s CompiledExemptions,
+    ) -> impl Iterator<Item = ContainerRef<'s>> + 's {
+        self.containers().filter(move |c| {
+            !c.container
+                .image
+                .as_deref()
+                .is_some_and(|i| exemptions.exempts_image(i))
+        })
+    }
+
     /// Path of the pod spec in the object.
     pub fn spec_path(&self) -> &'static str {
         self.kind.spec_path()
@@ -611,7 +654,12 @@ impl PodObject {
         from_container: impl Fn(&SecurityContext) -> Option<T>,
         from_pod: impl Fn(&PodSecurityContext) -> Option<T>,
     ) -> Option<Effective<T>> {
-        if let Some(v) = c.container.security_context.as_ref().and_then(&from_container) {
+        if let Some(v) = c
+            .container
+            .security_context
+            .as_ref()
+            .and_then(&from_container)
+        {
             return Some(Effective {
                 value: v,
                 level: Level::Container,
@@ -631,7 +679,12 @@ impl PodObject {
 
     /// Effective `runAsNonRoot` for a container (container value over pod value).
     pub fn effective_run_as_non_root(&self, c: &ContainerRef<'_>) -> Option<Effective<bool>> {
-        self.pick(c, "runAsNonRoot", |s| s.run_as_non_root, |p| p.run_as_non_root)
+        self.pick(
+            c,
+            "runAsNonRoot",
+            |s| s.run_as_non_root,
+            |p| p.run_as_non_root,
+        )
     }
 
     /// Effective `runAsUser`.
@@ -689,8 +742,16 @@ impl PodObject {
         self.pick(
             c,
             "windowsOptions.runAsUserName",
-            |s| s.windows_options.as_ref().and_then(|w| w.run_as_user_name.clone()),
-            |p| p.windows_options.as_ref().and_then(|w| w.run_as_user_name.clone()),
+            |s| {
+                s.windows_options
+                    .as_ref()
+                    .and_then(|w| w.run_as_user_name.clone())
+            },
+            |p| {
+                p.windows_options
+                    .as_ref()
+                    .and_then(|w| w.run_as_user_name.clone())
+            },
         )
     }
 }
@@ -723,14 +784,56 @@ mod tests {
     fn every_pod_bearing_kind() {
         let cases = [
             ("", "Pod", format!(r#"{{"spec":{SPEC}}}"#), "spec"),
-            ("", "PodTemplate", format!(r#"{{"template":{{"spec":{SPEC}}}}}"#), "template.spec"),
-            ("", "ReplicationController", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("apps", "Deployment", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("apps", "ReplicaSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("apps", "StatefulSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("apps", "DaemonSet", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("batch", "Job", format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#), "spec.template.spec"),
-            ("batch", "CronJob", format!(r#"{{"spec":{{"jobTemplate":{{"spec":{{"template":{{"spec":{SPEC}}}}}}}}}}}"#), "spec.jobTemplate.spec.template.spec"),
+            (
+                "",
+                "PodTemplate",
+                format!(r#"{{"template":{{"spec":{SPEC}}}}}"#),
+                "template.spec",
+            ),
+            (
+                "",
+                "ReplicationController",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "apps",
+                "Deployment",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "apps",
+                "ReplicaSet",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "apps",
+                "StatefulSet",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "apps",
+                "DaemonSet",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "batch",
+                "Job",
+                format!(r#"{{"spec":{{"template":{{"spec":{SPEC}}}}}}}"#),
+                "spec.template.spec",
+            ),
+            (
+                "batch",
+                "CronJob",
+                format!(
+                    r#"{{"spec":{{"jobTemplate":{{"spec":{{"template":{{"spec":{SPEC}}}}}}}}}}}"#
+                ),
+                "spec.jobTemplate.spec.template.spec",
+            ),
         ];
         for (g, k, obj, base) in cases {
             let p = extract(g, k, &obj);
@@ -760,7 +863,12 @@ mod tests {
 
     #[test]
     fn ephemeral_subresource_scopes_to_ephemeral_containers() {
-        let r = request("", "Pod", Some("ephemeralcontainers"), &format!(r#"{{"spec":{SPEC}}}"#));
+        let r = request(
+            "",
+            "Pod",
+            Some("ephemeralcontainers"),
+            &format!(r#"{{"spec":{SPEC}}}"#),
+        );
         let req: Request = serde_json::from_str(&r).unwrap();
         let p = PodObject::from_request(&req).unwrap().unwrap();
         let names: Vec<&str> = p.containers().map(|c| c.container.name.as_str()).collect();
@@ -796,7 +904,10 @@ mod tests {
         );
         let req: Request = serde_json::from_str(&r).unwrap();
         let e = PodObject::from_request(&req).unwrap_err();
-        assert_eq!(e.path, "spec.template.spec.containers[0].securityContext.privileged");
+        assert_eq!(
+            e.path,
+            "spec.template.spec.containers[0].securityContext.privileged"
+        );
     }
 
     #[test]

@@ -182,8 +182,13 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 enum Frame {
-    Object { key: Option<String>, expecting_key: bool },
-    Array { index: usize },
+    Object {
+        key: Option<String>,
+        expecting_key: bool,
+    },
+    Array {
+        index: usize,
+    },
 }
 
 /// The dotted field path (`spec.containers[0].image`) of the value being read at byte `offset`
@@ -195,7 +200,10 @@ pub fn path_at(text: &str, offset: usize) -> String {
     let mut i = 0;
     while i < end {
         match b[i] {
-            b'{' => stack.push(Frame::Object { key: None, expecting_key: true }),
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expecting_key: true,
+            }),
             b'[' => stack.push(Frame::Array { index: 0 }),
             b'}' | b']' => {
                 stack.pop();

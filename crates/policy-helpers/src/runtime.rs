@@ -44,14 +44,23 @@ fn respond(r: &ValidationResponse) -> CallResult {
     Ok(serde_json::to_vec(r)?)
 }
 
-fn response(accepted: bool, message: Option<String>, code: Option<u16>, warnings: Vec<String>) -> ValidationResponse {
+fn response(
+    accepted: bool,
+    message: Option<String>,
+    code: Option<u16>,
+    warnings: Vec<String>,
+) -> ValidationResponse {
     ValidationResponse {
         accepted,
         message,
         code,
         mutated_object: None,
         audit_annotations: None,
-        warnings: if warnings.is_empty() { None } else { Some(warnings) },
+        warnings: if warnings.is_empty() {
+            None
+        } else {
+            Some(warnings)
+        },
     }
 }
 
@@ -62,8 +71,9 @@ fn response(accepted: bool, message: Option<String>, code: Option<u16>, warnings
 /// A message when the envelope itself is not a validation request (policy-server never sends
 /// one; the host turns the error into a 500 rejection).
 pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String> {
-    let env: Envelope = serde_json::from_slice(payload)
-        .map_err(|e| format!("validation payload is not a JSON object with request and settings: {e}"))?;
+    let env: Envelope = serde_json::from_slice(payload).map_err(|e| {
+        format!("validation payload is not a JSON object with request and settings: {e}")
+    })?;
     let raw_request = env
         .request
         .ok_or_else(|| "validation payload has no request".to_string())?;
@@ -73,7 +83,12 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
     let checked = match check::<P::Settings>(settings) {
         Ok(c) => c,
         Err(e) => {
-            return Ok(response(false, Some(format!("invalid settings: {e}")), Some(500), vec![]));
+            return Ok(response(
+                false,
+                Some(format!("invalid settings: {e}")),
+                Some(500),
+                vec![],
+            ));
         }
     };
     if !P::OPERATIONS.contains(&req.operation) {
@@ -85,7 +100,14 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
             let id = req.identity(&Default::default());
             return Ok(response(
                 false,
-                Some(message(&id, &[crate::verdict::Violation { subject: String::new(), detail: format!("cannot be read: {e}") }], P::CONTROLS)),
+                Some(message(
+                    &id,
+                    &[crate::verdict::Violation {
+                        subject: String::new(),
+                        detail: format!("cannot be read: {e}"),
+                    }],
+                    P::CONTROLS,
+                )),
                 Some(400),
                 vec![],
             ));
@@ -102,7 +124,12 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
         Verdict::Accept { warnings } => response(true, None, None, warnings),
         Verdict::Reject { violations, code } => {
             let id = req.identity(&meta);
-            response(false, Some(message(&id, &violations, P::CONTROLS)), code, vec![])
+            response(
+                false,
+                Some(message(&id, &violations, P::CONTROLS)),
+                code,
+                vec![],
+            )
         }
         Verdict::Mutate { object, warnings } => {
             let mut r = response(true, None, None, warnings);

@@ -11,7 +11,11 @@ use crate::settings::{Compiled, Settings};
 /// entries; registries are compared as whole host names, so `myacr.azurecr.io.evil.example`
 /// is not `myacr.azurecr.io`.
 pub fn judge(image: &ImageRef, lists: &Compiled) -> Option<String> {
-    if let Some(d) = lists.denied_registries.iter().find(|g| g.matches(&image.registry)) {
+    if let Some(d) = lists
+        .denied_registries
+        .iter()
+        .find(|g| g.matches(&image.registry))
+    {
         return Some(format!(
             "uses registry {:?}, which deniedRegistries denies ({})",
             image.registry,
@@ -21,7 +25,10 @@ pub fn judge(image: &ImageRef, lists: &Compiled) -> Option<String> {
     if let Some(d) = lists.denied_images.iter().find(|p| p.matches(image)) {
         return Some(format!("matches deniedImages pattern {:?}", d.as_str()));
     }
-    let allowed = lists.allowed_registries.iter().any(|g| g.matches(&image.registry))
+    let allowed = lists
+        .allowed_registries
+        .iter()
+        .any(|g| g.matches(&image.registry))
         || lists.allowed_images.iter().any(|p| p.matches(image));
     if allowed {
         None
@@ -35,33 +42,25 @@ pub fn judge(image: &ImageRef, lists: &Compiled) -> Option<String> {
 
 /// Rejects every in-scope container whose image is not allowed, cannot be parsed or is missing.
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
-    let pod = match PodObject::from_request(req) {
+    let pod = match PodObject::in_scope(req, &ctx.exemptions) {
         Ok(Some(p)) => p,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(rejection) => return rejection,
     };
-    let namespace = req.effective_namespace(&pod.metadata);
-    if ctx
-        .exemptions
-        .exempts_service_account(namespace, pod.spec.service_account())
-    {
-        return Verdict::accept();
-    }
     let lists = match ctx.settings.compile() {
         Ok(l) => l,
         Err(e) => return Verdict::unreadable(format!("invalid settings: {e}")),
     };
     let mut findings = Findings::new();
-    for c in pod.containers() {
+    for c in pod.checked_containers(&ctx.exemptions) {
         let Some(image) = c.container.image.as_deref().filter(|i| !i.is_empty()) else {
             findings.container(&c, "sets no image");
             continue;
         };
-        if ctx.exemptions.exempts_image(image) {
-            continue;
-        }
         match ImageRef::parse(image) {
-            Err(e) => findings.container(&c, format!("image {image:?} is not a valid reference: {e}")),
+            Err(e) => {
+                findings.container(&c, format!("image {image:?} is not a valid reference: {e}"))
+            }
             Ok(r) => {
                 if let Some(why) = judge(&r, &lists) {
                     findings.container(&c, format!("image {image:?} {why}"));

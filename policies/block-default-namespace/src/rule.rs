@@ -36,7 +36,13 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
     let namespace = req.effective_namespace(&meta);
-    if namespace.is_empty() || !ctx.settings.denied_namespaces.iter().any(|d| d == namespace) {
+    if namespace.is_empty()
+        || !ctx
+            .settings
+            .denied_namespaces
+            .iter()
+            .any(|d| d == namespace)
+    {
         return Verdict::accept();
     }
     let name = if meta.name.is_empty() {

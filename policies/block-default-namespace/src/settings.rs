@@ -36,7 +36,9 @@ impl PolicySettings for Settings {
         }
         for (i, ns) in self.denied_namespaces.iter().enumerate() {
             if !is_dns_label(ns) {
-                return Err(format!("deniedNamespaces[{i}]: {ns:?} is not a namespace name"));
+                return Err(format!(
+                    "deniedNamespaces[{i}]: {ns:?} is not a namespace name"
+                ));
             }
         }
         for (i, o) in self.allowed_objects.iter().enumerate() {
@@ -53,7 +55,8 @@ fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }

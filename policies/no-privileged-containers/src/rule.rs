@@ -6,37 +6,24 @@ use policy_helpers::{Findings, Request, Verdict};
 
 use crate::settings::Settings;
 
-/// Rejects every in-scope container whose `securityContext.privileged` is `true`.
+/// Rejects every in-scope container (image exemptions applied) whose
+/// `securityContext.privileged` is `true`.
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
-    let pod = match PodObject::from_request(req) {
+    let pod = match PodObject::in_scope(req, &ctx.exemptions) {
         Ok(Some(p)) => p,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(rejection) => return rejection,
     };
-    let namespace = req.effective_namespace(&pod.metadata);
-    if ctx
-        .exemptions
-        .exempts_service_account(namespace, pod.spec.service_account())
-    {
-        return Verdict::accept();
-    }
     let mut findings = Findings::new();
-    for c in pod.containers() {
+    for c in pod.checked_containers(&ctx.exemptions) {
         let privileged = c
             .container
             .security_context
             .as_ref()
-            .and_then(|s| s.privileged)
-            .unwrap_or(false);
-        if !privileged {
-            continue;
+            .and_then(|s| s.privileged);
+        if privileged == Some(true) {
+            findings.container(&c, "sets securityContext.privileged=true");
         }
-        if let Some(image) = c.container.image.as_deref()
-            && ctx.exemptions.exempts_image(image)
-        {
-            continue;
-        }
-        findings.container(&c, "sets securityContext.privileged=true");
     }
     findings.into_verdict()
 }
