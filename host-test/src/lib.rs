@@ -30,6 +30,7 @@ pub mod limits;
 pub mod metadata;
 pub mod request;
 pub mod response;
+pub mod scan;
 pub mod state;
 pub mod suite;
 pub mod wapc;
@@ -46,6 +47,10 @@ pub use limits::{Limits, TIMEOUT_MESSAGE};
 pub use metadata::{Metadata, MetadataError, Rule, read_metadata};
 pub use request::{RequestError, load_request, normalize_request, parse_request};
 pub use response::{AdmissionResponse, PolicyMode, ValidationResponse};
+pub use scan::{
+    Finding, InputError, Manifest, Manifests, ScanError, ScanOptions, ScanPolicy, ScanReport,
+    load_policies, read_manifests, scan,
+};
 pub use state::{HostCallRecord, LogEntry, LogSource};
 pub use suite::{
     CaseResult, PolicyOutcome, PolicySuite, RunOptions, Suite, SuiteError, SuiteReport,

@@ -1,6 +1,6 @@
 //! The `host-test` command line: run one request through a policy module, run the
 //! cases-as-data suites of the workspace or of one policy, annotate a module with its
-//! metadata, and show the metadata a module carries.
+//! metadata, show the metadata a module carries, and scan plain manifests against a bundle.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +35,8 @@ enum Command {
     Annotate(AnnotateArgs),
     /// Print the metadata embedded in a module.
     Inspect(InspectArgs),
+    /// Evaluate plain Kubernetes manifests against every module of a bundle.
+    Scan(ScanArgs),
 }
 
 /// Evaluation limits and engine options shared by the commands that run modules.
@@ -196,6 +198,45 @@ struct InspectArgs {
     module: PathBuf,
 }
 
+#[derive(Args)]
+struct ScanArgs {
+    /// Directory of the annotated modules (every *.wasm in it).
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    dist: PathBuf,
+    /// Only these modules (instead of the modules of --dist).
+    #[arg(short, long, value_name = "M.wasm")]
+    module: Vec<PathBuf>,
+    /// Directory of settings files, <id>.yaml, <id>.yml or <id>.json (default: {} for all).
+    #[arg(long, value_name = "DIR")]
+    settings_dir: Option<PathBuf>,
+    /// Namespace of namespaced objects without metadata.namespace.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    namespace: String,
+    /// userInfo.username of the requests.
+    #[arg(long, value_name = "NAME", default_value = host_test::scan::DEFAULT_USERNAME)]
+    user: String,
+    /// userInfo.groups of the requests (repeatable).
+    #[arg(long, value_name = "G")]
+    group: Vec<String>,
+    /// Cluster fixture answering host calls.
+    #[arg(long, value_name = "FIXTURE")]
+    cluster: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+    /// Exit with 1 when an evaluation rejected an object (the default).
+    #[arg(long, overrides_with = "no_fail")]
+    fail_on_violation: bool,
+    /// Exit with 0 even when an evaluation rejected an object.
+    #[arg(long, overrides_with = "fail_on_violation")]
+    no_fail: bool,
+    /// Manifest files, directories (their *.yaml, *.yml, *.json, recursively) or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -204,6 +245,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Annotate(args) => annotate(args),
         Command::Inspect(args) => inspect(args),
+        Command::Scan(args) => scan(args),
     };
     match outcome {
         Ok(code) => code,
@@ -381,4 +423,40 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn scan(args: ScanArgs) -> Result<ExitCode> {
+    let harness = args.limits.harness(Path::new("."))?;
+    let cluster = match &args.cluster {
+        Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
+        None => None,
+    };
+    let modules = if args.module.is_empty() {
+        host_test::scan::dist_modules(&args.dist)?
+    } else {
+        args.module.clone()
+    };
+    let policies =
+        host_test::scan::load_policies(&harness, &modules, args.settings_dir.as_deref())?;
+    let manifests = host_test::scan::read_manifests(&args.paths);
+    let options = host_test::ScanOptions {
+        defaults: host_test::scan::RequestDefaults {
+            namespace: args.namespace.clone(),
+            username: args.user.clone(),
+            groups: args.group.clone(),
+        },
+        cluster,
+        threads: 0,
+    };
+    let report = host_test::scan(&policies, manifests, &options);
+    for error in &report.input_errors {
+        eprintln!("error: {error}");
+    }
+    if args.format == "json" {
+        println!("{}", report.render_json());
+        eprintln!("{}", report.summary());
+    } else {
+        print!("{}", report.render_table());
+    }
+    Ok(ExitCode::from(report.exit_code(!args.no_fail)))
 }
