@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod annotate;
+pub mod artifacthub;
 pub mod callbacks;
 pub mod engine;
 pub mod evaluate;

@@ -37,6 +37,21 @@ enum Command {
     Inspect(InspectArgs),
     /// Evaluate plain Kubernetes manifests against every module of a bundle.
     Scan(ScanArgs),
+    /// Generate artifacthub/ from the policies' metadata.yml, Cargo.toml and README.md.
+    Artifacthub(ArtifacthubArgs),
+}
+
+#[derive(Args)]
+struct ArtifacthubArgs {
+    /// Repository root (holds policies/).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "artifacthub")]
+    out: PathBuf,
+    /// Do not write: exit 1 listing the files that differ from what would be generated.
+    #[arg(long)]
+    check: bool,
 }
 
 /// Evaluation limits and engine options shared by the commands that run modules.
@@ -246,6 +261,7 @@ fn main() -> ExitCode {
         Command::Annotate(args) => annotate(args),
         Command::Inspect(args) => inspect(args),
         Command::Scan(args) => scan(args),
+        Command::Artifacthub(args) => artifacthub(args),
     };
     match outcome {
         Ok(code) => code,
@@ -459,4 +475,21 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         print!("{}", report.render_table());
     }
     Ok(ExitCode::from(report.exit_code(!args.no_fail)))
+}
+
+fn artifacthub(args: ArtifacthubArgs) -> Result<ExitCode> {
+    if args.check {
+        let problems = host_test::artifacthub::stale(&args.root, &args.out)?;
+        for p in &problems {
+            eprintln!("{}: {p}", args.out.display());
+        }
+        return Ok(if problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let n = host_test::artifacthub::write(&args.root, &args.out)?;
+    println!("wrote {n} files under {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
 }
