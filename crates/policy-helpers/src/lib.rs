@@ -15,10 +15,13 @@
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
+//! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
+//!   context-aware rules, with a replaceable handler outside the engine.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
 
 pub mod exemptions;
 pub mod glob;
+pub mod host;
 pub mod image;
 pub mod pod;
 pub mod request;

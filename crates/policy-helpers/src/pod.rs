@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::de::null_default;
 use crate::exemptions::CompiledExemptions;
@@ -251,6 +252,317 @@ pub struct Container {
     /// `volumeMounts`
     #[serde(deserialize_with = "null_default")]
     pub volume_mounts: Vec<VolumeMount>,
+    /// `command`
+    #[serde(deserialize_with = "null_default")]
+    pub command: Vec<String>,
+    /// `args`
+    #[serde(deserialize_with = "null_default")]
+    pub args: Vec<String>,
+    /// `env`, kept raw: decode with [`Container::env`].
+    pub env: Option<Box<RawValue>>,
+    /// `envFrom`, kept raw: decode with [`Container::env_from`].
+    pub env_from: Option<Box<RawValue>>,
+    /// `resources`, kept raw: decode with [`Container::resources`].
+    pub resources: Option<Box<RawValue>>,
+    /// `livenessProbe`, kept raw: decode with [`Container::probe`].
+    pub liveness_probe: Option<Box<RawValue>>,
+    /// `readinessProbe`, kept raw: decode with [`Container::probe`].
+    pub readiness_probe: Option<Box<RawValue>>,
+    /// `startupProbe`, kept raw: decode with [`Container::probe`].
+    pub startup_probe: Option<Box<RawValue>>,
+}
+
+/// Decodes a raw part of the object as `T`; `Ok(None)` for an absent or `null` part. Error
+/// paths are prefixed with `base`, the part's path in the object.
+///
+/// # Errors
+/// An [`ObjectError`] naming the field that does not fit `T`.
+pub fn decode_part<T: serde::de::DeserializeOwned>(
+    raw: Option<&RawValue>,
+    base: &str,
+) -> Result<Option<T>, ObjectError> {
+    match raw {
+        None => Ok(None),
+        Some(r) if r.get() == "null" => Ok(None),
+        Some(r) => crate::request::decode::<T>(r.get())
+            .map(Some)
+            .map_err(|e| ObjectError {
+                path: if e.path.is_empty() {
+                    base.to_string()
+                } else if e.path.starts_with('[') {
+                    format!("{base}{}", e.path)
+                } else {
+                    format!("{base}.{}", e.path)
+                },
+                reason: e.reason,
+            }),
+    }
+}
+
+/// Which probe of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// `livenessProbe`
+    Liveness,
+    /// `readinessProbe`
+    Readiness,
+    /// `startupProbe`
+    Startup,
+}
+
+impl ProbeKind {
+    /// The field name.
+    pub fn field(self) -> &'static str {
+        match self {
+            ProbeKind::Liveness => "livenessProbe",
+            ProbeKind::Readiness => "readinessProbe",
+            ProbeKind::Startup => "startupProbe",
+        }
+    }
+}
+
+impl ContainerRef<'_> {
+    /// `env`, decoded (empty when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `env` is malformed.
+    pub fn env(&self) -> Result<Vec<EnvVar>, ObjectError> {
+        let base = format!("{}.env", self.path());
+        Ok(decode_part(self.container.env.as_deref(), &base)?.unwrap_or_default())
+    }
+
+    /// `envFrom`, decoded (empty when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `envFrom` is malformed.
+    pub fn env_from(&self) -> Result<Vec<EnvFromSource>, ObjectError> {
+        let base = format!("{}.envFrom", self.path());
+        Ok(decode_part(self.container.env_from.as_deref(), &base)?.unwrap_or_default())
+    }
+
+    /// `resources`, decoded (`None` when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `resources` is malformed.
+    pub fn resources(&self) -> Result<Option<Resources>, ObjectError> {
+        let base = format!("{}.resources", self.path());
+        decode_part(self.container.resources.as_deref(), &base)
+    }
+
+    /// A probe, decoded (`None` when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when the probe is malformed.
+    pub fn probe(&self, which: ProbeKind) -> Result<Option<Probe>, ObjectError> {
+        let raw = match which {
+            ProbeKind::Liveness => self.container.liveness_probe.as_deref(),
+            ProbeKind::Readiness => self.container.readiness_probe.as_deref(),
+            ProbeKind::Startup => self.container.startup_probe.as_deref(),
+        };
+        decode_part(raw, &format!("{}.{}", self.path(), which.field()))
+    }
+}
+
+/// A reference to an object by name (`secretRef`, `configMapRef`, `imagePullSecrets[]`, ...).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NameRef {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+}
+
+/// `secretKeyRef` / `configMapKeyRef`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct KeyRef {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `key`
+    #[serde(deserialize_with = "null_default")]
+    pub key: String,
+    /// `optional`
+    pub optional: Option<bool>,
+}
+
+/// `env[].valueFrom`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnvVarSource {
+    /// `secretKeyRef`
+    pub secret_key_ref: Option<KeyRef>,
+    /// `configMapKeyRef`
+    pub config_map_key_ref: Option<KeyRef>,
+    /// `fieldRef.fieldPath`, when set.
+    pub field_ref: Option<FieldRef>,
+}
+
+/// `valueFrom.fieldRef`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FieldRef {
+    /// `fieldPath`
+    #[serde(deserialize_with = "null_default")]
+    pub field_path: String,
+}
+
+/// `env[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnvVar {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `value` (a literal)
+    pub value: Option<String>,
+    /// `valueFrom`
+    pub value_from: Option<EnvVarSource>,
+}
+
+/// `envFrom[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EnvFromSource {
+    /// `prefix`
+    pub prefix: Option<String>,
+    /// `secretRef`
+    pub secret_ref: Option<NameRef>,
+    /// `configMapRef`
+    pub config_map_ref: Option<NameRef>,
+}
+
+/// `resources`: quantities kept as written (a YAML number such as `cpu: 1` reads as `"1"`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    /// `limits`
+    #[serde(deserialize_with = "quantity_map")]
+    pub limits: BTreeMap<String, String>,
+    /// `requests`
+    #[serde(deserialize_with = "quantity_map")]
+    pub requests: BTreeMap<String, String>,
+}
+
+/// Reads a map of quantities keeping each as written: a JSON string's text, or a JSON number's
+/// literal text (`1e3` stays `1e3`, no float round trip); `null` values are dropped.
+fn quantity_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    use serde::de::Error;
+    let m = Option::<BTreeMap<String, Box<serde_json::value::RawValue>>>::deserialize(d)?
+        .unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for (k, v) in m {
+        let raw = v.get();
+        if raw == "null" {
+            continue;
+        }
+        let text = if raw.starts_with('"') {
+            serde_json::from_str::<String>(raw).map_err(D::Error::custom)?
+        } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            raw.to_string()
+        } else {
+            return Err(D::Error::custom(format!(
+                "quantity {k:?} is neither a string nor a number"
+            )));
+        };
+        out.insert(k, text);
+    }
+    Ok(out)
+}
+
+/// `livenessProbe` / `readinessProbe` / `startupProbe`: which handler it uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Probe {
+    /// `exec`
+    pub exec: Option<serde::de::IgnoredAny>,
+    /// `httpGet`
+    pub http_get: Option<serde::de::IgnoredAny>,
+    /// `tcpSocket`
+    pub tcp_socket: Option<serde::de::IgnoredAny>,
+    /// `grpc`
+    pub grpc: Option<serde::de::IgnoredAny>,
+}
+
+impl Probe {
+    /// Whether the probe names a handler (a probe without one is not a probe).
+    pub fn has_handler(&self) -> bool {
+        self.exec.is_some()
+            || self.http_get.is_some()
+            || self.tcp_socket.is_some()
+            || self.grpc.is_some()
+    }
+}
+
+/// `tolerations[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Toleration {
+    /// `key`
+    pub key: Option<String>,
+    /// `operator`
+    pub operator: Option<String>,
+    /// `value`
+    pub value: Option<String>,
+    /// `effect`
+    pub effect: Option<String>,
+}
+
+/// `volumes[].secret`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SecretVolume {
+    /// `secretName`
+    #[serde(deserialize_with = "null_default")]
+    pub secret_name: String,
+}
+
+/// `volumes[].csi`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CsiVolume {
+    /// `driver`
+    #[serde(deserialize_with = "null_default")]
+    pub driver: String,
+    /// `readOnly`
+    pub read_only: Option<bool>,
+    /// `volumeAttributes`
+    #[serde(deserialize_with = "null_default")]
+    pub volume_attributes: BTreeMap<String, String>,
+    /// `nodePublishSecretRef`
+    pub node_publish_secret_ref: Option<NameRef>,
+}
+
+/// `volumes[].persistentVolumeClaim`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PvcVolume {
+    /// `claimName`
+    #[serde(deserialize_with = "null_default")]
+    pub claim_name: String,
+}
+
+/// `volumes[].projected.sources[]`: which sources it projects.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProjectedSource {
+    /// `secret`
+    pub secret: Option<NameRef>,
+    /// `configMap`
+    pub config_map: Option<NameRef>,
+    /// `serviceAccountToken`
+    pub service_account_token: Option<serde::de::IgnoredAny>,
+}
+
+/// `volumes[].projected`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ProjectedVolume {
+    /// `sources`
+    #[serde(deserialize_with = "null_default")]
+    pub sources: Vec<ProjectedSource>,
 }
 
 /// `volumes[].hostPath`
@@ -275,6 +587,58 @@ pub struct Volume {
     pub sources: Vec<String>,
     /// `hostPath`, when that is the source.
     pub host_path: Option<HostPathVolume>,
+    /// The value of the (last) source key other than `hostPath`, kept raw: decode with
+    /// [`Volume::secret`], [`Volume::csi`], [`Volume::persistent_volume_claim`],
+    /// [`Volume::projected`] or [`Volume::source_as`].
+    pub source: Option<Box<RawValue>>,
+}
+
+impl Volume {
+    /// The source decoded as `T` when the volume's source is `key`.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] (path relative to the source) when it does not fit `T`.
+    pub fn source_as<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, ObjectError> {
+        if self.sources.last().map(String::as_str) != Some(key) {
+            return Ok(None);
+        }
+        decode_part(self.source.as_deref(), key)
+    }
+
+    /// `secret`, when that is the source.
+    ///
+    /// # Errors
+    /// When it is malformed.
+    pub fn secret(&self) -> Result<Option<SecretVolume>, ObjectError> {
+        self.source_as("secret")
+    }
+
+    /// `csi`, when that is the source.
+    ///
+    /// # Errors
+    /// When it is malformed.
+    pub fn csi(&self) -> Result<Option<CsiVolume>, ObjectError> {
+        self.source_as("csi")
+    }
+
+    /// `persistentVolumeClaim`, when that is the source.
+    ///
+    /// # Errors
+    /// When it is malformed.
+    pub fn persistent_volume_claim(&self) -> Result<Option<PvcVolume>, ObjectError> {
+        self.source_as("persistentVolumeClaim")
+    }
+
+    /// `projected`, when that is the source.
+    ///
+    /// # Errors
+    /// When it is malformed.
+    pub fn projected(&self) -> Result<Option<ProjectedVolume>, ObjectError> {
+        self.source_as("projected")
+    }
 }
 
 impl<'de> Deserialize<'de> for Volume {
@@ -298,9 +662,11 @@ impl<'de> Deserialize<'de> for Volume {
                             v.host_path = hp;
                         }
                         other => {
-                            let val = m.next_value::<serde::de::IgnoredAny>();
-                            val?;
-                            v.sources.push(other.to_string());
+                            let val = m.next_value::<Box<RawValue>>()?;
+                            if val.get() != "null" {
+                                v.sources.push(other.to_string());
+                                v.source = Some(val);
+                            }
                         }
                     }
                 }
@@ -348,9 +714,35 @@ pub struct PodSpec {
     pub automount_service_account_token: Option<bool>,
     /// `runtimeClassName`
     pub runtime_class_name: Option<String>,
+    /// `hostUsers`
+    pub host_users: Option<bool>,
+    /// `nodeName`
+    pub node_name: Option<String>,
+    /// `nodeSelector`
+    #[serde(deserialize_with = "null_default")]
+    pub node_selector: BTreeMap<String, String>,
+    /// `tolerations`, kept raw: decode with [`PodSpec::tolerations`].
+    pub tolerations: Option<Box<RawValue>>,
+    /// `affinity`, kept raw for the rules that read it.
+    pub affinity: Option<Box<RawValue>>,
+    /// `priorityClassName`
+    pub priority_class_name: Option<String>,
+    /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
+    pub image_pull_secrets: Option<Box<RawValue>>,
 }
 
 impl PodSpec {
+    /// `tolerations`, decoded (empty when absent); `base` is the pod spec's path.
+    ///
+    /// # Errors
+    /// When it is malformed.
+    pub fn tolerations(&self, base: &str) -> Result<Vec<Toleration>, ObjectError> {
+        Ok(
+            decode_part(self.tolerations.as_deref(), &format!("{base}.tolerations"))?
+                .unwrap_or_default(),
+        )
+    }
+
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
     /// `serviceAccount`, else `default`).
     pub fn service_account(&self) -> &str {
@@ -779,6 +1171,105 @@ mod tests {
 
     const SPEC: &str = r#"{"containers":[{"name":"a","image":"x"}],
         "initContainers":[{"name":"i"}],"ephemeralContainers":[{"name":"e"}]}"#;
+
+    #[test]
+    fn env_resources_probes_and_volume_sources_are_read() {
+        let pod = extract(
+            "",
+            "Pod",
+            r#"{"metadata":{"name":"p","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","controller":true}]},
+            "spec":{"containers":[{"name":"a","image":"x",
+              "env":[{"name":"A","value":"1"},{"name":"S","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}}],
+              "envFrom":[{"secretRef":{"name":"all"}}],
+              "resources":{"limits":{"cpu":1,"memory":"1Gi","x":1e3,"n":null},"requests":null},
+              "livenessProbe":{"httpGet":{"path":"/"}},"readinessProbe":{}}],
+            "volumes":[{"name":"s","secret":{"secretName":"db"}},
+              {"name":"c","csi":{"driver":"secrets-store.csi.k8s.io","volumeAttributes":{"secretProviderClass":"kv"}}},
+              {"name":"p","projected":{"sources":[{"serviceAccountToken":{"path":"t"}}]}},
+              {"name":"v","persistentVolumeClaim":{"claimName":"data"}}],
+            "nodeSelector":{"pci-scope":"in"},"tolerations":[{"key":"pci","operator":"Exists"}],
+            "affinity":{"nodeAffinity":{}},"hostUsers":false}}"#,
+        );
+        let c = pod.containers().next().unwrap();
+        let env = c.env().unwrap();
+        assert_eq!(env[0].value.as_deref(), Some("1"));
+        let r = env[1]
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!((r.name.as_str(), r.key.as_str()), ("s", "k"));
+        assert_eq!(
+            c.env_from().unwrap()[0].secret_ref.as_ref().unwrap().name,
+            "all"
+        );
+        let res = c.resources().unwrap().unwrap();
+        assert_eq!(res.limits.get("cpu").map(String::as_str), Some("1"));
+        assert_eq!(res.limits.get("memory").map(String::as_str), Some("1Gi"));
+        assert_eq!(res.limits.get("x").map(String::as_str), Some("1e3"));
+        assert!(!res.limits.contains_key("n"));
+        assert!(c.probe(ProbeKind::Liveness).unwrap().unwrap().has_handler());
+        assert!(
+            !c.probe(ProbeKind::Readiness)
+                .unwrap()
+                .unwrap()
+                .has_handler()
+        );
+        assert!(c.probe(ProbeKind::Startup).unwrap().is_none());
+        let v = &pod.spec.volumes;
+        assert_eq!(v[0].secret().unwrap().unwrap().secret_name, "db");
+        assert!(v[0].csi().unwrap().is_none());
+        assert_eq!(
+            v[1].csi().unwrap().unwrap().volume_attributes["secretProviderClass"],
+            "kv"
+        );
+        assert!(
+            v[2].projected().unwrap().unwrap().sources[0]
+                .service_account_token
+                .is_some()
+        );
+        assert_eq!(
+            v[3].persistent_volume_claim().unwrap().unwrap().claim_name,
+            "data"
+        );
+        assert_eq!(
+            v.iter().map(|v| v.sources.join(",")).collect::<Vec<_>>(),
+            ["secret", "csi", "projected", "persistentVolumeClaim"]
+        );
+        assert_eq!(
+            pod.spec.tolerations("spec").unwrap()[0].operator.as_deref(),
+            Some("Exists")
+        );
+        assert_eq!(pod.spec.node_selector["pci-scope"], "in");
+        assert!(pod.spec.affinity.is_some());
+        assert_eq!(pod.spec.host_users, Some(false));
+        assert_eq!(pod.metadata.owner_references[0].kind, "ReplicaSet");
+    }
+
+    #[test]
+    fn a_quantity_of_the_wrong_type_is_an_error_with_its_full_path() {
+        let pod = extract(
+            "apps",
+            "Deployment",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"a","resources":{"limits":{"cpu":true}}}]}}}}"#,
+        );
+        let e = pod.containers().next().unwrap().resources().unwrap_err();
+        assert!(
+            e.path
+                .starts_with("spec.template.spec.containers[0].resources"),
+            "{e:?}"
+        );
+        assert!(e.reason.contains("\"cpu\""), "{e:?}");
+        let pod = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"containers":[{"name":"a","env":[{"name":1}]}]}}"#,
+        );
+        let e = pod.containers().next().unwrap().env().unwrap_err();
+        assert!(e.path.starts_with("spec.containers[0].env[0]"), "{e:?}");
+    }
 
     #[test]
     fn every_pod_bearing_kind() {

@@ -287,6 +287,28 @@ pub struct ObjectMeta {
     /// `metadata.annotations`
     #[serde(deserialize_with = "null_default")]
     pub annotations: std::collections::BTreeMap<String, String>,
+    /// `metadata.ownerReferences`
+    #[serde(deserialize_with = "null_default")]
+    pub owner_references: Vec<OwnerReference>,
+    /// `metadata.deletionTimestamp`
+    pub deletion_timestamp: Option<String>,
+}
+
+/// `metadata.ownerReferences[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OwnerReference {
+    /// `apiVersion`
+    #[serde(deserialize_with = "null_default")]
+    pub api_version: String,
+    /// `kind`
+    #[serde(deserialize_with = "null_default")]
+    pub kind: String,
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `controller`
+    pub controller: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,380 @@
+//! Host capabilities: the calls a context-aware policy makes to the engine through waPC
+//! `__host_call` (binding `kubewarden`), typed.
+//!
+//! Inside the Kubewarden engine (`wasm32-wasip1`) every call goes to the host. On any other
+//! target (native unit tests, the browser playground) calls go to a handler installed with
+//! [`set_handler`] for the current thread, so rules that look up the cluster can be tested and
+//! embedded without the engine; with no handler installed, every call fails with
+//! [`HostError::Unavailable`].
+//!
+//! Every failure is an error value, never a panic: a rule that cannot look something up must fail
+//! closed with a message that says which lookup failed (see [`HostError`]'s `Display`).
+//!
+//! The payloads and answers are those of policy-server (`kubernetes/list_resources_by_namespace`,
+//! `kubernetes/list_resources_all`, `kubernetes/get_resource`, `kubernetes/can_i`,
+//! `oci/v1/manifest_digest`, `oci/v2/verify`).
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// Why a host call gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The engine answered with an error (access not granted, object not found, API failure).
+    Host {
+        /// `<namespace>/<operation>` of the call.
+        call: String,
+        /// The engine's error text.
+        message: String,
+    },
+    /// The answer was not the JSON the call promises.
+    BadAnswer {
+        /// `<namespace>/<operation>` of the call.
+        call: String,
+        /// What did not fit.
+        reason: String,
+    },
+    /// No engine and no handler (native build without [`set_handler`]).
+    Unavailable {
+        /// `<namespace>/<operation>` of the call.
+        call: String,
+    },
+}
+
+impl HostError {
+    /// Whether the engine said the object does not exist (policy-server's `get_resource`
+    /// answers a missing object with an error starting `Cannot find`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, HostError::Host { message, .. } if message.starts_with("Cannot find"))
+    }
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::Host { call, message } => write!(f, "host call {call} failed: {message}"),
+            HostError::BadAnswer { call, reason } => {
+                write!(f, "host call {call} gave an unexpected answer: {reason}")
+            }
+            HostError::Unavailable { call } => {
+                write!(f, "host call {call} is not available outside the engine")
+            }
+        }
+    }
+}
+
+/// Signature of a handler for non-engine targets: `(namespace, operation, payload)` to the
+/// answer bytes or the error text.
+pub type Handler = Box<dyn Fn(&str, &str, &[u8]) -> Result<Vec<u8>, String>>;
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+thread_local! {
+    static HANDLER: std::cell::RefCell<Option<Handler>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Installs (or with `None` removes) the handler answering host calls on this thread. Has no
+/// effect inside the engine, where the engine answers.
+pub fn set_handler(handler: Option<Handler>) {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+    HANDLER.with(|h| *h.borrow_mut() = handler);
+    #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+    drop(handler);
+}
+
+/// One raw host call: `kubewarden` binding, the namespace and operation, a JSON payload.
+///
+/// # Errors
+/// [`HostError::Host`] with the engine's text, or [`HostError::Unavailable`].
+pub fn call(namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, HostError> {
+    #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+    {
+        kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", namespace, operation, payload)
+            .map_err(|e| HostError::Host {
+                call: format!("{namespace}/{operation}"),
+                message: host_error_text(&e.to_string()),
+            })
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+    {
+        HANDLER.with(|h| match h.borrow().as_ref() {
+            Some(handler) => {
+                handler(namespace, operation, payload).map_err(|message| HostError::Host {
+                    call: format!("{namespace}/{operation}"),
+                    message,
+                })
+            }
+            None => Err(HostError::Unavailable {
+                call: format!("{namespace}/{operation}"),
+            }),
+        })
+    }
+}
+
+/// The waPC error wraps the host's bytes as `Host error: <text>`; keep the text.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+fn host_error_text(s: &str) -> String {
+    let s = s.trim();
+    s.strip_prefix("Host error:")
+        .map_or(s, str::trim)
+        .to_string()
+}
+
+fn call_json<T: DeserializeOwned>(
+    namespace: &str,
+    operation: &str,
+    payload: &Value,
+) -> Result<T, HostError> {
+    let bytes = serde_json::to_vec(payload).map_err(|e| HostError::BadAnswer {
+        call: format!("{namespace}/{operation}"),
+        reason: e.to_string(),
+    })?;
+    let answer = call(namespace, operation, &bytes)?;
+    serde_json::from_slice(&answer).map_err(|e| HostError::BadAnswer {
+        call: format!("{namespace}/{operation}"),
+        reason: e.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct ListOf<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+}
+
+/// Lists the objects of `api_version`/`kind` in `namespace` (`kubernetes/list_resources_by_namespace`),
+/// each decoded as `T` (a view: unknown fields are ignored).
+///
+/// # Errors
+/// When the engine refuses or fails, or an item does not fit `T`.
+pub fn list_in_namespace<T: DeserializeOwned>(
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+    label_selector: Option<&str>,
+    field_selector: Option<&str>,
+) -> Result<Vec<T>, HostError> {
+    let payload = json!({
+        "api_version": api_version,
+        "kind": kind,
+        "namespace": namespace,
+        "label_selector": label_selector,
+        "field_selector": field_selector,
+        "field_masks": null,
+    });
+    call_json::<ListOf<T>>("kubernetes", "list_resources_by_namespace", &payload).map(|l| l.items)
+}
+
+/// Lists the objects of `api_version`/`kind` in every namespace (`kubernetes/list_resources_all`).
+///
+/// # Errors
+/// When the engine refuses or fails, or an item does not fit `T`.
+pub fn list_all<T: DeserializeOwned>(
+    api_version: &str,
+    kind: &str,
+    label_selector: Option<&str>,
+    field_selector: Option<&str>,
+) -> Result<Vec<T>, HostError> {
+    let payload = json!({
+        "api_version": api_version,
+        "kind": kind,
+        "label_selector": label_selector,
+        "field_selector": field_selector,
+        "field_masks": null,
+    });
+    call_json::<ListOf<T>>("kubernetes", "list_resources_all", &payload).map(|l| l.items)
+}
+
+/// Gets one object (`kubernetes/get_resource`); `Ok(None)` when the engine says it does not
+/// exist. `namespace` is `None` for cluster-scoped kinds.
+///
+/// # Errors
+/// When the engine refuses or fails for another reason, or the object does not fit `T`.
+pub fn get<T: DeserializeOwned>(
+    api_version: &str,
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<Option<T>, HostError> {
+    let payload = json!({
+        "api_version": api_version,
+        "kind": kind,
+        "name": name,
+        "namespace": namespace,
+        "disable_cache": false,
+        "field_masks": null,
+    });
+    match call_json::<T>("kubernetes", "get_resource", &payload) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The attributes of a `SubjectAccessReview` (`kubernetes/can_i`).
+#[derive(Debug, Clone, Default)]
+pub struct AccessQuery<'a> {
+    /// The user asked about.
+    pub user: &'a str,
+    /// Their groups.
+    pub groups: &'a [String],
+    /// The verb, e.g. `get`.
+    pub verb: &'a str,
+    /// The API group (`""` for core).
+    pub group: &'a str,
+    /// The resource, e.g. `secrets`.
+    pub resource: &'a str,
+    /// The subresource, if any.
+    pub subresource: Option<&'a str>,
+    /// The namespace, if namespaced.
+    pub namespace: Option<&'a str>,
+    /// The object name, if one.
+    pub name: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct AccessStatus {
+    #[serde(default)]
+    allowed: bool,
+}
+
+/// Asks whether a subject may do something (`kubernetes/can_i`).
+///
+/// # Errors
+/// When the engine refuses or fails.
+pub fn can_i(q: &AccessQuery<'_>) -> Result<bool, HostError> {
+    let payload = json!({
+        "subject_access_review": {
+            "user": q.user,
+            "groups": q.groups,
+            "resource_attributes": {
+                "group": q.group,
+                "resource": q.resource,
+                "subresource": q.subresource,
+                "namespace": q.namespace,
+                "name": q.name,
+                "verb": q.verb,
+                "version": null,
+            },
+        },
+        "disable_cache": false,
+    });
+    call_json::<AccessStatus>("kubernetes", "can_i", &payload).map(|s| s.allowed)
+}
+
+#[derive(Deserialize)]
+struct DigestAnswer {
+    digest: String,
+}
+
+/// The digest of an image's manifest (`oci/v1/manifest_digest`).
+///
+/// # Errors
+/// When the engine refuses or the registry lookup fails.
+pub fn manifest_digest(image: &str) -> Result<String, HostError> {
+    call_json::<DigestAnswer>(
+        "oci",
+        "v1/manifest_digest",
+        &Value::String(image.to_string()),
+    )
+    .map(|d| d.digest)
+}
+
+/// The answer of a sigstore verification (`oci/v2/verify`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct VerifyAnswer {
+    /// Whether a signature satisfying the request was found.
+    pub is_trusted: bool,
+    /// The digest of the verified manifest.
+    #[serde(default)]
+    pub digest: String,
+}
+
+/// Verifies an image's sigstore signatures (`oci/v2/verify`). `input` is one of the SDK's
+/// `SigstoreVerificationInputV2` variants, internally tagged by `type`, e.g.
+/// `{"type":"SigstorePubKeyVerify","image":…,"pub_keys":[…],"annotations":null}`.
+///
+/// # Errors
+/// When the engine refuses or fails (policy-server also answers "no signature found" as an
+/// error).
+pub fn verify(input: &Value) -> Result<VerifyAnswer, HostError> {
+    call_json::<VerifyAnswer>("oci", "v2/verify", input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_handler_calls_are_unavailable() {
+        set_handler(None);
+        let e =
+            list_in_namespace::<Value>("v1", "ServiceAccount", "default", None, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "host call kubernetes/list_resources_by_namespace is not available outside the engine"
+        );
+    }
+
+    #[test]
+    fn a_handler_answers_and_payloads_have_the_engine_shape() {
+        set_handler(Some(Box::new(|ns, op, payload| {
+            let p: Value = serde_json::from_slice(payload).unwrap();
+            match (ns, op) {
+                ("kubernetes", "list_resources_by_namespace") => {
+                    assert_eq!(p["namespace"], "team");
+                    assert_eq!(p["kind"], "ServiceAccount");
+                    Ok(br#"{"apiVersion":"v1","kind":"ServiceAccountList","items":[{"metadata":{"name":"a"}}]}"#.to_vec())
+                }
+                ("kubernetes", "get_resource") => Err(format!(
+                    "Cannot find v1/ServiceAccount named '{}' inside of namespace 'Some(\"team\")'",
+                    p["name"].as_str().unwrap()
+                )),
+                ("kubernetes", "can_i") => {
+                    assert_eq!(
+                        p["subject_access_review"]["resource_attributes"]["verb"],
+                        "get"
+                    );
+                    Ok(br#"{"allowed":true}"#.to_vec())
+                }
+                ("oci", "v1/manifest_digest") => Ok(br#"{"digest":"sha256:ab"}"#.to_vec()),
+                _ => Err("connection refused".into()),
+            }
+        })));
+        let items = list_in_namespace::<Value>("v1", "ServiceAccount", "team", None, None).unwrap();
+        assert_eq!(items[0]["metadata"]["name"], "a");
+        assert_eq!(
+            get::<Value>("v1", "ServiceAccount", "gone", Some("team")).unwrap(),
+            None
+        );
+        let groups = vec![];
+        let q = AccessQuery {
+            user: "u",
+            groups: &groups,
+            verb: "get",
+            resource: "secrets",
+            ..Default::default()
+        };
+        assert!(can_i(&q).unwrap());
+        assert_eq!(manifest_digest("busybox").unwrap(), "sha256:ab");
+        let e = list_all::<Value>("v1", "Secret", None, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "host call kubernetes/list_resources_all failed: connection refused"
+        );
+        assert!(!e.is_not_found());
+        let e = verify(&json!({"type": "SigstorePubKeyVerify"})).unwrap_err();
+        assert!(matches!(e, HostError::Host { .. }));
+        set_handler(None);
+    }
+
+    #[test]
+    fn a_malformed_answer_is_an_error_not_a_panic() {
+        set_handler(Some(Box::new(|_, _, _| Ok(b"{not json".to_vec()))));
+        let e = manifest_digest("x").unwrap_err();
+        assert!(matches!(e, HostError::BadAnswer { .. }), "{e}");
+        set_handler(None);
+    }
+}
