@@ -104,11 +104,49 @@ impl LimitArgs {
     }
 }
 
+/// How to reach a registry for `registry://` modules.
+#[derive(Args)]
+struct RegistryArgs {
+    /// Plain HTTP to the registry of a `registry://` module.
+    #[arg(long)]
+    registry_insecure_http: bool,
+    /// PEM CA file trusted for the registry of a `registry://` module.
+    #[arg(long, value_name = "PEM")]
+    registry_ca_file: Option<PathBuf>,
+}
+
+/// Loads a module from a file, or pulls it first when given as `registry://…`.
+fn load_any(
+    harness: &Harness,
+    module: &std::path::Path,
+    registry: &RegistryArgs,
+) -> Result<host_test::PolicyModule> {
+    let text = module.to_string_lossy();
+    if text.starts_with("registry://") {
+        let transport = bundle_tool::oci::Transport {
+            insecure_http: registry.registry_insecure_http,
+            ca_file: registry.registry_ca_file.clone(),
+            basic_auth: None,
+        };
+        let bytes = bundle_tool::oci::pull(&text, &transport)?;
+        let name = text
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.split([':', '@']).next())
+            .unwrap_or("module")
+            .to_string();
+        return Ok(harness.load_module_bytes(&name, &bytes)?);
+    }
+    Ok(harness.load_module(module)?)
+}
+
 #[derive(Args)]
 struct RunArgs {
-    /// The policy module.
+    /// The policy module: a file, or `registry://host[:port]/path:tag` (pulled first).
     #[arg(short, long, value_name = "M.wasm")]
     module: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
     /// AdmissionRequest or AdmissionReview (JSON or YAML).
     #[arg(short, long, value_name = "R")]
     request: PathBuf,
@@ -178,6 +216,8 @@ struct VerifyArgs {
     /// The module to run it against.
     #[arg(short, long, value_name = "M.wasm")]
     module: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
     /// Policy id used in messages (default: the module's file stem).
     #[arg(long, value_name = "ID")]
     policy_id: Option<String>,
@@ -287,7 +327,7 @@ fn read_settings(args: &RunArgs) -> Result<Value> {
 
 fn run(args: RunArgs) -> Result<ExitCode> {
     let harness = args.limits.harness(Path::new("."))?;
-    let module = harness.load_module(&args.module)?;
+    let module = load_any(&harness, &args.module, &args.registry)?;
     if !args.allow_unannotated {
         module.check_runnable()?;
     }
@@ -373,7 +413,7 @@ fn test(args: TestArgs) -> Result<ExitCode> {
 fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let harness = args.limits.harness(Path::new("."))?;
     let suite = suite::load_suite(&args.suite)?;
-    let module = harness.load_module(&args.module)?;
+    let module = load_any(&harness, &args.module, &args.registry)?;
     let report = suite::run_suite(
         &module,
         &suite,

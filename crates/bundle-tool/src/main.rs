@@ -1,0 +1,244 @@
+//! `bundle`: render profiles into Kubewarden manifests, keep `deploy/` fresh, push and pull the
+//! annotated modules. Exit codes: 0 success, 1 a check found differences, 2 usage or I/O errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use bundle_tool::oci::{self, Transport};
+use bundle_tool::profile::Profile;
+use bundle_tool::render::{self, Options};
+use bundle_tool::{deploy, policy};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "bundle",
+    about = "Distribution of the aks-baseline-policies bundle"
+)]
+struct Cli {
+    /// Repository root (holding policies/ and profiles/).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    /// Registry and path prefix the modules are pushed to (module `registry://<registry>/<id>:v<version>`).
+    #[arg(long, default_value = "registry.example.com/aks-baseline-policies")]
+    registry: String,
+    /// PolicyServer the policies run on.
+    #[arg(long, default_value = "default")]
+    policy_server: String,
+    /// Also render the PolicyServer, with this container image.
+    #[arg(long)]
+    policy_server_image: Option<String>,
+    /// failurePolicy of the webhooks (Fail or Ignore).
+    #[arg(long, default_value = "Fail")]
+    failure_policy: String,
+    /// timeoutSeconds of the webhooks (2-30).
+    #[arg(long, default_value_t = 10)]
+    timeout_seconds: u32,
+}
+
+impl RenderArgs {
+    fn options(&self, group: bool) -> Options {
+        Options {
+            registry: self.registry.clone(),
+            policy_server: self.policy_server.clone(),
+            policy_server_image: self.policy_server_image.clone(),
+            group,
+            failure_policy: self.failure_policy.clone(),
+            timeout_seconds: self.timeout_seconds,
+        }
+    }
+}
+
+#[derive(Args)]
+struct TransportArgs {
+    /// Talk plain HTTP to the registry (a local registry without TLS).
+    #[arg(long)]
+    insecure_http: bool,
+    /// PEM file of a CA to trust for the registry's TLS certificate.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Basic auth user (password from the BUNDLE_REGISTRY_PASSWORD environment variable).
+    #[arg(long)]
+    username: Option<String>,
+}
+
+impl TransportArgs {
+    fn transport(&self) -> Result<Transport> {
+        let basic_auth = match &self.username {
+            Some(u) => Some((
+                u.clone(),
+                std::env::var("BUNDLE_REGISTRY_PASSWORD")
+                    .context("--username needs BUNDLE_REGISTRY_PASSWORD in the environment")?,
+            )),
+            None => None,
+        };
+        Ok(Transport {
+            insecure_http: self.insecure_http,
+            ca_file: self.ca_file.clone(),
+            basic_auth,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a profile (a name under profiles/ or a path) into Kubewarden manifests on stdout.
+    Render {
+        /// Profile name or file.
+        #[arg(long)]
+        profile: String,
+        /// One ClusterAdmissionPolicyGroup instead of one ClusterAdmissionPolicy per module.
+        #[arg(long)]
+        group: bool,
+        #[command(flatten)]
+        render: RenderArgs,
+    },
+    /// List the profiles and their policies.
+    Profiles,
+    /// Write (or with --check, compare) the kustomize tree deploy/.
+    Deploy {
+        /// Output folder.
+        #[arg(long, default_value = "deploy")]
+        out: PathBuf,
+        /// Only compare with what is on disk; exit 1 when stale.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        render: RenderArgs,
+    },
+    /// Push every annotated module of --dist to <registry>/<id>:v<version> (and :<tag> if given).
+    Push {
+        /// Folder of annotated modules (<id>.wasm).
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// Registry and path prefix, e.g. myacr.azurecr.io/policies.
+        #[arg(long)]
+        registry: String,
+        /// An extra tag to push each module under (e.g. latest).
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only these policies (default: all).
+        #[arg(long = "policy")]
+        only: Vec<String>,
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+    /// Pull a module by reference into a file.
+    Pull {
+        /// registry://host[:port]/path/<id>:<tag>
+        reference: String,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let root = cli.root;
+    match cli.command {
+        Command::Render {
+            profile,
+            group,
+            render,
+        } => {
+            let policies = policy::discover(&root)?;
+            let prof = Profile::find(&root, &profile)?;
+            let docs = render::render(&prof, &policies, &render.options(group))?;
+            print!("{}", render::to_yaml(&docs)?);
+        }
+        Command::Profiles => {
+            let policies = policy::discover(&root)?;
+            for p in bundle_tool::profile::discover(&root)? {
+                p.check(&policies)?;
+                let ids: Vec<&str> = p.policies.iter().map(|e| e.id.as_str()).collect();
+                println!("{} ({} policies): {}", p.name, ids.len(), ids.join(", "));
+            }
+        }
+        Command::Deploy { out, check, render } => {
+            let files = deploy::generate(&root, &render.options(false))?;
+            let out = if out.is_absolute() {
+                out
+            } else {
+                root.join(out)
+            };
+            if check {
+                let problems = deploy::check(&out, &files);
+                if !problems.is_empty() {
+                    for p in problems {
+                        eprintln!("deploy/ is stale: {p}");
+                    }
+                    eprintln!("run `make deploy` and commit the result");
+                    return Ok(ExitCode::from(1));
+                }
+                println!("deploy/ is fresh ({} files)", files.len());
+            } else {
+                deploy::write(&out, &files)?;
+                println!("wrote {} files under {}", files.len(), out.display());
+            }
+        }
+        Command::Push {
+            dist,
+            registry,
+            tag,
+            only,
+            transport,
+        } => {
+            let transport = transport.transport()?;
+            let policies = policy::discover(&root)?;
+            let dist = if dist.is_absolute() {
+                dist
+            } else {
+                root.join(dist)
+            };
+            let registry = registry.trim_end_matches('/').to_string();
+            for p in policies
+                .iter()
+                .filter(|p| only.is_empty() || only.contains(&p.id))
+            {
+                let file = dist.join(format!("{}.wasm", p.id));
+                let mut tags = vec![p.tag()];
+                tags.extend(tag.clone());
+                for t in tags {
+                    let target = format!("{registry}/{}:{t}", p.id);
+                    let immutable = oci::push_file(&file, &target, &transport)?;
+                    println!("Policy successfully pushed: {immutable}");
+                }
+            }
+        }
+        Command::Pull {
+            reference,
+            output,
+            transport,
+        } => {
+            let wasm = oci::pull(&reference, &transport.transport()?)?;
+            std::fs::write(&output, &wasm)
+                .with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "pulled {reference} ({} bytes) into {}",
+                wasm.len(),
+                output.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
