@@ -32,6 +32,7 @@ pub mod metadata;
 pub mod request;
 pub mod response;
 pub mod scan;
+pub mod session;
 pub mod state;
 pub mod suite;
 pub mod wapc;
@@ -52,6 +53,7 @@ pub use scan::{
     Finding, InputError, Manifest, Manifests, ScanError, ScanOptions, ScanPolicy, ScanReport,
     load_policies, read_manifests, scan,
 };
+pub use session::Session;
 pub use state::{HostCallRecord, LogEntry, LogSource};
 pub use suite::{
     CaseResult, PolicyOutcome, PolicySuite, RunOptions, Suite, SuiteError, SuiteReport,
