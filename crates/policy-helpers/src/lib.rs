@@ -16,11 +16,18 @@
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+//! - [`mutate`]: defaulting container fields and returning the mutated object.
+//! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
+//!   component, and `{min, max}` ranges in settings.
 
+pub mod capabilities;
 pub mod exemptions;
 pub mod glob;
+pub mod hostpath;
 pub mod image;
+pub mod mutate;
 pub mod pod;
+pub mod ranges;
 pub mod request;
 pub mod runtime;
 pub mod settings;

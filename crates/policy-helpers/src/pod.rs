@@ -251,6 +251,42 @@ pub struct Container {
     /// `volumeMounts`
     #[serde(deserialize_with = "null_default")]
     pub volume_mounts: Vec<VolumeMount>,
+    /// `livenessProbe`
+    pub liveness_probe: Option<Handler>,
+    /// `readinessProbe`
+    pub readiness_probe: Option<Handler>,
+    /// `startupProbe`
+    pub startup_probe: Option<Handler>,
+    /// `lifecycle`
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HandlerTarget {
+    /// `host`: where the kubelet connects (empty or absent means the pod's IP).
+    pub host: Option<String>,
+}
+
+/// A probe or a lifecycle handler: the actions that can name a host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Handler {
+    /// `httpGet`
+    pub http_get: Option<HandlerTarget>,
+    /// `tcpSocket`
+    pub tcp_socket: Option<HandlerTarget>,
+}
+
+/// `lifecycle`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Lifecycle {
+    /// `postStart`
+    pub post_start: Option<Handler>,
+    /// `preStop`
+    pub pre_stop: Option<Handler>,
 }
 
 /// `volumes[].hostPath`
@@ -348,9 +384,28 @@ pub struct PodSpec {
     pub automount_service_account_token: Option<bool>,
     /// `runtimeClassName`
     pub runtime_class_name: Option<String>,
+    /// `os`
+    pub os: Option<PodOs>,
+}
+
+/// `os` of a pod spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PodOs {
+    /// `name`: `linux` or `windows`.
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
 }
 
 impl PodSpec {
+    /// Whether the pod declares `os.name: windows`. The API server then refuses the Linux-only
+    /// security fields (`allowPrivilegeEscalation`, `capabilities`, `privileged`,
+    /// `readOnlyRootFilesystem`, `runAsUser`, `runAsGroup`, `seccompProfile`, …), and the Pod
+    /// Security Standards exempt such pods from the checks of those fields.
+    pub fn is_windows(&self) -> bool {
+        self.os.as_ref().is_some_and(|o| o.name == "windows")
+    }
+
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
     /// `serviceAccount`, else `default`).
     pub fn service_account(&self) -> &str {
