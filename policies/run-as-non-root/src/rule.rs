@@ -116,32 +116,30 @@ fn check_user(pod: &PodObject, c: &ContainerRef<'_>, s: &Settings, f: &mut Findi
     }
     let user = pod.effective_run_as_user(c);
     let root = user.as_ref().is_some_and(|e| e.value == 0);
-    match &user {
-        Some(e) if e.value == 0 => {
-            if due(e, pod) {
-                f.container(c, format!("{} (root)", said(e, "runAsUser")));
-            }
+    if let Some(e) = &user
+        && due(e, pod)
+    {
+        if e.value == 0 {
+            f.container(c, format!("{} (root)", said(e, "runAsUser")));
+        } else if !u.ranges.is_empty() && !any_contains(&u.ranges, e.value) {
+            f.container(
+                c,
+                format!(
+                    "{}, outside the allowed user ranges {}",
+                    said(e, "runAsUser"),
+                    ranges_text(&u.ranges)
+                ),
+            );
         }
-        Some(e) if !u.ranges.is_empty() && !any_contains(&u.ranges, e.value) => {
-            if due(e, pod) {
-                f.container(
-                    c,
-                    format!(
-                        "{}, outside the allowed user ranges {}",
-                        said(e, "runAsUser"),
-                        ranges_text(&u.ranges)
-                    ),
-                );
-            }
-        }
-        None if u.rule == UserRule::MustRunAs => f.container(
+    }
+    if user.is_none() && u.rule == UserRule::MustRunAs {
+        f.container(
             c,
             format!(
                 "does not set runAsUser (rule MustRunAs: {})",
                 ranges_text(&u.ranges)
             ),
-        ),
-        _ => {}
+        );
     }
     if u.rule != UserRule::MustRunAsNonRoot {
         return false;
