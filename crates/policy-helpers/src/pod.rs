@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::de::null_default;
 use crate::exemptions::CompiledExemptions;
@@ -251,14 +252,15 @@ pub struct Container {
     /// `volumeMounts`
     #[serde(deserialize_with = "null_default")]
     pub volume_mounts: Vec<VolumeMount>,
-    /// `livenessProbe`
-    pub liveness_probe: Option<Handler>,
-    /// `readinessProbe`
-    pub readiness_probe: Option<Handler>,
-    /// `startupProbe`
-    pub startup_probe: Option<Handler>,
-    /// `lifecycle`
-    pub lifecycle: Option<Lifecycle>,
+    /// `livenessProbe`, kept raw: only a few rules read probes, and they decode what they need
+    /// with [`Handler`] (decoding it here would grow every module).
+    pub liveness_probe: Option<Box<RawValue>>,
+    /// `readinessProbe`, raw (see `liveness_probe`).
+    pub readiness_probe: Option<Box<RawValue>>,
+    /// `startupProbe`, raw (see `liveness_probe`).
+    pub startup_probe: Option<Box<RawValue>>,
+    /// `lifecycle`, raw (decode with [`Lifecycle`]).
+    pub lifecycle: Option<Box<RawValue>>,
 }
 
 /// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.

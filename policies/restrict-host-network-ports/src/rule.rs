@@ -1,9 +1,12 @@
 //! The rule: a pure function over the pod view.
 
-use policy_helpers::pod::{ContainerRef, Handler, PodObject};
+use policy_helpers::pod::{ContainerRef, Handler, Lifecycle, PodObject};
 use policy_helpers::ranges::{any_contains, show_all};
+use policy_helpers::request::decode;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
+
+use serde_json::value::RawValue;
 
 use crate::settings::Settings;
 
@@ -31,20 +34,49 @@ fn check_ports(c: &ContainerRef<'_>, host_network: bool, s: &Settings, findings:
     }
 }
 
+/// Decodes a raw probe or lifecycle handler; a malformed one is the 400 rejection naming its
+/// full field path.
+fn decode_raw<T: serde::de::DeserializeOwned>(
+    c: &ContainerRef<'_>,
+    field: &str,
+    raw: Option<&RawValue>,
+) -> Result<Option<T>, Verdict> {
+    let Some(raw) = raw else { return Ok(None) };
+    decode::<Option<T>>(raw.get()).map_err(|e| {
+        let inner = if e.path.is_empty() {
+            String::new()
+        } else {
+            format!(".{}", e.path)
+        };
+        Verdict::unreadable(format!(
+            "cannot be read: {}.{field}{inner}: {}",
+            c.path(),
+            e.reason
+        ))
+    })
+}
+
 /// Records probes and lifecycle hooks that name a `host` (the kubelet would connect there
 /// instead of the pod).
-fn check_handlers(c: &ContainerRef<'_>, findings: &mut Findings) {
+fn check_handlers(c: &ContainerRef<'_>, findings: &mut Findings) -> Result<(), Verdict> {
     let k = c.container;
-    let life = k.lifecycle.as_ref();
-    let handlers: [(&str, Option<&Handler>); 5] = [
-        ("livenessProbe", k.liveness_probe.as_ref()),
-        ("readinessProbe", k.readiness_probe.as_ref()),
-        ("startupProbe", k.startup_probe.as_ref()),
+    let life: Option<Lifecycle> = decode_raw(c, "lifecycle", k.lifecycle.as_deref())?;
+    let life = life.unwrap_or_default();
+    let handlers: [(&str, Option<Handler>); 5] = [
         (
-            "lifecycle.postStart",
-            life.and_then(|l| l.post_start.as_ref()),
+            "livenessProbe",
+            decode_raw(c, "livenessProbe", k.liveness_probe.as_deref())?,
         ),
-        ("lifecycle.preStop", life.and_then(|l| l.pre_stop.as_ref())),
+        (
+            "readinessProbe",
+            decode_raw(c, "readinessProbe", k.readiness_probe.as_deref())?,
+        ),
+        (
+            "startupProbe",
+            decode_raw(c, "startupProbe", k.startup_probe.as_deref())?,
+        ),
+        ("lifecycle.postStart", life.post_start),
+        ("lifecycle.preStop", life.pre_stop),
     ];
     for (name, h) in handlers {
         let Some(h) = h else { continue };
@@ -61,6 +93,7 @@ fn check_handlers(c: &ContainerRef<'_>, findings: &mut Findings) {
             }
         }
     }
+    Ok(())
 }
 
 /// Rejects `hostNetwork: true` unless allowed, host ports outside the allowed ranges (on the
@@ -84,7 +117,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     for c in pod.checked_containers(&ctx.exemptions) {
         check_ports(&c, host_network && s.allow_host_network, s, &mut findings);
-        check_handlers(&c, &mut findings);
+        if let Err(rejection) = check_handlers(&c, &mut findings) {
+            return rejection;
+        }
     }
     findings.into_verdict()
 }
