@@ -201,3 +201,50 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     findings.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    fn why(path: &str) -> Option<String> {
+        let denied = Settings::default().denied().unwrap();
+        judge(path, &denied).map(|h| h.why)
+    }
+
+    #[test]
+    fn relations_to_the_default_list() {
+        assert_eq!(
+            why("/etc/kubernetes").unwrap(),
+            "is the denied path /etc/kubernetes and is under the denied path /etc"
+        );
+        assert_eq!(
+            why("/var/lib").unwrap(),
+            "contains the denied path /var/lib/kubelet"
+        );
+        assert_eq!(
+            why("/var/run/docker.sock").unwrap(),
+            "is the denied path /run/docker.sock"
+        );
+        assert!(
+            why("/")
+                .unwrap()
+                .starts_with("contains the denied paths /run/docker.sock")
+        );
+        assert!(why("/a/../etc").unwrap().contains("`..`"));
+        assert_eq!(why("/var/log"), None);
+        assert_eq!(why("/etcd"), None);
+        assert_eq!(why("C:\\Windows"), None);
+    }
+
+    #[test]
+    fn read_only_needs_every_matching_entry() {
+        let s: Settings = serde_json::from_str(
+            r#"{"deniedPaths":[{"path":"/var/log","allowReadOnly":true},{"path":"/var/lib/kubelet"}]}"#,
+        )
+        .unwrap();
+        let d = s.denied().unwrap();
+        assert!(judge("/var/log/pods", &d).unwrap().read_only_ok);
+        assert!(!judge("/var", &d).unwrap().read_only_ok);
+    }
+}

@@ -114,3 +114,37 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     m.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists(json: &str) -> Lists {
+        serde_json::from_str::<Settings>(json)
+            .unwrap()
+            .lists()
+            .unwrap()
+    }
+
+    #[test]
+    fn drop_all_in_any_spelling_satisfies_every_required_drop() {
+        let l = lists(r#"{"requiredDropCapabilities":["NET_RAW","cap_sys_admin"]}"#);
+        assert!(missing_drops(&["all".into()], &l).is_empty());
+        assert!(missing_drops(&["CAP_NET_RAW".into(), "SYS_ADMIN".into()], &l).is_empty());
+        assert_eq!(missing_drops(&["net_raw".into()], &l), vec!["SYS_ADMIN"]);
+    }
+
+    #[test]
+    fn levels_and_explicit_lists() {
+        let r = lists("{}");
+        assert_eq!(
+            r.allowed.as_deref(),
+            Some(&["NET_BIND_SERVICE".to_owned()][..])
+        );
+        assert_eq!(r.required_drop, vec!["ALL"]);
+        let b = lists(r#"{"level":"baseline"}"#);
+        assert!(b.allowed.unwrap().contains(&"CHOWN".to_owned()));
+        assert!(b.required_drop.is_empty());
+        assert!(lists(r#"{"allowedCapabilities":["*"]}"#).allowed.is_none());
+    }
+}

@@ -116,3 +116,43 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     findings.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefixes(list: &[(&str, bool)]) -> Vec<Prefix> {
+        list.iter()
+            .map(|(p, ro)| Prefix {
+                path: normalise(p).unwrap(),
+                read_only: *ro,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn component_prefixes_and_read_only() {
+        let p = prefixes(&[("/var", true), ("/var/log", false)]);
+        assert!(matches!(
+            judge("/var/log/x", &p),
+            Allowed::Yes { writable: true }
+        ));
+        assert!(matches!(
+            judge("/var/lib", &p),
+            Allowed::Yes { writable: false }
+        ));
+        assert!(matches!(judge("/variable", &p), Allowed::No(_)));
+        assert!(matches!(
+            judge("//var//log/", &p),
+            Allowed::Yes { writable: true }
+        ));
+        let Allowed::No(why) = judge("/var/../etc", &p) else {
+            panic!("`..` accepted")
+        };
+        assert!(why.contains("`..`"), "{why}");
+        let Allowed::No(why) = judge("/etc", &[]) else {
+            panic!("accepted with no prefixes")
+        };
+        assert!(why.ends_with("no hostPath volume is allowed"), "{why}");
+    }
+}
