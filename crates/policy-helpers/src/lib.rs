@@ -18,12 +18,19 @@
 //! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
 //!   context-aware rules, with a replaceable handler outside the engine.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+//! - [`mutate`]: defaulting container fields and returning the mutated object.
+//! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
+//!   component, and `{min, max}` ranges in settings.
 
+pub mod capabilities;
 pub mod exemptions;
 pub mod glob;
 pub mod host;
+pub mod hostpath;
 pub mod image;
+pub mod mutate;
 pub mod pod;
+pub mod ranges;
 pub mod request;
 pub mod runtime;
 pub mod settings;

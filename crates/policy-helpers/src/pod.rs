@@ -270,6 +270,8 @@ pub struct Container {
     pub readiness_probe: Option<Box<RawValue>>,
     /// `startupProbe`, kept raw: decode with [`Container::probe`].
     pub startup_probe: Option<Box<RawValue>>,
+    /// `lifecycle`, raw (decode with [`Lifecycle`]).
+    pub lifecycle: Option<Box<RawValue>>,
 }
 
 /// Decodes a raw part of the object as `T`; `Ok(None)` for an absent or `null` part. Error
@@ -565,6 +567,34 @@ pub struct ProjectedVolume {
     pub sources: Vec<ProjectedSource>,
 }
 
+/// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HandlerTarget {
+    /// `host`: where the kubelet connects (empty or absent means the pod's IP).
+    pub host: Option<String>,
+}
+
+/// A probe or a lifecycle handler: the actions that can name a host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Handler {
+    /// `httpGet`
+    pub http_get: Option<HandlerTarget>,
+    /// `tcpSocket`
+    pub tcp_socket: Option<HandlerTarget>,
+}
+
+/// `lifecycle`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Lifecycle {
+    /// `postStart`
+    pub post_start: Option<Handler>,
+    /// `preStop`
+    pub pre_stop: Option<Handler>,
+}
+
 /// `volumes[].hostPath`
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -729,9 +759,28 @@ pub struct PodSpec {
     pub priority_class_name: Option<String>,
     /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
     pub image_pull_secrets: Option<Box<RawValue>>,
+    /// `os`
+    pub os: Option<PodOs>,
+}
+
+/// `os` of a pod spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PodOs {
+    /// `name`: `linux` or `windows`.
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
 }
 
 impl PodSpec {
+    /// Whether the pod declares `os.name: windows`. The API server then refuses the Linux-only
+    /// security fields (`allowPrivilegeEscalation`, `capabilities`, `privileged`,
+    /// `readOnlyRootFilesystem`, `runAsUser`, `runAsGroup`, `seccompProfile`, …), and the Pod
+    /// Security Standards exempt such pods from the checks of those fields.
+    pub fn is_windows(&self) -> bool {
+        self.os.as_ref().is_some_and(|o| o.name == "windows")
+    }
+
     /// `tolerations`, decoded (empty when absent); `base` is the pod spec's path.
     ///
     /// # Errors
