@@ -275,6 +275,18 @@ pub struct Volume {
     pub sources: Vec<String>,
     /// `hostPath`, when that is the source.
     pub host_path: Option<HostPathVolume>,
+    /// `flexVolume.driver`, when that is the source.
+    pub flex_volume_driver: Option<String>,
+    /// `csi.driver`, when that is the source (inline CSI volume).
+    pub csi_driver: Option<String>,
+}
+
+/// The `driver` of a `flexVolume` or `csi` volume source.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DriverOnly {
+    #[serde(deserialize_with = "null_default")]
+    driver: String,
 }
 
 impl<'de> Deserialize<'de> for Volume {
@@ -296,6 +308,18 @@ impl<'de> Deserialize<'de> for Volume {
                                 v.sources.push("hostPath".into());
                             }
                             v.host_path = hp;
+                        }
+                        "flexVolume" | "csi" => {
+                            let src = m.next_value::<Option<DriverOnly>>()?;
+                            if let Some(d) = src {
+                                if key.as_ref() == "csi" {
+                                    v.sources.push("csi".into());
+                                    v.csi_driver = Some(d.driver);
+                                } else {
+                                    v.sources.push("flexVolume".into());
+                                    v.flex_volume_driver = Some(d.driver);
+                                }
+                            }
                         }
                         other => {
                             let val = m.next_value::<serde::de::IgnoredAny>();
@@ -348,6 +372,21 @@ pub struct PodSpec {
     pub automount_service_account_token: Option<bool>,
     /// `runtimeClassName`
     pub runtime_class_name: Option<String>,
+    /// `os.name` (`linux` or `windows`), when the pod declares it.
+    #[serde(deserialize_with = "null_default")]
+    pub os: PodOs,
+    /// `hostUsers` (`false`: the pod runs in a user namespace).
+    pub host_users: Option<bool>,
+    /// `nodeName`
+    pub node_name: Option<String>,
+}
+
+/// `spec.os`
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct PodOs {
+    /// `name`
+    pub name: Option<String>,
 }
 
 impl PodSpec {
@@ -922,5 +961,25 @@ mod tests {
         assert_eq!(p.spec.volumes[0].sources, vec!["hostPath"]);
         assert_eq!(p.spec.volumes[0].host_path.as_ref().unwrap().path, "/etc");
         assert_eq!(p.spec.volumes[1].sources, vec!["configMap"]);
+    }
+
+    #[test]
+    fn volume_drivers_os_and_host_users() {
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"os":{"name":"windows"},"hostUsers":false,"volumes":[
+            {"name":"f","flexVolume":{"driver":"acme/x"}},{"name":"c","csi":{"driver":"d.csi"}},
+            {"name":"n","flexVolume":null}]}}"#,
+        );
+        assert_eq!(p.spec.volumes[0].sources, vec!["flexVolume"]);
+        assert_eq!(
+            p.spec.volumes[0].flex_volume_driver.as_deref(),
+            Some("acme/x")
+        );
+        assert_eq!(p.spec.volumes[1].csi_driver.as_deref(), Some("d.csi"));
+        assert!(p.spec.volumes[2].sources.is_empty());
+        assert_eq!(p.spec.os.name.as_deref(), Some("windows"));
+        assert_eq!(p.spec.host_users, Some(false));
     }
 }
