@@ -531,7 +531,7 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
         {
             out.push(format!("runs as root ({}=0)", u.path));
         } else if pod.effective_run_as_non_root(c).map(|e| e.value) != Some(true)
-            && !user.is_some_and(|u| u.value > 0)
+            && user.is_none_or(|u| u.value <= 0)
         {
             out.push(format!(
                 "may run as root (set {base}.runAsNonRoot=true or the pod's)"
