@@ -10,6 +10,8 @@
 //!   ReplicationController, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob and the
 //!   `pods/ephemeralcontainers` subresource), container iteration with exact field paths, and the
 //!   effective (container over pod) security context.
+//! - [`pss`]: Pod Security Standards building blocks (levels, value sets, seccomp/AppArmor
+//!   profiles from fields and legacy annotations, SELinux, per-container checks).
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
 //! - [`glob`]: the small glob matcher used by patterns.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
@@ -30,6 +32,7 @@ pub mod hostpath;
 pub mod image;
 pub mod mutate;
 pub mod pod;
+pub mod pss;
 pub mod ranges;
 pub mod request;
 pub mod runtime;

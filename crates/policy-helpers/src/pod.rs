@@ -621,6 +621,10 @@ pub struct Volume {
     /// [`Volume::secret`], [`Volume::csi`], [`Volume::persistent_volume_claim`],
     /// [`Volume::projected`] or [`Volume::source_as`].
     pub source: Option<Box<RawValue>>,
+    /// `flexVolume.driver`, when that is the source.
+    pub flex_volume_driver: Option<String>,
+    /// `csi.driver`, when that is the source (inline CSI volume).
+    pub csi_driver: Option<String>,
 }
 
 impl Volume {
@@ -671,6 +675,14 @@ impl Volume {
     }
 }
 
+/// The `driver` of a `flexVolume` or `csi` volume source.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DriverOnly {
+    #[serde(deserialize_with = "null_default")]
+    driver: String,
+}
+
 impl<'de> Deserialize<'de> for Volume {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -690,6 +702,21 @@ impl<'de> Deserialize<'de> for Volume {
                                 v.sources.push("hostPath".into());
                             }
                             v.host_path = hp;
+                        }
+                        "flexVolume" | "csi" => {
+                            let raw = m.next_value::<Box<RawValue>>()?;
+                            if raw.get() != "null" {
+                                let d: DriverOnly = serde_json::from_str(raw.get())
+                                    .map_err(serde::de::Error::custom)?;
+                                if key.as_ref() == "csi" {
+                                    v.sources.push("csi".into());
+                                    v.csi_driver = Some(d.driver);
+                                } else {
+                                    v.sources.push("flexVolume".into());
+                                    v.flex_volume_driver = Some(d.driver);
+                                }
+                                v.source = Some(raw);
+                            }
                         }
                         other => {
                             let val = m.next_value::<Box<RawValue>>()?;
@@ -1462,5 +1489,25 @@ mod tests {
         assert_eq!(p.spec.volumes[0].sources, vec!["hostPath"]);
         assert_eq!(p.spec.volumes[0].host_path.as_ref().unwrap().path, "/etc");
         assert_eq!(p.spec.volumes[1].sources, vec!["configMap"]);
+    }
+
+    #[test]
+    fn volume_drivers_os_and_host_users() {
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"os":{"name":"windows"},"hostUsers":false,"volumes":[
+            {"name":"f","flexVolume":{"driver":"acme/x"}},{"name":"c","csi":{"driver":"d.csi"}},
+            {"name":"n","flexVolume":null}]}}"#,
+        );
+        assert_eq!(p.spec.volumes[0].sources, vec!["flexVolume"]);
+        assert_eq!(
+            p.spec.volumes[0].flex_volume_driver.as_deref(),
+            Some("acme/x")
+        );
+        assert_eq!(p.spec.volumes[1].csi_driver.as_deref(), Some("d.csi"));
+        assert!(p.spec.volumes[2].sources.is_empty());
+        assert!(p.spec.is_windows());
+        assert_eq!(p.spec.host_users, Some(false));
     }
 }
