@@ -16,13 +16,18 @@
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+//! - [`rbac`]: the Kubernetes RBAC model (rules matched as the authorizer does, roles, bindings,
+//!   subjects, name patterns) shared by the role and binding policies.
+//! - [`selector`]: Kubernetes label selectors.
 
 pub mod exemptions;
 pub mod glob;
 pub mod image;
 pub mod pod;
+pub mod rbac;
 pub mod request;
 pub mod runtime;
+pub mod selector;
 pub mod settings;
 pub mod verdict;
 
