@@ -22,6 +22,7 @@ use crate::de::null_default;
 use crate::glob::Glob;
 use crate::request::{ObjectError, ObjectMeta, Request};
 use crate::selector::LabelSelector;
+use crate::verdict::Findings;
 
 /// The RBAC API group.
 pub const GROUP: &str = "rbac.authorization.k8s.io";
@@ -171,9 +172,16 @@ pub fn resource_matches(rule_resource: &str, requested: &str) -> bool {
     }
 }
 
-/// Whether two resource patterns (either may hold `*` or `*/sub`) can name the same resource.
-fn resources_overlap(a: &str, b: &str) -> bool {
-    resource_matches(a, b) || resource_matches(b, a)
+/// Whether a rule's resource entry and a permission's resource pattern can name the same
+/// resource. Either may hold `*` or `*/sub`; the permission may also hold `res/*` (any
+/// subresource of `res`), which in a rule would be a literal name, not a wildcard.
+fn resources_overlap(rule_resource: &str, permission: &str) -> bool {
+    resource_matches(rule_resource, permission)
+        || resource_matches(permission, rule_resource)
+        || permission
+            .strip_suffix('*')
+            .filter(|p| p.ends_with('/') && p.len() > 1)
+            .is_some_and(|p| rule_resource.starts_with(p))
 }
 
 /// The more concrete of two overlapping names (the one that is not `*`).
@@ -688,6 +696,28 @@ pub fn aggregation_note(rule: &AggregationRule) -> String {
     )
 }
 
+/// Reports an aggregated ClusterRole: with [`AggregatedRoles::Warn`] a warning
+/// (`<identity>: <note> [<controls>]`) and the audit annotation `aggregated-clusterrole`, with
+/// [`AggregatedRoles::Deny`] a violation.
+pub fn report_aggregation(
+    f: &mut Findings,
+    mode: AggregatedRoles,
+    identity: &str,
+    controls: &str,
+    rule: &AggregationRule,
+) {
+    let note = aggregation_note(rule);
+    match mode {
+        AggregatedRoles::Warn => {
+            f.warn(format!("{identity}: {note} [{controls}]"));
+            f.annotate("aggregated-clusterrole", rule.describe());
+        }
+        AggregatedRoles::Deny => f.object(format!(
+            "{note}; aggregated ClusterRoles are denied (aggregatedClusterRoles: deny)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,6 +798,24 @@ mod tests {
                 .is_some()
         );
         assert!(rule(&[""], &["pods"], &["*"]).overlap(&exec).is_none());
+        let extras = Permission::new(&["*"], &["userextras/*"], &["impersonate"]);
+        assert!(
+            rule(&["*"], &["userextras/scopes"], &["impersonate"])
+                .overlap(&extras)
+                .is_some()
+        );
+        assert!(
+            rule(&["*"], &["userextras"], &["impersonate"])
+                .overlap(&extras)
+                .is_none()
+        );
+        let pods_any = Permission::new(&[""], &["pods/exec"], &["get"]);
+        assert!(
+            rule(&[""], &["pods/*"], &["get"])
+                .overlap(&pods_any)
+                .is_none(),
+            "a rule's pods/* grants nothing"
+        );
         let any_verb_on_nodes_proxy = Permission::new(&[""], &["nodes/proxy"], &["*"]);
         let g = rule(&[""], &["nodes/proxy"], &["get"])
             .overlap(&any_verb_on_nodes_proxy)

@@ -49,7 +49,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         id: "impersonate",
         groups: &["", "authentication.k8s.io"],
-        resources: &["*"],
+        resources: &["users", "groups", "serviceaccounts", "uids", "userextras/*"],
         verbs: &["impersonate"],
         why: "lets its holder act as other users, groups or service accounts",
     },

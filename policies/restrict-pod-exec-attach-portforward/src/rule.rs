@@ -168,14 +168,15 @@ pub fn connect(
     }
     what.push_str(&format!(" by User {user:?}"));
 
-    let break_glass = if any(&c.break_glass_users, user) {
-        Some(format!("user {user:?} is in breakGlassUsers"))
+    // (kind, name, setting) of the break-glass identity, if any.
+    let break_glass: Option<(&str, &str, &str)> = if any(&c.break_glass_users, user) {
+        Some(("user", user.as_str(), "breakGlassUsers"))
     } else {
         req.user_info
             .groups
             .iter()
             .find(|g| any(&c.break_glass_groups, g))
-            .map(|g| format!("group {g:?} is in breakGlassGroups"))
+            .map(|g| ("group", g.as_str(), "breakGlassGroups"))
     };
     let protected = protection(ns, s, c, labels);
     let mut f = Findings::new();
@@ -195,9 +196,9 @@ pub fn connect(
         return f.into_verdict();
     }
     let how = match (&protected, &break_glass) {
-        (Some(_), Some(bg)) => {
-            format!("is allowed as break-glass ({bg}) in protected namespace {ns:?} and recorded")
-        }
+        (Some(_), Some((kind, name, key))) => format!(
+            "is allowed as break-glass ({kind} {name:?} is in {key}) in protected namespace {ns:?} and recorded"
+        ),
         _ => "is allowed and recorded".to_string(),
     };
     f.warn(format!("Pod {ns}/{pod}: {what} {how} [{CONTROLS}]"));
@@ -206,8 +207,8 @@ pub fn connect(
         record.push_str(&format!(" container={ct}"));
     }
     record.push_str(&format!(" user={user}"));
-    if let Some(bg) = &break_glass {
-        record.push_str(&format!(" break-glass=\"{bg}\""));
+    if let Some((kind, name, _)) = break_glass {
+        record.push_str(&format!(" break-glass={kind}:{name}"));
     }
     if protected.is_some() {
         record.push_str(" protected=true");
