@@ -18,6 +18,9 @@ pub const OPERATIONS: &[Operation] = &[Operation::Connect, Operation::Create, Op
 
 const CONTROLS: &str = RestrictPodExecAttachPortforward::CONTROLS;
 
+/// How a namespace's labels are read (the host capability in a cluster, a map in tests).
+pub type LabelLookup<'a> = &'a dyn Fn(&str) -> Result<BTreeMap<String, String>, String>;
+
 /// Longest command text recorded in warnings and audit annotations.
 const MAX_COMMAND: usize = 200;
 
@@ -80,12 +83,7 @@ fn any(globs: &[policy_helpers::glob::Glob], s: &str) -> bool {
 }
 
 /// Why the namespace is protected, if it is.
-fn protection(
-    ns: &str,
-    s: &Settings,
-    c: &Compiled,
-    labels: &dyn Fn(&str) -> Result<BTreeMap<String, String>, String>,
-) -> Option<String> {
+fn protection(ns: &str, s: &Settings, c: &Compiled, labels: LabelLookup<'_>) -> Option<String> {
     match s.mode {
         Mode::RecordOnly => return None,
         Mode::DenyAll => return Some("mode is deny-all".into()),
@@ -119,12 +117,7 @@ fn truncate(s: String) -> String {
 }
 
 /// Evaluates a CONNECT request with the given namespace-label lookup.
-pub fn connect(
-    req: &Request<'_>,
-    s: &Settings,
-    c: &Compiled,
-    labels: &dyn Fn(&str) -> Result<BTreeMap<String, String>, String>,
-) -> Verdict {
+pub fn connect(req: &Request<'_>, s: &Settings, c: &Compiled, labels: LabelLookup<'_>) -> Verdict {
     if req.resource.resource != "pods" || !req.resource.group.is_empty() {
         return Verdict::accept();
     }
@@ -300,4 +293,68 @@ fn role(req: &Request<'_>, s: &Settings, c: &Compiled) -> Verdict {
         }
     }
     f.into_verdict()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_helpers::settings::check;
+
+    fn exec(ns: &str, groups: &str) -> String {
+        format!(
+            r#"{{"uid":"1","kind":{{"kind":"PodExecOptions"}},"resource":{{"group":"","version":"v1","resource":"pods"}},
+            "subResource":"exec","name":"api","namespace":"{ns}","operation":"CONNECT",
+            "userInfo":{{"username":"u","groups":[{groups}]}},
+            "object":{{"kind":"PodExecOptions","container":"c","command":["sh"]}}}}"#
+        )
+    }
+
+    fn lookup(ns: &str) -> Result<BTreeMap<String, String>, String> {
+        match ns {
+            "pci" => Ok(BTreeMap::from([("pci-scope".into(), "in-scope".into())])),
+            "shop" => Ok(BTreeMap::new()),
+            _ => Err("not found".into()),
+        }
+    }
+
+    fn run(settings: &str, request: &str) -> Verdict {
+        let ctx = check::<Settings>(settings).unwrap();
+        let c = ctx.settings.compile().unwrap();
+        let req: Request = serde_json::from_str(request).unwrap();
+        connect(&req, &ctx.settings, &c, &lookup)
+    }
+
+    #[test]
+    fn protected_namespaces_deny_unless_break_glass() {
+        assert!(matches!(
+            run("{}", &exec("pci", "")),
+            Verdict::Reject { .. }
+        ));
+        let bg = r#"{"breakGlassGroups":["sre"]}"#;
+        match run(bg, &exec("pci", r#""sre""#)) {
+            Verdict::Record {
+                audit_annotations, ..
+            } => assert!(
+                audit_annotations[0]
+                    .1
+                    .contains("break-glass=group:sre protected=true")
+            ),
+            v => panic!("{v:?}"),
+        }
+        assert!(matches!(
+            run("{}", &exec("shop", "")),
+            Verdict::Record { .. }
+        ));
+        // A namespace whose labels cannot be read is treated as protected.
+        assert!(matches!(
+            run("{}", &exec("gone", "")),
+            Verdict::Reject { .. }
+        ));
+        let off = r#"{"protectedNamespaceSelector":null,"protectedNamespaces":["p*"]}"#;
+        assert!(matches!(
+            run(off, &exec("gone", "")),
+            Verdict::Record { .. }
+        ));
+        assert!(matches!(run(off, &exec("pci", "")), Verdict::Reject { .. }));
+    }
 }
