@@ -23,6 +23,9 @@
 //! - [`mutate`]: defaulting container fields and returning the mutated object.
 //! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
 //!   component, and `{min, max}` ranges in settings.
+//! - [`rbac`]: the Kubernetes RBAC model (rules matched as the authorizer does, roles, bindings,
+//!   subjects, name patterns) shared by the role and binding policies.
+//! - [`selector`]: Kubernetes label selectors.
 
 pub mod capabilities;
 pub mod exemptions;
@@ -34,8 +37,10 @@ pub mod mutate;
 pub mod pod;
 pub mod pss;
 pub mod ranges;
+pub mod rbac;
 pub mod request;
 pub mod runtime;
+pub mod selector;
 pub mod settings;
 pub mod verdict;
 

@@ -377,9 +377,19 @@ impl<'a> Request<'a> {
             && self.subresource() == Some("ephemeralcontainers")
     }
 
-    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages.
+    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages. A
+    /// CONNECT request is about the object it connects to (`Pod shop/web` for `kubectl exec`),
+    /// not about its options object (`PodExecOptions`).
     pub fn identity(&self, meta: &ObjectMeta) -> String {
-        let kind = if self.kind.kind.is_empty() {
+        let connected = match (self.operation, self.resource.resource.as_str()) {
+            (Operation::Connect, "pods") => Some("Pod"),
+            (Operation::Connect, "services") => Some("Service"),
+            (Operation::Connect, "nodes") => Some("Node"),
+            _ => None,
+        };
+        let kind = if let Some(k) = connected {
+            k
+        } else if self.kind.kind.is_empty() {
             "Object"
         } else {
             &self.kind.kind
@@ -474,6 +484,17 @@ mod tests {
         }
         let e = decode::<L>("{\n  \"items\": [1,\n 2, \"three\"]\n}").unwrap_err();
         assert_eq!(e.path, "items[2]");
+    }
+
+    #[test]
+    fn connect_names_the_connected_object() {
+        let r = req(
+            r#"{"kind":{"kind":"PodExecOptions"},"resource":{"resource":"pods"},
+            "subResource":"exec","operation":"CONNECT","name":"web","namespace":"shop",
+            "object":{"kind":"PodExecOptions","command":["sh"]}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert_eq!(r.identity(&meta), "Pod shop/web");
     }
 
     #[test]
