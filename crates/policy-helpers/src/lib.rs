@@ -12,6 +12,8 @@
 //!   effective (container over pod) security context.
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
 //! - [`glob`]: the small glob matcher used by patterns.
+//! - [`net`]: CIDRs, ports and port sets, host names, and views of Service, Ingress,
+//!   NetworkPolicy and Gateway for the network policies.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
@@ -23,6 +25,7 @@ pub mod exemptions;
 pub mod glob;
 pub mod host;
 pub mod image;
+pub mod net;
 pub mod pod;
 pub mod request;
 pub mod runtime;
