@@ -135,3 +135,44 @@ fn unique(req: &Request<'_>, ing: &IngressView, findings: &mut Findings) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_normalised() {
+        let ing: IngressView = serde_json::from_str(
+            r#"{"spec":{"rules":[
+              {"host":"Shop.Contoso.com.","http":{"paths":[{"path":"/cart/","pathType":"Prefix"},{"path":"/a/","pathType":"Exact"},{}]}},
+              {"host":"api.contoso.com"},
+              {"http":{"paths":[{"path":"/"}]}}]}}"#,
+        )
+        .unwrap();
+        let r: Vec<(String, String, String)> = routes(&ing)
+            .into_iter()
+            .map(|r| (r.host, r.path, r.field))
+            .collect();
+        assert_eq!(
+            r,
+            vec![
+                (
+                    "shop.contoso.com".into(),
+                    "/cart".into(),
+                    "spec.rules[0].http.paths[0]".into()
+                ),
+                (
+                    "shop.contoso.com".into(),
+                    "/a/".into(),
+                    "spec.rules[0].http.paths[1]".into()
+                ),
+                (
+                    "shop.contoso.com".into(),
+                    "/".into(),
+                    "spec.rules[0].http.paths[2]".into()
+                ),
+                ("api.contoso.com".into(), "/".into(), "spec.rules[1]".into()),
+            ]
+        );
+    }
+}

@@ -200,3 +200,21 @@ fn check_gateway(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     findings.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_booleans_read_as_go_does() {
+        for t in ["1", "t", "T", "TRUE", "true", "True"] {
+            assert_eq!(go_bool(t), Some(true), "{t}");
+        }
+        for f in ["0", "f", "F", "FALSE", "false", "False"] {
+            assert_eq!(go_bool(f), Some(false), "{f}");
+        }
+        for x in ["", "yes", "tRUE", " true"] {
+            assert_eq!(go_bool(x), None, "{x}");
+        }
+    }
+}

@@ -258,3 +258,63 @@ fn check_policy_change(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     findings.into_verdict()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn np(json: &str) -> NetworkPolicyView {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn what_counts_as_default_deny() {
+        let s = Settings::default();
+        let deny = np(r#"{"spec":{"podSelector":{},"policyTypes":["Ingress","Egress"]}}"#);
+        assert_eq!(why_not_default_deny(&deny, &s), None);
+        let dns = np(
+            r#"{"spec":{"policyTypes":["Ingress","Egress"],"egress":[{"ports":[{"port":53,"protocol":"UDP"},{"port":"dns-tcp","protocol":"TCP"}]}]}}"#,
+        );
+        assert_eq!(why_not_default_deny(&dns, &s), None);
+        let strict = Settings {
+            allow_dns_egress: false,
+            ..Settings::default()
+        };
+        assert_eq!(
+            why_not_default_deny(&dns, &strict).as_deref(),
+            Some("it has egress rules")
+        );
+        // A DNS rule that also opens a range, or has no ports, is not DNS-only.
+        for rule in [
+            r#"{"ports":[{"port":53,"endPort":80}]}"#,
+            r#"{"ports":[{"port":53,"protocol":"SCTP"}]}"#,
+            r#"{"to":[{"podSelector":{}}]}"#,
+        ] {
+            let p = np(&format!(
+                r#"{{"spec":{{"policyTypes":["Ingress","Egress"],"egress":[{rule}]}}}}"#
+            ));
+            assert_eq!(
+                why_not_default_deny(&p, &s).as_deref(),
+                Some("it has egress rules other than DNS"),
+                "{rule}"
+            );
+        }
+        let ingress_only = np(r#"{"spec":{"podSelector":{}}}"#);
+        assert_eq!(
+            why_not_default_deny(&ingress_only, &s).as_deref(),
+            Some("its policyTypes leave out Egress")
+        );
+        let narrow = np(
+            r#"{"spec":{"podSelector":{"matchExpressions":[{"key":"a","operator":"Exists"}]},"policyTypes":["Ingress","Egress"]}}"#,
+        );
+        assert_eq!(
+            why_not_default_deny(&narrow, &s).as_deref(),
+            Some("its podSelector is not empty")
+        );
+        let open = np(r#"{"spec":{"policyTypes":["Ingress","Egress"],"ingress":[{}]}}"#);
+        assert_eq!(
+            why_not_default_deny(&open, &s).as_deref(),
+            Some("it has ingress rules")
+        );
+    }
+}
