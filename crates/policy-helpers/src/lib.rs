@@ -14,6 +14,8 @@
 //!   profiles from fields and legacy annotations, SELinux, per-container checks).
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
 //! - [`glob`]: the small glob matcher used by patterns.
+//! - [`net`]: CIDRs, ports and port sets, host names, and views of Service, Ingress,
+//!   NetworkPolicy and Gateway for the network policies.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
@@ -34,6 +36,7 @@ pub mod host;
 pub mod hostpath;
 pub mod image;
 pub mod mutate;
+pub mod net;
 pub mod pod;
 pub mod pss;
 pub mod ranges;
