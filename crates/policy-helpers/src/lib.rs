@@ -12,6 +12,7 @@
 //!   effective (container over pod) security context.
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
 //! - [`glob`]: the small glob matcher used by patterns.
+//! - [`labels`]: label/annotation keys, value patterns and namespace label lookups.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
@@ -23,6 +24,7 @@ pub mod exemptions;
 pub mod glob;
 pub mod host;
 pub mod image;
+pub mod labels;
 pub mod pod;
 pub mod request;
 pub mod runtime;
