@@ -187,8 +187,7 @@ struct NamespaceView {
 /// # Errors
 /// When the engine refuses or fails: the rule must reject, naming the failed lookup.
 pub fn namespace_labels(name: &str) -> Result<Option<BTreeMap<String, String>>, HostError> {
-    host::get::<NamespaceView>("v1", "Namespace", name, None)
-        .map(|n| n.map(|n| n.metadata.labels))
+    host::get::<NamespaceView>("v1", "Namespace", name, None).map(|n| n.map(|n| n.metadata.labels))
 }
 
 #[cfg(test)]
@@ -243,7 +242,16 @@ mod tests {
         ] {
             assert!(is_valid_key(k), "{k}");
         }
-        for k in ["", "-a", "a-", "Bad.Prefix/x", "/x", "a/", "x/y/z", &"a".repeat(64)] {
+        for k in [
+            "",
+            "-a",
+            "a-",
+            "Bad.Prefix/x",
+            "/x",
+            "a/",
+            "x/y/z",
+            &"a".repeat(64),
+        ] {
             assert!(!is_valid_key(k), "{k:?}");
         }
         assert!(is_valid_label_value("") && is_valid_label_value("in-scope"));
@@ -256,10 +264,10 @@ mod tests {
             assert_eq!((ns, op), ("kubernetes", "get_resource"));
             let v: serde_json::Value = serde_json::from_slice(payload).unwrap();
             match v["name"].as_str() {
-                Some("payments") => {
-                    Ok(br#"{"metadata":{"name":"payments","labels":{"pci-scope":"in-scope"}}}"#
-                        .to_vec())
-                }
+                Some("payments") => Ok(
+                    br#"{"metadata":{"name":"payments","labels":{"pci-scope":"in-scope"}}}"#
+                        .to_vec(),
+                ),
                 Some("plain") => Ok(br#"{"metadata":{"name":"plain","labels":null}}"#.to_vec()),
                 Some(n) => Err(format!("Cannot find v1/Namespace named '{n}'")),
                 None => Err("no name".into()),
