@@ -84,13 +84,31 @@ pub struct Vulnerability {
 }
 
 impl Vulnerability {
-    /// The highest CVSS v3 score any source gives, if one parses.
-    pub fn score(&self) -> Option<f64> {
-        self.cvss
-            .values()
-            .filter_map(|c| c.v3score.trim().parse::<f64>().ok())
-            .fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))))
+    /// The highest CVSS v3 score any source gives, in tenths, if one parses.
+    pub fn score(&self) -> Option<u32> {
+        self.cvss.values().filter_map(|c| tenths(&c.v3score)).max()
     }
+}
+
+/// A decimal score (`9.8`, `10`, `7.50`) in tenths (`98`, `100`, `75`); digits after the first
+/// decimal are dropped. `None` for anything else. (Integer parsing keeps float parsing and
+/// printing code out of the module.)
+pub fn tenths(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let (int, frac) = text.split_once('.').unwrap_or((text, "0"));
+    if int.is_empty() || int.len() > 3 || !int.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if frac.is_empty() || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u32 = int.parse().ok()?;
+    Some(whole * 10 + u32::from(frac.as_bytes()[0] - b'0'))
+}
+
+/// Tenths written as a decimal score (`98` → `9.8`).
+pub fn show_tenths(t: u32) -> String {
+    format!("{}.{}", t / 10, t % 10)
 }
 
 /// `report.results[]`
@@ -177,8 +195,8 @@ pub struct Counted {
     pub id: String,
     /// Severity, upper case.
     pub severity: String,
-    /// Highest CVSS v3 score seen.
-    pub score: Option<f64>,
+    /// Highest CVSS v3 score seen, in tenths.
+    pub score: Option<u32>,
 }
 
 fn rank(severity: &str) -> u8 {
@@ -284,7 +302,12 @@ mod tests {
         let (c, d) = tally(&[&r], &s);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].severity, "CRITICAL");
-        assert_eq!(c[0].score, Some(9.1));
+        assert_eq!(c[0].score, Some(91));
+        assert_eq!(tenths("10"), Some(100));
+        assert_eq!(tenths(" 7.55 "), Some(75));
+        assert_eq!(tenths("x"), None);
+        assert_eq!(tenths("7."), None);
+        assert_eq!(show_tenths(98), "9.8");
         assert!(d.is_empty());
         let fixable = Settings {
             only_fixable: true,

@@ -7,7 +7,9 @@ use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
-use crate::report::{API_VERSION, Counted, KIND, VulnerabilityReport, describes, tally};
+use crate::report::{
+    API_VERSION, Counted, KIND, VulnerabilityReport, describes, show_tenths, tally,
+};
 use crate::settings::{Lookup, Settings};
 
 /// Most vulnerability ids named per finding.
@@ -110,15 +112,16 @@ pub fn judge(counted: &[Counted], denied: &[String], s: &Settings) -> Vec<String
             ));
         }
     }
-    if let Some(max) = s.max_cvss_score {
+    if let Some(max) = s.max_cvss_tenths() {
         let over: Vec<&Counted> = counted
             .iter()
             .filter(|c| c.score.is_some_and(|sc| sc > max))
             .collect();
         if !over.is_empty() {
             out.push(format!(
-                "has {} vulnerabilities scoring above maxCvssScore {max} ({})",
+                "has {} vulnerabilities scoring above maxCvssScore {} ({})",
                 over.len(),
+                show_tenths(max),
                 ids(&over)
             ));
         }

@@ -115,6 +115,13 @@ fn is_vulnerability_id(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(&c))
 }
 
+impl Settings {
+    /// `maxCvssScore` in tenths (scores have one decimal).
+    pub fn max_cvss_tenths(&self) -> Option<u32> {
+        self.max_cvss_score.map(|m| (m * 10.0).round() as u32)
+    }
+}
+
 impl PolicySettings for Settings {
     fn exemptions(&self) -> &Exemptions {
         &self.exemptions
@@ -137,7 +144,7 @@ impl PolicySettings for Settings {
         if let Some(s) = self.max_cvss_score
             && !(0.0..=10.0).contains(&s)
         {
-            return Err(format!("maxCvssScore: {s} is not between 0 and 10"));
+            return Err("maxCvssScore: not between 0 and 10".into());
         }
         for (key, list) in [
             ("allowedCVEs", &self.allowed_cves),
