@@ -6,10 +6,11 @@ use policy_helpers::{Findings, Request, Verdict};
 
 use crate::settings::{Settings, pod_kind};
 
-/// Rejects every regular container that lacks a required probe or whose required probe names no
-/// handler. Init containers run to completion before the pod is ready and ephemeral containers
-/// cannot declare probes, so neither is checked (through `pods/ephemeralcontainers` nothing
-/// else can change, so that request is accepted).
+/// Rejects every long-running container (regular containers and native sidecars, i.e. init
+/// containers with `restartPolicy: Always`) that lacks a required probe or whose required probe
+/// names no handler. Other init containers run to completion before the pod is ready and
+/// ephemeral containers cannot declare probes, so neither is checked (through
+/// `pods/ephemeralcontainers` nothing else can change, so that request is accepted).
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let s = &ctx.settings;
     let kind = PodKind::of(&req.kind.group, &req.kind.kind);
@@ -33,10 +34,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     let probes = s.probes();
     let mut findings = Findings::new();
-    for c in pod
-        .checked_containers(&ctx.exemptions)
-        .filter(|c| c.kind == ContainerKind::Regular)
-    {
+    for c in pod.checked_containers(&ctx.exemptions).filter(|c| {
+        c.kind == ContainerKind::Regular
+            || (c.kind == ContainerKind::Init
+                && c.container.restart_policy.as_deref() == Some("Always"))
+    }) {
         let mut missing = Vec::new();
         let mut empty = Vec::new();
         for which in &probes {
