@@ -63,9 +63,9 @@ dist: build harness ## annotate each module with its metadata.yml and README.md 
 
 examples: dist ## evaluate the bundled example manifests (one compliant, one not) with the harness
 	@echo "== examples/compliant: expected to pass"
-	$(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings examples/compliant
+	$(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings --cluster examples/cluster.yaml examples/compliant
 	@echo "== examples/non-compliant: expected to be rejected"
-	@rc=0; $(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings examples/non-compliant || rc=$$?; \
+	@rc=0; $(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings --cluster examples/cluster.yaml examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
 test: test-rust test-cases check-fresh ## every Rust test, every policy's cases through its built .wasm, generated files fresh

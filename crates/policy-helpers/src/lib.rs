@@ -16,6 +16,7 @@
 //! - [`glob`]: the small glob matcher used by patterns.
 //! - [`net`]: CIDRs, ports and port sets, host names, and views of Service, Ingress,
 //!   NetworkPolicy and Gateway for the network policies.
+//! - [`labels`]: label/annotation keys, value patterns and namespace label lookups.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
@@ -37,6 +38,7 @@ pub mod hostpath;
 pub mod image;
 pub mod mutate;
 pub mod net;
+pub mod labels;
 pub mod pod;
 pub mod pss;
 pub mod ranges;

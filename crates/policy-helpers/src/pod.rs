@@ -244,6 +244,8 @@ pub struct Container {
     pub image: Option<String>,
     /// `imagePullPolicy`
     pub image_pull_policy: Option<String>,
+    /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
+    pub restart_policy: Option<String>,
     /// `securityContext`
     pub security_context: Option<SecurityContext>,
     /// `ports`

@@ -377,6 +377,11 @@ impl<'a> Request<'a> {
             && self.subresource() == Some("ephemeralcontainers")
     }
 
+    /// Whether the object is a core `Namespace`.
+    pub fn is_namespace_object(&self) -> bool {
+        self.kind.group.is_empty() && self.kind.kind == "Namespace"
+    }
+
     /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages. A
     /// CONNECT request is about the object it connects to (`Pod shop/web` for `kubectl exec`),
     /// not about its options object (`PodExecOptions`).
@@ -403,7 +408,13 @@ impl<'a> Request<'a> {
         } else {
             "(unnamed)".to_string()
         };
-        let ns = self.effective_namespace(meta);
+        // The API server fills `namespace` with the name for a Namespace's own requests (its
+        // URL is /api/v1/namespaces/<name>); a Namespace lives in no namespace.
+        let ns = if self.is_namespace_object() {
+            ""
+        } else {
+            self.effective_namespace(meta)
+        };
         if ns.is_empty() {
             format!("{kind} {name}")
         } else {
@@ -440,6 +451,17 @@ mod tests {
         );
         let meta = r.metadata().unwrap();
         assert_eq!(r.identity(&meta), "Pod default/web-*");
+    }
+
+    #[test]
+    fn a_namespace_is_named_without_the_namespace_the_api_server_adds() {
+        let r = req(
+            r#"{"kind":{"group":"","version":"v1","kind":"Namespace"},"operation":"UPDATE",
+            "namespace":"payments","object":{"metadata":{"name":"payments"}}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert!(r.is_namespace_object());
+        assert_eq!(r.identity(&meta), "Namespace payments");
     }
 
     #[test]
