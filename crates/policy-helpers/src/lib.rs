@@ -11,6 +11,7 @@
 //!   `pods/ephemeralcontainers` subresource), container iteration with exact field paths, and the
 //!   effective (container over pod) security context.
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
+//! - [`quantity`]: Kubernetes resource quantities, parsed and compared exactly.
 //! - [`glob`]: the small glob matcher used by patterns.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
@@ -24,6 +25,7 @@ pub mod glob;
 pub mod host;
 pub mod image;
 pub mod pod;
+pub mod quantity;
 pub mod request;
 pub mod runtime;
 pub mod settings;
