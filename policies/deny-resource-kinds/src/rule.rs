@@ -97,33 +97,32 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let sub = req.subresource();
     let mut findings = Findings::new();
 
-    if req.operation == Operation::Create || sub.is_some() {
-        if let Some(k) = compiled
+    if (req.operation == Operation::Create || sub.is_some())
+        && let Some(k) = compiled
             .denied_kinds
             .iter()
             .find(|k| k.matches(group, kind, namespace, sub))
-        {
-            let qualified = if group.is_empty() {
-                format!("kind {kind} (core)")
-            } else {
-                format!("kind {kind} ({group})")
-            };
-            let what = match sub {
-                Some(sr) => format!("the {sr} subresource of {qualified} is denied"),
-                None => format!("{qualified} may not be created"),
-            };
-            let place = if k.namespaces.is_empty() {
-                String::new()
-            } else {
-                format!(" in namespace {namespace:?}")
-            };
-            let why = k
-                .reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
-            findings.object(format!("{what}{place} (deniedKinds[{}]){why}", k.index));
-        }
+    {
+        let qualified = if group.is_empty() {
+            format!("kind {kind} (core)")
+        } else {
+            format!("kind {kind} ({group})")
+        };
+        let what = match sub {
+            Some(sr) => format!("the {sr} subresource of {qualified} is denied"),
+            None => format!("{qualified} may not be created"),
+        };
+        let place = if k.namespaces.is_empty() {
+            String::new()
+        } else {
+            format!(" in namespace {namespace:?}")
+        };
+        let why = k
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        findings.object(format!("{what}{place} (deniedKinds[{}]){why}", k.index));
     }
 
     if req.operation == Operation::Create
