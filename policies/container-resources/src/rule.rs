@@ -31,14 +31,12 @@ fn check_resource(
     requests: &BTreeMap<String, String>,
     limits: &BTreeMap<String, String>,
     l: &Limits,
+    missing: &mut Vec<String>,
     out: &mut Vec<String>,
 ) -> Result<(), Unreadable> {
     let r = l.resource;
     let limit = read(limits, "limits", r)?;
     let request = read(requests, "requests", r)?;
-    if l.require_limit && limit.is_none() {
-        out.push(format!("sets no resources.limits.{r}"));
-    }
     // Kubernetes defaults a missing request to the limit, so a limit alone is a request.
     let (effective_request, request_field) = match (&request, &limit) {
         (Some(q), _) => (Some(q), "requests"),
@@ -46,7 +44,10 @@ fn check_resource(
         (None, None) => (None, "requests"),
     };
     if l.require_request && effective_request.is_none() {
-        out.push(format!("sets no resources.requests.{r}"));
+        missing.push(format!("resources.requests.{r}"));
+    }
+    if l.require_limit && limit.is_none() {
+        missing.push(format!("resources.limits.{r}"));
     }
     if let (Some((rt, rq)), Some((lt, lq))) = (&request, &limit)
         && rq > lq
@@ -110,16 +111,26 @@ fn check_resource(
     Ok(())
 }
 
-fn check_container(c: &ContainerRef<'_>, rules: &[Limits]) -> Result<Vec<String>, Unreadable> {
+/// What is wrong with one container, as one detail (empty when nothing is).
+fn check_container(c: &ContainerRef<'_>, rules: &[Limits]) -> Result<String, Unreadable> {
     let resources = c
         .resources()
         .map_err(|e| Unreadable(e.to_string()))?
         .unwrap_or_default();
-    let mut out = Vec::new();
+    let (mut missing, mut out) = (Vec::new(), Vec::new());
     for l in rules.iter().filter(|l| l.is_active()) {
-        check_resource(&resources.requests, &resources.limits, l, &mut out)?;
+        check_resource(
+            &resources.requests,
+            &resources.limits,
+            l,
+            &mut missing,
+            &mut out,
+        )?;
     }
-    Ok(out)
+    if !missing.is_empty() {
+        out.insert(0, format!("sets no {}", missing.join(", ")));
+    }
+    Ok(out.join(", "))
 }
 
 /// Rejects every in-scope container or init container (image exemptions applied) whose
@@ -142,9 +153,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             continue;
         }
         match check_container(&c, &rules) {
-            Ok(problems) => {
-                for p in problems {
-                    findings.container(&c, p);
+            Ok(detail) => {
+                if !detail.is_empty() {
+                    findings.container(&c, detail);
                 }
             }
             Err(Unreadable(why)) => {
