@@ -2,10 +2,11 @@
 //! namespaces is checked against the Namespaces and Schedules in the cluster.
 
 use policy_helpers::host::{self, HostError};
-use policy_helpers::request::ObjectMeta;
+use policy_helpers::request::{ObjectMeta, decode};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::cron;
 use crate::selector::Selector;
@@ -36,6 +37,28 @@ struct BslView {
 
 fn unreadable(e: impl std::fmt::Display) -> Verdict {
     Verdict::unreadable(format!("cannot be read: {e}"))
+}
+
+/// Every Velero Schedule in the cluster. The items are decoded with the same decoder as the
+/// request's object (one copy of the Schedule decoder in the module instead of two).
+fn schedules() -> Result<Vec<Schedule>, Verdict> {
+    let what = "the Velero Schedules";
+    let raw = host::list_all::<Box<RawValue>>("velero.io/v1", "Schedule", None, None)
+        .map_err(|e| lookup_failed(what, &e))?;
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            decode::<Schedule>(r.get()).map_err(|e| {
+                lookup_failed(
+                    what,
+                    &HostError::BadAnswer {
+                        call: "kubernetes/list_resources_all".into(),
+                        reason: format!("items[{i}]: {e}"),
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 fn lookup_failed(what: &str, e: &HostError) -> Verdict {
@@ -134,8 +157,7 @@ fn schedule(
     if namespaces.is_empty() {
         return Ok(());
     }
-    let schedules = host::list_all::<Schedule>("velero.io/v1", "Schedule", None, None)
-        .map_err(|e| lookup_failed("the Velero Schedules", &e))?;
+    let schedules = schedules()?;
     let ns = req.effective_namespace(meta);
     let skip = (ns, meta.name.as_str());
     let old = req.old_object_as::<Schedule>().map_err(unreadable)?;
@@ -174,8 +196,7 @@ fn namespace(
     if s.namespace_check == NamespaceCheck::Off || !scope.matches(&meta.labels) {
         return Ok(());
     }
-    let schedules = host::list_all::<Schedule>("velero.io/v1", "Schedule", None, None)
-        .map_err(|e| lookup_failed("the Velero Schedules", &e))?;
+    let schedules = schedules()?;
     if schedules
         .iter()
         .any(|sc| sc.covers(&meta.name, s.require_volumes))
