@@ -6,7 +6,7 @@ use policy_helpers::pod::{ContainerKind, ContainerRef, PodObject};
 use policy_helpers::quantity::Quantity;
 use policy_helpers::settings::Checked;
 use policy_helpers::verdict::Violation;
-use policy_helpers::{Findings, Request, Verdict};
+use policy_helpers::{Findings, Operation, Request, Verdict};
 
 use crate::settings::{Limits, Settings};
 
@@ -135,9 +135,20 @@ fn check_container(c: &ContainerRef<'_>, rules: &[Limits]) -> Result<String, Unr
 
 /// Rejects every in-scope container or init container (image exemptions applied) whose
 /// requests and limits are missing, out of bounds or inconsistent. Ephemeral containers cannot
-/// declare resources, so they are not checked. A quantity that is not a quantity is a
+/// declare resources, so they are not checked; a plain UPDATE of a Pod cannot change resources
+/// and is accepted, a `pods/resize` UPDATE is checked. A quantity that is not a quantity is a
 /// malformed object (code 400).
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
+    // A Pod's resources cannot change through a plain UPDATE (only through the `resize`
+    // subresource, which is checked in full): checking them there would only block label and
+    // finalizer changes of Pods created before the policy.
+    if req.kind.group.is_empty()
+        && req.kind.kind == "Pod"
+        && req.operation == Operation::Update
+        && req.subresource().is_none()
+    {
+        return Verdict::accept();
+    }
     let pod = match PodObject::in_scope(req, &ctx.exemptions) {
         Ok(Some(p)) => p,
         Ok(None) => return Verdict::accept(),
