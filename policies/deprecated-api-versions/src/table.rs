@@ -489,6 +489,40 @@ mod tests {
         assert!(TABLE.windows(2).all(|w| w[0].removed_in <= w[1].removed_in));
     }
 
+    /// The module is routed only for the group/versions of the table (so ordinary traffic in
+    /// current versions never reaches it); every row must be routed.
+    #[test]
+    fn metadata_routes_every_row() {
+        let meta: serde_yaml::Value =
+            serde_yaml::from_str(include_str!("../metadata.yml")).expect("metadata.yml");
+        let rules = meta["rules"].as_sequence().expect("rules");
+        let list = |r: &serde_yaml::Value, k: &str| -> Vec<String> {
+            r[k].as_sequence()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        for row in TABLE {
+            let routed = rules.iter().any(|r| {
+                list(r, "apiGroups").iter().any(|g| g == row.group)
+                    && list(r, "apiVersions").iter().any(|v| v == row.version)
+                    && list(r, "resources") == ["*"]
+            });
+            assert!(routed, "{row:?} is not routed by metadata.yml");
+        }
+        for r in rules {
+            for g in list(r, "apiGroups") {
+                for v in list(r, "apiVersions") {
+                    assert!(
+                        TABLE.iter().any(|row| row.group == g && row.version == v),
+                        "metadata.yml routes {g}/{v}, which the table does not list"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn lookup_is_exact() {
         assert!(lookup("batch", "v1beta1", "CronJob").is_some());
