@@ -38,6 +38,12 @@ pub struct ResourceRule {
     pub min_limit: Option<Box<RawValue>>,
     /// Largest limit allowed.
     pub max_limit: Option<Box<RawValue>>,
+    /// Written into a container's `requests.<resource>` when it sets none (the policy then
+    /// mutates, as a LimitRange's `defaultRequest` would).
+    pub default_request: Option<Box<RawValue>>,
+    /// Written into a container's `limits.<resource>` when it sets none (as a LimitRange's
+    /// `default`).
+    pub default_limit: Option<Box<RawValue>>,
 }
 
 /// A quantity as written: a string, or a YAML/JSON number's literal text.
@@ -71,6 +77,10 @@ pub struct Limits {
     pub min_limit: Option<(String, Quantity)>,
     /// `maxLimit`
     pub max_limit: Option<(String, Quantity)>,
+    /// `defaultRequest`
+    pub default_request: Option<(String, Quantity)>,
+    /// `defaultLimit`
+    pub default_limit: Option<(String, Quantity)>,
 }
 
 impl Limits {
@@ -82,6 +92,12 @@ impl Limits {
             || self.max_request.is_some()
             || self.min_limit.is_some()
             || self.max_limit.is_some()
+            || self.has_defaults()
+    }
+
+    /// Whether a default is configured (the policy may then mutate).
+    pub fn has_defaults(&self) -> bool {
+        self.default_request.is_some() || self.default_limit.is_some()
     }
 }
 
@@ -112,7 +128,7 @@ fn not_above(
         && aq > bq
     {
         return Err(format!(
-            "{key}.{a_name} {at:?} is above {key}.{b_name} {bt:?}: no container could comply"
+            "{key}.{a_name} {at:?} is above {key}.{b_name} {bt:?}: the settings contradict each other"
         ));
     }
     Ok(())
@@ -134,6 +150,8 @@ impl ResourceRule {
             max_request: parse(key, "maxRequest", &self.max_request)?,
             min_limit: parse(key, "minLimit", &self.min_limit)?,
             max_limit: parse(key, "maxLimit", &self.max_limit)?,
+            default_request: parse(key, "defaultRequest", &self.default_request)?,
+            default_limit: parse(key, "defaultLimit", &self.default_limit)?,
         };
         not_above(
             key,
@@ -146,6 +164,31 @@ impl ResourceRule {
             ("minRequest", &l.min_request),
             ("maxLimit", &l.max_limit),
         )?;
+        // A default must itself comply.
+        for (a, b) in [
+            (
+                ("minRequest", &l.min_request),
+                ("defaultRequest", &l.default_request),
+            ),
+            (
+                ("defaultRequest", &l.default_request),
+                ("maxRequest", &l.max_request),
+            ),
+            (
+                ("minLimit", &l.min_limit),
+                ("defaultLimit", &l.default_limit),
+            ),
+            (
+                ("defaultLimit", &l.default_limit),
+                ("maxLimit", &l.max_limit),
+            ),
+            (
+                ("defaultRequest", &l.default_request),
+                ("defaultLimit", &l.default_limit),
+            ),
+        ] {
+            not_above(key, a, b)?;
+        }
         Ok(l)
     }
 }
@@ -205,6 +248,25 @@ mod tests {
         let [cpu, mem, _] = c.settings.compile().unwrap();
         assert_eq!(cpu.max_limit.unwrap().0, "2");
         assert_eq!(mem.max_limit.unwrap().1, Quantity::parse("2048Mi").unwrap());
+    }
+
+    #[test]
+    fn defaults_must_comply() {
+        let e = |s: &str| check::<Settings>(s).err().unwrap();
+        assert!(
+            e(r#"{"cpu":{"defaultLimit":"2","maxLimit":"1"}}"#)
+                .contains("cpu.defaultLimit \"2\" is above cpu.maxLimit \"1\"")
+        );
+        assert!(
+            e(r#"{"memory":{"defaultRequest":"1Gi","defaultLimit":"512Mi"}}"#)
+                .contains("memory.defaultRequest")
+        );
+        assert!(
+            e(r#"{"cpu":{"defaultRequest":"10m","minRequest":"100m"}}"#)
+                .contains("cpu.minRequest \"100m\" is above cpu.defaultRequest \"10m\"")
+        );
+        let c = check::<Settings>(r#"{"cpu":{"defaultRequest":"100m","defaultLimit":1}}"#).unwrap();
+        assert!(c.settings.compile().unwrap()[0].has_defaults());
     }
 
     #[test]
