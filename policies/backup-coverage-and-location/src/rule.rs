@@ -193,7 +193,11 @@ fn namespace(
     scope: &Selector,
     f: &mut Findings,
 ) -> Result<(), Verdict> {
-    if s.namespace_check == NamespaceCheck::Off || !scope.matches(&meta.labels) {
+    // A Namespace being deleted is only losing its finalizers.
+    if s.namespace_check == NamespaceCheck::Off
+        || meta.deletion_timestamp.is_some()
+        || !scope.matches(&meta.labels)
+    {
         return Ok(());
     }
     let schedules = schedules()?;
