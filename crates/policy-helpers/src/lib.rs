@@ -13,6 +13,7 @@
 //! - [`pss`]: Pod Security Standards building blocks (levels, value sets, seccomp/AppArmor
 //!   profiles from fields and legacy annotations, SELinux, per-container checks).
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
+//! - [`quantity`]: Kubernetes resource quantities, parsed and compared exactly.
 //! - [`glob`]: the small glob matcher used by patterns.
 //! - [`net`]: CIDRs, ports and port sets, host names, and views of Service, Ingress,
 //!   NetworkPolicy and Gateway for the network policies.
@@ -43,6 +44,7 @@ pub mod pod;
 pub mod pss;
 pub mod ranges;
 pub mod rbac;
+pub mod quantity;
 pub mod request;
 pub mod runtime;
 pub mod selector;

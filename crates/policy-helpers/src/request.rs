@@ -112,6 +112,10 @@ pub struct Request<'a> {
     /// Subresource, e.g. `ephemeralcontainers` or `exec`.
     #[serde(default)]
     pub sub_resource: Option<String>,
+    /// Kind of the object as the client sent it, before any conversion the API server made
+    /// for the webhook (absent from hand-written requests: then it is [`Request::kind`]).
+    #[serde(default)]
+    pub request_kind: Option<GroupVersionKind>,
     /// Name as given in the request (may be empty on CREATE with `generateName`).
     #[serde(default)]
     pub name: Option<String>,
@@ -368,6 +372,14 @@ impl<'a> Request<'a> {
     /// The subresource, with an empty string read as none.
     pub fn subresource(&self) -> Option<&str> {
         self.sub_resource.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The kind as the client sent it: `requestKind` when present, else `kind`.
+    pub fn original_kind(&self) -> &GroupVersionKind {
+        self.request_kind
+            .as_ref()
+            .filter(|k| !k.kind.is_empty())
+            .unwrap_or(&self.kind)
     }
 
     /// Whether this is the `pods/ephemeralcontainers` subresource (`kubectl debug`).
