@@ -17,6 +17,8 @@
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
 //!   context-aware rules, with a replaceable handler outside the engine.
+//! - [`secrets`]: secret detectors (private keys, tokens, connection strings, cloud keys,
+//!   high-entropy strings) and sensitive names, shared by the policies that look for credentials.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
 
 pub mod exemptions;
@@ -26,6 +28,7 @@ pub mod image;
 pub mod pod;
 pub mod request;
 pub mod runtime;
+pub mod secrets;
 pub mod settings;
 pub mod verdict;
 
