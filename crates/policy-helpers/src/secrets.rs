@@ -315,7 +315,7 @@ impl Scanner {
             return Some(Detector::ConnectionStringPassword);
         }
         let words = Words::new(value, &public_spans);
-        if words.clone().any(|w| is_cloud_key(w)) {
+        if words.clone().any(is_cloud_key) {
             return Some(Detector::CloudAccessKey);
         }
         if self.assignments && has_sensitive_assignment(value, &self.names) {
