@@ -17,6 +17,8 @@
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
 //!   context-aware rules, with a replaceable handler outside the engine.
+//! - [`identity`]: Entra ids, workload identity annotations and labels, ServiceAccount views,
+//!   lookups and name patterns.
 //! - [`secrets`]: secret detectors (private keys, tokens, connection strings, cloud keys,
 //!   high-entropy strings) and sensitive names, shared by the policies that look for credentials.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
@@ -24,6 +26,7 @@
 pub mod exemptions;
 pub mod glob;
 pub mod host;
+pub mod identity;
 pub mod image;
 pub mod pod;
 pub mod request;
