@@ -72,6 +72,7 @@ pub const DEFAULT_ALLOWED_NAMES: &[&str] = &[
     "*_ENDPOINT",
     "*PUBLIC_KEY*",
     "*_KEY_ID",
+    "*INSTRUMENTATION_KEY",
 ];
 
 /// What fired.
@@ -686,40 +687,63 @@ fn is_cloud_key(w: &str) -> bool {
 
 // ---- sensitive assignments ---------------------------------------------------------------------
 
-/// A line of the value that assigns a literal to a sensitive name: `name=value`, `name: value`,
-/// `"name": "value"`, `--name=value`, `export NAME=value`.
+/// An assignment of a literal to a sensitive name anywhere in the value: `name=value`,
+/// `name: value`, `"name": "value"` (also inside one-line JSON), `--name=value`,
+/// `export NAME=value`. Lines starting with `#` or `//` are comments.
 fn has_sensitive_assignment(text: &str, names: &NameRules) -> bool {
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with("//") {
+    let b = text.as_bytes();
+    let mut comment = line_is_comment(text, 0);
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' {
+            comment = line_is_comment(text, i + 1);
             continue;
         }
-        for sep in ['=', ':'] {
-            let Some(i) = line.find(sep) else { continue };
-            let key = line[..i].trim().trim_matches(|c| c == '"' || c == '\'');
-            let key = key.rsplit([' ', '\t']).next().unwrap_or(key);
-            if key.is_empty()
-                || key.len() > 128
-                || !key
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
-            {
-                continue;
+        if comment || (c != b'=' && c != b':') {
+            continue;
+        }
+        let next = &text[i + 1..];
+        if (c == b':' && next.starts_with("//")) || (c == b'=' && next.starts_with('=')) {
+            continue;
+        }
+        // The key: back over blanks and a closing quote, then over name characters.
+        let mut j = i;
+        while j > 0 && (b[j - 1] == b' ' || b[j - 1] == b'\t') {
+            j -= 1;
+        }
+        if j > 0 && (b[j - 1] == b'"' || b[j - 1] == b'\'') {
+            j -= 1;
+        }
+        let key_end = j;
+        while j > 0 && (b[j - 1].is_ascii_alphanumeric() || matches!(b[j - 1], b'_' | b'-' | b'.'))
+        {
+            j -= 1;
+        }
+        let key = &text[j..key_end];
+        if key.is_empty() || key.len() > 128 || names.sensitive(key).is_none() {
+            continue;
+        }
+        // The value: quoted, or up to the next separator.
+        let v = next.trim_start_matches([' ', '\t']);
+        if ["${", "$(", "{{", "#{"].iter().any(|o| v.starts_with(o)) {
+            continue;
+        }
+        let value = match v.as_bytes().first() {
+            Some(&q) if q == b'"' || q == b'\'' => {
+                let inner = &v[1..];
+                &inner[..inner.find(q as char).unwrap_or(inner.len())]
             }
-            let rest = &line[i + 1..];
-            if sep == ':' && rest.starts_with("//") {
-                continue;
-            }
-            let value = rest
-                .trim()
-                .trim_end_matches([',', ';'])
-                .trim_matches(|c| c == '"' || c == '\'');
-            if names.sensitive(key).is_some() && could_be_credential(value) {
-                return true;
-            }
+            _ => v[..v.find([',', ';', '}', '&', '\n', '\r']).unwrap_or(v.len())].trim(),
+        };
+        if could_be_credential(value) {
+            return true;
         }
     }
     false
+}
+
+fn line_is_comment(text: &str, start: usize) -> bool {
+    let line = text[start..].trim_start();
+    line.starts_with('#') || line.starts_with("//")
 }
 
 // ---- entropy -----------------------------------------------------------------------------------
@@ -980,6 +1004,11 @@ mod tests {
             id("{\n  \"ApiKey\": \"k-live-0001\",\n  \"Logging\": {}\n}"),
             Some("sensitive-assignment")
         );
+        assert_eq!(
+            id(r#"{"Logging":{"Level":"Info"},"ApiKey":"k-live-0001"}"#),
+            Some("sensitive-assignment")
+        );
+        assert_eq!(id("# password: example-only\nuser: app"), None);
         assert_eq!(
             id("--client-secret=notsorandom"),
             Some("sensitive-assignment")
