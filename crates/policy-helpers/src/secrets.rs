@@ -381,6 +381,17 @@ fn b64_value(c: u8) -> Option<u8> {
     })
 }
 
+/// Decodes standard or URL-safe base64 (padding optional, whitespace ignored); `None` when
+/// the text is not base64.
+pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let trimmed = compact.trim_end_matches('=');
+    if trimmed.contains('=') {
+        return None;
+    }
+    b64_decode_prefix(trimmed, usize::MAX)
+}
+
 /// Decodes up to `max` bytes of standard or URL-safe base64 (padding optional).
 fn b64_decode_prefix(s: &str, max: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(max.min(s.len()));
@@ -724,7 +735,11 @@ fn has_sensitive_assignment(text: &str, names: &NameRules) -> bool {
         }
         // The value: quoted, or up to the next separator.
         let v = next.trim_start_matches([' ', '\t']);
-        if ["${", "$(", "{{", "#{"].iter().any(|o| v.starts_with(o)) {
+        // Placeholders, and nested objects or lists (their own entries are seen on their own).
+        if ["${", "$(", "{{", "#{", "{", "["]
+            .iter()
+            .any(|o| v.starts_with(o))
+        {
             continue;
         }
         let value = match v.as_bytes().first() {
@@ -1010,6 +1025,12 @@ mod tests {
         );
         assert_eq!(id("# password: example-only\nuser: app"), None);
         assert_eq!(
+            id(
+                r#"{"ConnectionStrings": {"Shop": "Server=db;Authentication=Active Directory Managed Identity"}}"#
+            ),
+            None
+        );
+        assert_eq!(
             id("--client-secret=notsorandom"),
             Some("sensitive-assignment")
         );
@@ -1110,6 +1131,14 @@ mod tests {
         let m = mask("zq7!");
         assert_eq!(m, "value masked, 4 characters");
         assert!(!m.contains('z') && !m.contains('q') && !m.contains('7') && !m.contains('!'));
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(decode_base64("aGVs\nbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("aGVsbG8").unwrap(), b"hello");
+        assert!(decode_base64("a=b").is_none());
+        assert!(decode_base64("not base64!").is_none());
     }
 
     #[test]
