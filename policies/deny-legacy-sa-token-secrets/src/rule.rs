@@ -19,7 +19,8 @@ pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
 /// ServiceAccount annotation that turns `secrets[]` into a restriction.
 pub const ENFORCE_MOUNTABLE: &str = "kubernetes.io/enforce-mountable-secrets";
 
-const FIX: &str = "use a projected ServiceAccount token (automatic, expiring) or `kubectl create token`";
+const FIX: &str =
+    "use a projected ServiceAccount token (automatic, expiring) or `kubectl create token`";
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -14,7 +14,8 @@ pub struct RbacSubjectsEntraOnly;
 
 impl Policy for RbacSubjectsEntraOnly {
     type Settings = settings::Settings;
-    const CONTROLS: &'static str = "ASB 3.3, ASB 3.9, ASB 3.1, PCI 7.1.3, PCI 7.2.2, PCI 8.1.1, PCI 8.5, PCI 8.6";
+    const CONTROLS: &'static str =
+        "ASB 3.3, ASB 3.9, ASB 3.1, PCI 7.1.3, PCI 7.2.2, PCI 8.1.1, PCI 8.5, PCI 8.6";
 
     fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict {
         rule::check(req, ctx)

@@ -72,11 +72,7 @@ fn globs(key: &str, list: &[String], lower: bool) -> Result<Vec<Glob>, String> {
     list.iter()
         .enumerate()
         .map(|(i, p)| {
-            let p = if lower {
-                p.to_lowercase()
-            } else {
-                p.clone()
-            };
+            let p = if lower { p.to_lowercase() } else { p.clone() };
             Glob::new(&p).map_err(|e| format!("{key}[{i}]: {e}"))
         })
         .collect()

@@ -31,7 +31,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             }
         };
         for (i, var) in env.iter().enumerate() {
-            let Some(r) = var.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) else {
+            let Some(r) = var
+                .value_from
+                .as_ref()
+                .and_then(|v| v.secret_key_ref.as_ref())
+            else {
                 continue;
             };
             if is_allowed(&r.name) {
