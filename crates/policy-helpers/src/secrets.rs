@@ -154,6 +154,8 @@ fn compile_names(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
 pub struct NameRules {
     denied: Vec<Glob>,
     allowed: Vec<Glob>,
+    /// The fewest literal characters a denied pattern needs: shorter names cannot match.
+    min_len: usize,
 }
 
 impl NameRules {
@@ -167,15 +169,26 @@ impl NameRules {
         allowed_key: &str,
         allowed: &[String],
     ) -> Result<NameRules, String> {
+        let denied = compile_names(denied_key, denied)?;
+        let min_len = denied
+            .iter()
+            .map(|g| g.as_str().bytes().filter(|c| *c != b'*').count())
+            .min()
+            .unwrap_or(0);
         Ok(NameRules {
-            denied: compile_names(denied_key, denied)?,
+            denied,
             allowed: compile_names(allowed_key, allowed)?,
+            min_len,
         })
     }
 
     /// The denied pattern a name matches, unless an allowed pattern matches it too.
     pub fn sensitive(&self, name: &str) -> Option<&str> {
-        let n = normalise_name(name.trim_start_matches('-'));
+        let name = name.trim_start_matches('-');
+        if name.len() < self.min_len || self.denied.is_empty() {
+            return None;
+        }
+        let n = normalise_name(name);
         let hit = self.denied.iter().find(|g| g.matches(&n))?;
         if self.allowed.iter().any(|g| g.matches(&n)) {
             return None;
@@ -704,6 +717,8 @@ fn is_cloud_key(w: &str) -> bool {
 fn has_sensitive_assignment(text: &str, names: &NameRules) -> bool {
     let b = text.as_bytes();
     let mut comment = line_is_comment(text, 0);
+    // The last key that was not sensitive: repeated keys are not matched again.
+    let mut plain: &str = "";
     for (i, &c) in b.iter().enumerate() {
         if c == b'\n' {
             comment = line_is_comment(text, i + 1);
@@ -730,7 +745,11 @@ fn has_sensitive_assignment(text: &str, names: &NameRules) -> bool {
             j -= 1;
         }
         let key = &text[j..key_end];
-        if key.is_empty() || key.len() > 128 || names.sensitive(key).is_none() {
+        if key.is_empty() || key.len() > 128 || key == plain {
+            continue;
+        }
+        if names.sensitive(key).is_none() {
+            plain = key;
             continue;
         }
         // The value: quoted, or up to the next separator.
@@ -757,7 +776,8 @@ fn has_sensitive_assignment(text: &str, names: &NameRules) -> bool {
 }
 
 fn line_is_comment(text: &str, start: usize) -> bool {
-    let line = text[start..].trim_start();
+    // Only blanks: trimming newlines too would rescan every following empty line.
+    let line = text[start..].trim_start_matches([' ', '\t']);
     line.starts_with('#') || line.starts_with("//")
 }
 
@@ -1156,9 +1176,24 @@ mod tests {
 
     #[test]
     fn hostile_input_stays_linear() {
-        let v = "eyJ".repeat(20_000) + &"=".repeat(20_000) + &"a://".repeat(5_000);
-        let t = std::time::Instant::now();
-        let _ = scanner().scan(&v);
-        assert!(t.elapsed().as_secs() < 2);
+        let pieces = [
+            "eyJ".repeat(100_000),
+            "=".repeat(300_000),
+            "a://".repeat(50_000),
+            "\n".repeat(300_000),
+            " \n".repeat(150_000),
+            "x:".repeat(150_000),
+            (0..60_000).map(|i| format!("k{i}:")).collect::<String>(),
+            format!("{}=", "a".repeat(300_000)),
+            "-----BEGIN CERTIFICATE-----".repeat(10_000),
+            "password=$(X);".repeat(20_000),
+            "q8Zr2LmT/".repeat(30_000),
+        ];
+        let s = scanner();
+        for v in &pieces {
+            let t = std::time::Instant::now();
+            let _ = s.scan(v);
+            assert!(t.elapsed().as_millis() < 1500, "{}", &v[..20]);
+        }
     }
 }
