@@ -23,6 +23,10 @@
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
 //!   context-aware rules, with a replaceable handler outside the engine.
+//! - [`identity`]: Entra ids, workload identity annotations and labels, ServiceAccount views,
+//!   lookups and name patterns.
+//! - [`secrets`]: secret detectors (private keys, tokens, connection strings, cloud keys,
+//!   high-entropy strings) and sensitive names, shared by the policies that look for credentials.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
 //! - [`mutate`]: defaulting container fields and returning the mutated object.
 //! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
@@ -36,6 +40,7 @@ pub mod exemptions;
 pub mod glob;
 pub mod host;
 pub mod hostpath;
+pub mod identity;
 pub mod image;
 pub mod mutate;
 pub mod net;
@@ -48,6 +53,7 @@ pub mod quantity;
 pub mod request;
 pub mod runtime;
 pub mod selector;
+pub mod secrets;
 pub mod settings;
 pub mod verdict;
 
