@@ -51,7 +51,7 @@ profiles: harness ## list the profiles and their policies
 	@$(BUNDLE) profiles
 
 deploy: harness ## regenerate the kustomize tree deploy/ (base + one overlay per profile)
-	$(BUNDLE) deploy --out deploy
+	$(BUNDLE) deploy --out deploy --registry $(REGISTRY)
 
 dist: build harness ## annotate each module with its metadata.yml and README.md into dist/<id>.wasm
 	@mkdir -p $(DIST)
