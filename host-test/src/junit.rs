@@ -9,9 +9,18 @@ use std::fmt::Write as _;
 use crate::report::detail;
 use crate::scan::{Finding, Outcome, ScanReport};
 
-/// `text` escaped for XML character data or attribute values; characters XML 1.0 cannot
-/// carry are dropped.
+/// `text` escaped for an XML attribute value (line breaks as character references);
+/// characters XML 1.0 cannot carry are dropped.
 pub fn escape(text: &str) -> String {
+    escape_with(text, true)
+}
+
+/// `text` escaped for XML character data (line breaks kept).
+pub fn escape_text(text: &str) -> String {
+    escape_with(text, false)
+}
+
+fn escape_with(text: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -20,9 +29,10 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' if attribute => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\r' | '\t' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
@@ -150,7 +160,7 @@ impl ScanReport {
                 let _ = writeln!(
                     suites,
                     "{open}>\n      {element}{}</{close}>\n    </testcase>",
-                    escape(&body(finding))
+                    escape_text(&body(finding))
                 );
             }
             suites.push_str("  </testsuite>\n");
@@ -174,7 +184,7 @@ impl ScanReport {
                     "    <testcase name=\"{}\" classname=\"inputs\">\n      <error type=\"input\" message=\"{}\">{}</error>\n    </testcase>",
                     escape(&name),
                     escape(&problem.message),
-                    escape(&problem.to_string())
+                    escape_text(&problem.to_string())
                 );
             }
             if !self.warnings.is_empty() {
@@ -186,7 +196,7 @@ impl ScanReport {
                 let _ = writeln!(
                     suites,
                     "    <system-err>{}</system-err>",
-                    escape(&text.join("\n"))
+                    escape_text(&text.join("\n"))
                 );
             }
             suites.push_str("  </testsuite>\n");

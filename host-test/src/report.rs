@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
 
 use crate::response::PolicyMode;
 use crate::scan::{Finding, Outcome, ScanReport};
@@ -343,6 +342,8 @@ impl ScanReport {
     /// message; then a line saying how many fail the scan, and the summary line.
     pub fn render_table(&self) -> String {
         let mut out = String::new();
+        // Where each finding was first shown, so that its message is printed once.
+        let mut shown: BTreeMap<*const Finding, String> = BTreeMap::new();
         for ((_, _, _, control), findings) in by_control(self) {
             let _ = writeln!(out, "{control}");
             let mut last_object: Option<(String, usize, String)> = None;
@@ -381,7 +382,15 @@ impl ScanReport {
                     "    {status:<5} {}  {}  {paths}{reason}",
                     finding.policy, finding.severity
                 );
-                let _ = writeln!(out, "          {}", detail(finding));
+                match shown.get(&std::ptr::from_ref(finding)) {
+                    Some(first) => {
+                        let _ = writeln!(out, "          (message under {first})");
+                    }
+                    None => {
+                        let _ = writeln!(out, "          {}", detail(finding));
+                        shown.insert(std::ptr::from_ref(finding), control.clone());
+                    }
+                }
             }
             out.push('\n');
         }
@@ -406,33 +415,74 @@ impl ScanReport {
     /// `errors`, `failing`, `failOn`, `exitCode`), `policies` (`id`, `controls`,
     /// `severity`, `mode`), `findings` (every evaluation, allowed ones included),
     /// `inputErrors` and `warnings` (`file`, `line`, `message`).
-    pub fn render_json(&self) -> String {
-        let problems = |list: &[crate::scan::InputError]| -> Vec<Value> {
+    pub fn render_json<'a>(&'a self) -> String {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Summary {
+            objects: usize,
+            evaluations: usize,
+            rejected: usize,
+            errors: usize,
+            failing: usize,
+            fail_on: Option<crate::scan::Severity>,
+            exit_code: u8,
+        }
+        #[derive(serde::Serialize)]
+        struct Policy<'a> {
+            id: &'a str,
+            controls: &'a [String],
+            severity: crate::scan::Severity,
+            mode: PolicyMode,
+        }
+        #[derive(serde::Serialize)]
+        struct Problem<'a> {
+            file: &'a str,
+            line: Option<usize>,
+            message: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Report<'a> {
+            summary: Summary,
+            policies: Vec<Policy<'a>>,
+            findings: &'a [Finding],
+            input_errors: Vec<Problem<'a>>,
+            warnings: Vec<Problem<'a>>,
+        }
+        let problems = |list: &'a [crate::scan::InputError]| -> Vec<Problem<'a>> {
             list.iter()
-                .map(|e| json!({"file": e.file, "line": e.line, "message": e.message}))
+                .map(|e| Problem {
+                    file: &e.file,
+                    line: e.line,
+                    message: &e.message,
+                })
                 .collect()
         };
-        let value = json!({
-            "summary": {
-                "objects": self.objects,
-                "evaluations": self.evaluations(),
-                "rejected": self.rejected(),
-                "errors": self.errors(),
-                "failing": self.failing(),
-                "failOn": self.fail_on,
-                "exitCode": self.exit_code(),
+        let report = Report {
+            summary: Summary {
+                objects: self.objects,
+                evaluations: self.evaluations(),
+                rejected: self.rejected(),
+                errors: self.errors(),
+                failing: self.failing(),
+                fail_on: self.fail_on,
+                exit_code: self.exit_code(),
             },
-            "policies": self.policies.iter().map(|p| json!({
-                "id": p.id,
-                "controls": p.controls,
-                "severity": p.severity,
-                "mode": p.mode,
-            })).collect::<Vec<_>>(),
-            "findings": self.findings,
-            "inputErrors": problems(&self.input_errors),
-            "warnings": problems(&self.warnings),
-        });
-        serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{}".to_owned())
+            policies: self
+                .policies
+                .iter()
+                .map(|p| Policy {
+                    id: &p.id,
+                    controls: &p.controls,
+                    severity: p.severity,
+                    mode: p.mode,
+                })
+                .collect(),
+            findings: &self.findings,
+            input_errors: problems(&self.input_errors),
+            warnings: problems(&self.warnings),
+        };
+        serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// The Markdown compliance summary for a pull request comment: a headline, the counts,
