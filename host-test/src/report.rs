@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-
 use crate::response::PolicyMode;
 use crate::scan::{Finding, Outcome, ScanReport};
 

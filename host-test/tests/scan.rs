@@ -481,7 +481,9 @@ fn a_failing_policy_is_an_error_that_rejects() {
         ),
         "{table}"
     );
-    assert!(table.ends_with("\n1 of 1 fail the scan (--fail-on low)\n1 objects, 1 evaluations, 0 rejected, 1 errors\n"));
+    assert!(table.ends_with(
+        "\n1 of 1 fail the scan (--fail-on low)\n1 objects, 1 evaluations, 0 rejected, 1 errors\n"
+    ));
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
     assert_eq!(json["findings"][0]["error"], json!(true));
 }
@@ -554,8 +556,14 @@ fn cli_table_and_exit_codes() {
     assert_eq!(
         stdout2,
         stdout
-            .replace("FAIL  pods-only  high  -", "WARN  pods-only  high  -  (--no-fail)")
-            .replace("2 of 2 fail the scan (--fail-on low)", "0 of 2 fail the scan (--no-fail)")
+            .replace(
+                "FAIL  pods-only  high  -",
+                "WARN  pods-only  high  -  (--no-fail)"
+            )
+            .replace(
+                "2 of 2 fail the scan (--fail-on low)",
+                "0 of 2 fail the scan (--no-fail)"
+            )
     );
     let (code, _, _) = host_test(
         &[&base[..], &["--no-fail", "--fail-on-violation", &manifests]].concat(),
