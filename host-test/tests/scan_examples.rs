@@ -186,12 +186,10 @@ fn the_non_compliant_examples_fail_in_every_format() {
                 );
                 assert_eq!(location["region"]["startLine"], 3);
                 assert_eq!(privileged["level"], "error");
-                assert_eq!(
-                    run["tool"]["driver"]["rules"][0]["help"]["text"]
-                        .as_str()
-                        .is_some_and(|t| !t.is_empty() && !t.starts_with('#')),
-                    true
-                );
+                let help = run["tool"]["driver"]["rules"][0]["help"]["text"]
+                    .as_str()
+                    .unwrap_or("");
+                X
             }
             _ => {
                 assert!(
