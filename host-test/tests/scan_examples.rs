@@ -189,7 +189,10 @@ fn the_non_compliant_examples_fail_in_every_format() {
                 let help = run["tool"]["driver"]["rules"][0]["help"]["text"]
                     .as_str()
                     .unwrap_or("");
-                X
+                assert!(
+                    help.starts_with("Catalogue row **P01**. Controls: **ASB 7.3**"),
+                    "the README's first paragraph: {help}"
+                );
             }
             _ => {
                 assert!(
