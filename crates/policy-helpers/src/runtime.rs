@@ -71,7 +71,11 @@ fn response(
 /// A message when the envelope itself is not a validation request (policy-server never sends
 /// one; the host turns the error into a 500 rejection).
 pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String> {
-    let env: Envelope = serde_json::from_slice(payload).map_err(|e| {
+    // Read as text: every other decoder of the module reads `&str`, so the payload shares
+    // their code instead of instantiating serde_json's slice reader as well (smaller module).
+    let text = std::str::from_utf8(payload)
+        .map_err(|_| "validation payload is not UTF-8 JSON".to_string())?;
+    let env: Envelope = serde_json::from_str(text).map_err(|e| {
         format!("validation payload is not a JSON object with request and settings: {e}")
     })?;
     let raw_request = env
