@@ -154,8 +154,11 @@ pub struct BenchModule {
     pub settings: Value,
     /// Where the settings came from.
     pub settings_source: String,
-    /// Bytes of the module before annotation (release build), when found.
+    /// Bytes of the module as shipped, before annotation (`target/wasm-opt/<id>.wasm`, the
+    /// release build shrunk by `wasm-opt -Oz`), when found.
     pub raw_size: Option<u64>,
+    /// Bytes of the release build as cargo writes it, when found.
+    pub cargo_size: Option<u64>,
 }
 
 /// The harness as policy-server sets it up: pooling allocation, compiled modules cached.
@@ -170,15 +173,23 @@ pub fn harness(pooling: bool) -> Result<Harness> {
     })?)
 }
 
-/// The raw (unannotated) release module of policy `id`.
-pub fn raw_module_path(root: &Path, id: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    target
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The release module of policy `id` as cargo writes it.
+pub fn cargo_module_path(root: &Path, id: &str) -> PathBuf {
+    target_dir(root)
         .join("wasm32-wasip1")
         .join("release")
         .join(format!("{}.wasm", id.replace('-', "_")))
+}
+
+/// The module of policy `id` as shipped, before annotation (`make optimize`).
+pub fn raw_module_path(root: &Path, id: &str) -> PathBuf {
+    target_dir(root).join("wasm-opt").join(format!("{id}.wasm"))
 }
 
 /// Every `settings` mapping in a cases file, in order (`defaults.settings` first).
@@ -239,15 +250,16 @@ pub fn load_bundle(root: &Path, dist: &Path, harness: &Harness) -> Result<Vec<Be
             .with_context(|| format!("loading {}", path.display()))?;
         let id = module.name().to_owned();
         let (settings, settings_source) = settings_for(root, &module, &id)?;
-        let raw_size = std::fs::metadata(raw_module_path(root, &id))
-            .ok()
-            .map(|m| m.len());
+        let size = |path: PathBuf| std::fs::metadata(path).ok().map(|m| m.len());
+        let raw_size = size(raw_module_path(root, &id));
+        let cargo_size = size(cargo_module_path(root, &id));
         bundle.push(BenchModule {
             id,
             module,
             settings,
             settings_source,
             raw_size,
+            cargo_size,
         });
     }
     Ok(bundle)
