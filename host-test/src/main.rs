@@ -492,8 +492,20 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         args.module.clone()
     };
-    let policies =
-        host_test::scan::load_policies(&harness, &modules, args.settings_dir.as_deref())?;
+    // A module that cannot be used is reported and set aside; the others still scan, and the
+    // exit code is then 2 (as for an input that could not be used).
+    let (policies, broken) = host_test::scan::load_policies_continuing(
+        &harness,
+        &modules,
+        args.settings_dir.as_deref(),
+    )?;
+    for (path, error) in &broken {
+        eprintln!(
+            "error: module {}: {}",
+            path.display(),
+            host_test::suite::error_chain(error)
+        );
+    }
     let manifests = host_test::scan::read_manifests(&args.paths);
     let options = host_test::ScanOptions {
         defaults: host_test::scan::RequestDefaults {
@@ -513,6 +525,9 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         eprintln!("{}", report.summary());
     } else {
         print!("{}", report.render_table());
+    }
+    if !broken.is_empty() {
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::from(report.exit_code(!args.no_fail)))
 }
