@@ -519,7 +519,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     // still scan, and the exit code is then 2 (as for an input that could not be used).
     let (policies, broken) = if let Some(path) = &args.profile {
         let profile = host_test::profile::Profile::load(path)?;
-        (sc::load_profile(&harness, &args.dist, &profile)?, Vec::new())
+        (
+            sc::load_profile(&harness, &args.dist, &profile)?,
+            Vec::new(),
+        )
     } else {
         let modules = if args.module.is_empty() {
             sc::dist_modules(&args.dist)?

@@ -200,7 +200,6 @@ fn a_scan_continues_past_hostile_modules_and_exits_with_what_happened() {
     // Bounded: three loops of 0.5 s and the rest, far from a hang.
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 
-
     // Without the unusable modules: evaluation failures are rejections, exit 1 ...
     for name in [
         "trap_init",

@@ -57,6 +57,7 @@ pub struct Settings {
     /// Only reports of this platform count, e.g. `linux/amd64` (default: every platform).
     pub platform: Option<String>,
     /// Per-severity limits (default: no CRITICAL and no HIGH).
+    #[serde(deserialize_with = "policy_helpers::strict::object")]
     pub max_by_severity: MaxBySeverity,
     /// Any counted vulnerability whose highest CVSS v3 score is above this is refused.
     pub max_cvss_score: Option<f64>,

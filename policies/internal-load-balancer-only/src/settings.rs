@@ -32,6 +32,7 @@ pub struct Settings {
     /// Source ranges a public load balancer may not admit (a range covering one is refused).
     pub denied_source_ranges: Vec<IpNet>,
     /// Shortest prefix lengths accepted for source ranges.
+    #[serde(deserialize_with = "policy_helpers::strict::object")]
     pub min_source_range_prefix: MinPrefix,
     /// Azure service tags allowed in `service.beta.kubernetes.io/azure-allowed-service-tags`.
     pub allowed_service_tags: Vec<String>,
