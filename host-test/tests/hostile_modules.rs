@@ -174,7 +174,7 @@ fn a_scan_continues_past_hostile_modules_and_exits_with_what_happened() {
     assert!(stderr.contains("memory cap"), "{stderr}");
     // The working module still rejected the Pod; each failing evaluation is an error line.
     assert!(
-        stdout.contains("a-good  rejected by a working module"),
+        stdout.contains("FAIL  a-good") && stdout.contains("rejected by a working module"),
         "{stdout}"
     );
     for name in [
@@ -187,7 +187,7 @@ fn a_scan_continues_past_hostile_modules_and_exits_with_what_happened() {
         assert!(
             stdout
                 .lines()
-                .any(|l| l.contains(&format!("  {name}  error: "))),
+                .any(|l| l.contains(&format!("ERROR {name} "))),
             "{name} has no error line:\n{stdout}"
         );
     }
