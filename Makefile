@@ -25,7 +25,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
                   --enable-reference-types
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
-        check-fresh sizes artifacthub clean fmt lint registry-deps push render deploy profiles
+        check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -135,6 +135,12 @@ bench: dist sizes ## measure size, per-request cost, native floor, scanner, star
 bench-quick: dist ## the report alone with few samples and no criterion run, BENCHMARKS.md untouched (a smoke run)
 	$(CARGO) build --profile $(HARNESS_PROF) -p benches --bin bench-report
 	$(BENCH_ENV) target/$(HARNESS_PROF)/bench-report --dist $(DIST) --quick --no-write
+
+FUZZ_TARGET  ?= image_ref
+FUZZ_SECONDS ?= 60
+fuzz: ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=image_ref|glob|pod_extraction|modules FUZZ_SECONDS=60 (see RELIABILITY.md)
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $(if $(filter modules,$(FUZZ_TARGET)),--features modules) $(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
 
 fmt: ## format the code
 	$(CARGO) fmt --all
