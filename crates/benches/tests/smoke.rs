@@ -98,3 +98,40 @@ fn wasm_paths_match_the_native_floor() {
         }
     }
 }
+
+/// Size is deterministic, so it may fail a test. The targets (every module at most
+/// 250 KB, median at most 150 KB) are not met yet (BENCHMARKS.md says why); these ceilings
+/// keep what has been reached from slipping: a module that grows past them fails here.
+const CEILING_EACH: u64 = 400_000;
+const CEILING_MEDIAN: u64 = 320_000;
+
+#[test]
+fn shipped_modules_stay_under_the_size_ceilings() {
+    let root = benches::workspace_root();
+    let mut sizes: Vec<(u64, String)> = Vec::new();
+    for entry in std::fs::read_dir(root.join("policies")).expect("policies/") {
+        let id = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let path = benches::raw_module_path(&root, &id);
+        let bytes = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run make dist first)", path.display()))
+            .len();
+        sizes.push((bytes, id));
+    }
+    assert!(sizes.len() >= 60, "only {} modules found", sizes.len());
+    sizes.sort();
+    let over: Vec<String> = sizes
+        .iter()
+        .filter(|(b, _)| *b > CEILING_EACH)
+        .map(|(b, id)| format!("{id} ({b} bytes)"))
+        .collect();
+    assert!(over.is_empty(), "over {CEILING_EACH} bytes: {over:?}");
+    let median = sizes[sizes.len() / 2].0;
+    assert!(
+        median <= CEILING_MEDIAN,
+        "median module {median} bytes > {CEILING_MEDIAN}"
+    );
+}
