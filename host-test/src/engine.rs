@@ -127,6 +127,15 @@ pub(crate) struct Compiled {
     pub(crate) pre: InstancePre<HostState>,
 }
 
+/// Bytes of a pooled memory (and table) kept mapped when an instance is dropped and reset in
+/// place (only the dirtied pages, found with `PAGEMAP_SCAN` where the kernel has it) instead
+/// of given back to the kernel with `madvise`: the next instance in that slot starts without
+/// page faults for the stack and heap pages a policy touches on every request, and the
+/// process avoids the TLB shootdowns `madvise` causes when several threads evaluate. Measured
+/// with `host-test scan --pooling` over 200 manifests and 62 modules: about 15 % less CPU
+/// than without (BENCHMARKS.md).
+const KEEP_RESIDENT: usize = 4 << 20;
+
 /// Engine, linker and module cache shared by every [`Harness`] with the same allocation
 /// strategy.
 pub(crate) struct Runtime {
@@ -145,7 +154,11 @@ impl Runtime {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(64)
                 .total_memories(64)
-                .total_tables(64);
+                .total_tables(64)
+                .linear_memory_keep_resident(KEEP_RESIDENT)
+                .table_keep_resident(KEEP_RESIDENT);
+            // Reset only the pages an instance dirtied (Linux 6.7+; ignored elsewhere).
+            pool.pagemap_scan(wasmtime::Enabled::Auto);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;

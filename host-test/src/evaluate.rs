@@ -284,7 +284,7 @@ fn classify(error: wasmtime::Error, limits: &Limits) -> Failure {
     }
 }
 
-fn is_clean_exit(error: &wasmtime::Error) -> bool {
+pub(crate) fn is_clean_exit(error: &wasmtime::Error) -> bool {
     let exit = |e: &HostFault| matches!(e, HostFault::ProcExit { code: 0 });
     error.downcast_ref::<HostFault>().is_some_and(exit)
         || error
@@ -337,6 +337,11 @@ impl PolicyModule {
     /// The harness this module runs in.
     pub fn harness(&self) -> &Harness {
         &self.harness
+    }
+
+    /// The compiled, linked module, ready to instantiate.
+    pub(crate) fn instance_pre(&self) -> &wasmtime::InstancePre<HostState> {
+        &self.compiled.pre
     }
 
     /// Checks that policy-server would run this module: annotated, `kubewarden-wapc`

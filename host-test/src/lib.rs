@@ -38,6 +38,7 @@ pub mod request;
 pub mod response;
 pub mod sarif;
 pub mod scan;
+pub mod session;
 pub mod state;
 pub mod suite;
 pub mod wapc;
@@ -59,6 +60,7 @@ pub use scan::{
     Finding, InputError, Manifest, Manifests, ScanError, ScanOptions, ScanPolicy, ScanReport,
     Severity, load_policies, load_profile, read_manifests, scan,
 };
+pub use session::Session;
 pub use state::{HostCallRecord, LogEntry, LogSource};
 pub use suite::{
     CaseResult, PolicyOutcome, PolicySuite, RunOptions, Suite, SuiteError, SuiteReport,

@@ -69,9 +69,12 @@ struct LimitArgs {
     /// Do not read or write the on-disk cache of compiled modules.
     #[arg(long)]
     no_cache: bool,
-    /// Use wasmtime's pooling instance allocator.
-    #[arg(long)]
+    /// Use wasmtime's pooling instance allocator (the default of `scan`).
+    #[arg(long, overrides_with = "no_pooling")]
     pooling: bool,
+    /// Allocate every instance on demand, as policy-server does (the default, except for `scan`).
+    #[arg(long, overrides_with = "pooling")]
+    no_pooling: bool,
     /// Seed WASI random_get for reproducible runs.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -79,6 +82,17 @@ struct LimitArgs {
 
 impl LimitArgs {
     fn harness(&self, cache_root: &Path) -> Result<Harness> {
+        self.harness_with(cache_root, self.pooling)
+    }
+
+    /// The harness with the pooling allocator unless `--no-pooling` was given: `scan` runs
+    /// thousands of short evaluations, where reusing pooled slots saves a memory mapping and
+    /// its page faults per evaluation (the answers are the same either way).
+    fn pooled_harness(&self, cache_root: &Path) -> Result<Harness> {
+        self.harness_with(cache_root, !self.no_pooling)
+    }
+
+    fn harness_with(&self, cache_root: &Path, pooling: bool) -> Result<Harness> {
         if !self.timeout.is_finite() || self.timeout <= 0.0 {
             bail!("--timeout must be a positive number of seconds");
         }
@@ -97,7 +111,7 @@ impl LimitArgs {
             } else {
                 HarnessConfig::default_cache_dir(cache_root)
             },
-            pooling: self.pooling,
+            pooling,
             random_seed: self.seed,
         };
         Ok(Harness::new(config)?)
@@ -510,7 +524,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     use host_test::scan as sc;
     use std::io::IsTerminal as _;
 
-    let harness = args.limits.harness(Path::new("."))?;
+    let harness = args.limits.pooled_harness(Path::new("."))?;
     let cluster = match &args.cluster {
         Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
         None => None,

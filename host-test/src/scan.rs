@@ -923,6 +923,9 @@ pub fn load_policies(
     Ok(policies)
 }
 
+/// A module that could not be used, with the reason.
+pub type BrokenModule = (PathBuf, ScanError);
+
 /// Like [`load_policies`], but a module that cannot be used — it does not load, policy-server
 /// would refuse it, or it fails (traps, loops, answers garbage) instead of answering
 /// `validate_settings` — is set aside with its error and the others are still loaded, so a
@@ -935,7 +938,7 @@ pub fn load_policies_continuing(
     harness: &Harness,
     modules: &[PathBuf],
     settings_dir: Option<&Path>,
-) -> Result<(Vec<ScanPolicy>, Vec<(PathBuf, ScanError)>), ScanError> {
+) -> Result<(Vec<ScanPolicy>, Vec<BrokenModule>), ScanError> {
     let mut policies: Vec<ScanPolicy> = Vec::new();
     let mut broken = Vec::new();
     for path in modules {

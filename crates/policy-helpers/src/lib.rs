@@ -77,6 +77,9 @@ pub use kubewarden_policy_sdk as sdk;
 macro_rules! export_policy {
     ($policy:ty) => {
         /// waPC entry point: registers the policy's operations with the guest runtime.
+        /// Only in the module: native builds (tests, benchmarks linking several policies) call
+        /// `runtime::evaluate` directly and must not clash on the symbol.
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
         pub extern "C" fn wapc_init() {
             $crate::sdk::wapc_guest::register_function(

@@ -32,12 +32,21 @@ pub trait Policy {
     fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict;
 }
 
+/// The payload read in one pass: the request decoded where it lies.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    request: Request<'a>,
+    #[serde(borrow, default)]
+    settings: Option<&'a RawValue>,
+}
+
+/// The payload read in two steps (request kept raw first): only used to say what is wrong
+/// with a payload the one-pass read refused, so that the error names the right part.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
     request: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
 }
 
 fn respond(r: &ValidationResponse) -> CallResult {
@@ -71,14 +80,17 @@ fn response(
 /// A message when the envelope itself is not a validation request (policy-server never sends
 /// one; the host turns the error into a 500 rejection).
 pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String> {
-    let env: Envelope = serde_json::from_slice(payload).map_err(|e| {
-        format!("validation payload is not a JSON object with request and settings: {e}")
-    })?;
-    let raw_request = env
-        .request
-        .ok_or_else(|| "validation payload has no request".to_string())?;
-    let req: Request = serde_json::from_str(raw_request.get())
-        .map_err(|e| format!("cannot read the admission request: {e}"))?;
+    // Read as text: every other decoder of the module reads `&str`, so the payload shares
+    // their code instead of instantiating serde_json's slice reader as well (smaller module).
+    let text = std::str::from_utf8(payload)
+        .map_err(|_| "validation payload is not UTF-8 JSON".to_string())?;
+    // One pass over the payload in the common case; the two-step read below only runs to
+    // explain a payload the one-pass read refused.
+    let env: Payload = match serde_json::from_str(text) {
+        Ok(env) => env,
+        Err(_) => return Err(explain_bad_payload(text)),
+    };
+    let req = env.request;
     let settings = env.settings.map(|s| s.get()).unwrap_or("{}");
     let checked = match check::<P::Settings>(settings) {
         Ok(c) => c,
@@ -147,6 +159,28 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
             r
         }
     })
+}
+
+/// The error for a payload [`Payload`] could not read: whether the envelope, a missing
+/// request or the request itself is at fault.
+#[cold]
+fn explain_bad_payload(text: &str) -> String {
+    let env: Envelope = match serde_json::from_str(text) {
+        Ok(env) => env,
+        Err(e) => {
+            return format!(
+                "validation payload is not a JSON object with request and settings: {e}"
+            );
+        }
+    };
+    let Some(raw_request) = env.request else {
+        return "validation payload has no request".to_string();
+    };
+    match serde_json::from_str::<Request>(raw_request.get()) {
+        Err(e) => format!("cannot read the admission request: {e}"),
+        // Not expected: the request reads on its own but not inside the payload.
+        Ok(_) => "validation payload cannot be read".to_string(),
+    }
 }
 
 /// The `validate` export.
