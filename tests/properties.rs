@@ -17,7 +17,7 @@ use policy_helpers::request::Request;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
-use workspace_tests::{harness, modules, root};
+use workspace_tests::{root, shared_modules};
 
 const SEED: [u8; 32] = *b"aks-baseline-policies-issue-11-p";
 
@@ -277,14 +277,13 @@ fn well_formed(
 
 #[test]
 fn mutated_requests_never_crash_a_module() {
-    let harness = harness();
     let mut evaluated = 0usize;
-    for (id, module) in modules(&harness) {
-        let requests = seed_requests(&id);
+    for (id, module) in shared_modules() {
+        let requests = seed_requests(id);
         if requests.is_empty() {
             continue;
         }
-        let settings = seed_settings(&id);
+        let settings = seed_settings(id);
         let valid: Vec<Value> = settings
             .into_iter()
             .filter(|s| module.validate_settings(s).is_ok_and(|o| o.valid))
@@ -300,7 +299,7 @@ fn mutated_requests_never_crash_a_module() {
             .run(&strategy, |(r, s, mutations, whole)| {
                 let request = mutate(requests[r].clone(), &mutations, whole);
                 let settings = valid.get(s).cloned().unwrap_or_else(|| json!({}));
-                if well_formed(&id, &module, &request, &settings)? {
+                if well_formed(id, module, &request, &settings)? {
                     count.set(count.get() + 1);
                 }
                 Ok(())
@@ -314,11 +313,10 @@ fn mutated_requests_never_crash_a_module() {
 
 #[test]
 fn invalid_settings_never_reach_the_rule() {
-    let harness = harness();
     let mut invalid_seen = 0usize;
-    for (id, module) in modules(&harness) {
-        let seeds = seed_settings(&id);
-        let requests = seed_requests(&id);
+    for (id, module) in shared_modules() {
+        let seeds = seed_settings(id);
+        let requests = seed_requests(id);
         let request = requests
             .iter()
             .find(|r| r.get("operation").and_then(Value::as_str) == Some("CREATE"))
@@ -344,10 +342,10 @@ fn invalid_settings_never_reach_the_rule() {
                 let Ok(outcome) = module.validate_settings(&settings) else {
                     return Ok(());
                 };
-                check_failure(&id, outcome.failure.as_ref())?;
+                check_failure(id, outcome.failure.as_ref())?;
                 if outcome.valid {
                     if let Some(request) = &request {
-                        well_formed(&id, &module, request, &settings)?;
+                        well_formed(id, module, request, &settings)?;
                     }
                     return Ok(());
                 }
@@ -362,7 +360,7 @@ fn invalid_settings_never_reach_the_rule() {
                     let evaluation = module
                         .validate(request, &settings)
                         .map_err(|e| TestCaseError::fail(format!("{id}: {e}")))?;
-                    check_failure(&id, evaluation.failure.as_ref())?;
+                    check_failure(id, evaluation.failure.as_ref())?;
                     prop_assert!(
                         !evaluation.allowed(),
                         "{}: invalid settings {} were accepted by validate",
