@@ -15,11 +15,14 @@ use serde_json::Value;
 fn modules() -> &'static Vec<PolicyModule> {
     static MODULES: OnceLock<Vec<PolicyModule>> = OnceLock::new();
     MODULES.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let dist = std::env::var_os("AKS_DIST")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+            .unwrap_or_else(|| root.join("dist"));
         let harness = Harness::new(HarnessConfig {
-            cache_dir: None,
+            // Compiled modules from host-test's on-disk cache: compiling 62 modules with an
+            // instrumented Cranelift takes minutes.
+            cache_dir: HarnessConfig::default_cache_dir(&root),
             random_seed: Some(11),
             ..HarnessConfig::default()
         })
