@@ -5,6 +5,7 @@ Seeds are optional (every target also starts from nothing) but make the module-l
 start from requests and settings the suites already use instead of random bytes:
   settings        byte 0 = module index (sorted dist/*.wasm), then a settings object
   modules         byte 0 = module index, settings, a NUL, then the AdmissionRequest
+  pod_extraction  the AdmissionRequests of every suite
   quantity, hostpath, secrets, image_ref, glob: hand-picked texts.
 Needs Python 3 with PyYAML. Run from anywhere: python3 fuzz/seeds.py
 """
@@ -59,6 +60,7 @@ def module_seeds():
             req = request_of(os.path.join(folder, case["request"]))
             s = case.get("settings", default) or {}
             write("modules", bytes([index]) + json.dumps(s).encode() + b"\0" + json.dumps(req).encode())
+            write("pod_extraction", json.dumps(req).encode())
 
 
 TEXTS = {

@@ -24,11 +24,12 @@ struct Target {
 
 /// The first CREATE request of `policies/<id>/requests/` (sorted by file name).
 fn create_request(root: &Path, id: &str) -> Option<Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("policies").join(id).join("requests"))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(root.join("policies").join(id).join("requests"))
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
     files.sort();
     files
         .iter()
@@ -75,7 +76,10 @@ fn no_crash(name: &str, failure: Option<&Failure>) {
     match failure {
         None => {}
         Some(Failure::Guest { message }) => {
-            assert!(!message.trim().is_empty(), "{name}: guest error without a message");
+            assert!(
+                !message.trim().is_empty(),
+                "{name}: guest error without a message"
+            );
         }
         Some(other) => panic!("{name}: {other}"),
     }
@@ -98,7 +102,10 @@ fuzz_target!(|data: &[u8]| {
                 Ok(bytes) => {
                     let answer: Value = serde_json::from_slice(&bytes)
                         .unwrap_or_else(|e| panic!("{name}: answer is not JSON: {e}"));
-                    assert!(answer.get("valid").is_some_and(Value::is_boolean), "{name}: {answer}");
+                    assert!(
+                        answer.get("valid").is_some_and(Value::is_boolean),
+                        "{name}: {answer}"
+                    );
                 }
                 Err(f) => no_crash(name, Some(&f)),
             }
@@ -111,7 +118,10 @@ fuzz_target!(|data: &[u8]| {
     no_crash(name, outcome.failure.as_ref());
     if !outcome.valid {
         assert!(
-            outcome.message.as_deref().is_some_and(|m| !m.trim().is_empty()),
+            outcome
+                .message
+                .as_deref()
+                .is_some_and(|m| !m.trim().is_empty()),
             "{name}: settings refused without a message"
         );
     }
@@ -122,12 +132,25 @@ fuzz_target!(|data: &[u8]| {
         .validate(request, &settings)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     no_crash(name, evaluation.failure.as_ref());
-    let uid = request.get("uid").and_then(Value::as_str).unwrap_or_default();
+    let uid = request
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     assert_eq!(evaluation.response.uid, uid, "{name}: uid");
     if !outcome.valid {
-        assert!(!evaluation.allowed(), "{name}: invalid settings {settings} reached the rule and were accepted");
-        assert_eq!(evaluation.code(), Some(500), "{name}: invalid settings {settings}: code");
+        assert!(
+            !evaluation.allowed(),
+            "{name}: invalid settings {settings} reached the rule and were accepted"
+        );
+        assert_eq!(
+            evaluation.code(),
+            Some(500),
+            "{name}: invalid settings {settings}: code"
+        );
         let message = evaluation.message().unwrap_or_default();
-        assert!(message.contains("invalid settings"), "{name}: {settings}: {message}");
+        assert!(
+            message.contains("invalid settings"),
+            "{name}: {settings}: {message}"
+        );
     }
 });
