@@ -914,9 +914,7 @@ mod tests {
         // the value out of the scan, and a private key nested in a public block was missed.
         let cert = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n";
         assert_eq!(
-            id(&format!(
-                "-----BEGIN CERTIFICATE-----\nAKIAIOSFODNN7EXAMPLQ\n"
-            )),
+            id("-----BEGIN CERTIFICATE-----\nAKIAIOSFODNN7EXAMPLQ\n"),
             Some("cloud-access-key")
         );
         assert_eq!(
