@@ -138,9 +138,16 @@ bench-quick: dist ## the report alone with few samples and no criterion run, BEN
 
 FUZZ_TARGET  ?= image_ref
 FUZZ_SECONDS ?= 60
-fuzz: ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=image_ref|glob|pod_extraction|modules FUZZ_SECONDS=60 (see RELIABILITY.md)
+# The targets that run the built modules through the harness: they need dist/, build wasmtime
+# without AddressSanitizer (the guest is sandboxed; ASan on wasmtime's reservations only costs
+# memory) and in their own target directory, so switching targets does not rebuild everything.
+FUZZ_MODULE_TARGETS := modules settings
+FUZZ_IS_MODULE = $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET))
+fuzz: $(if $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET)),dist) ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=quantity|hostpath|secrets|image_ref|glob|pod_extraction|modules|settings FUZZ_SECONDS=60 (see RELIABILITY.md)
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $(if $(filter modules,$(FUZZ_TARGET)),--features modules) $(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
+	@[ -d fuzz/corpus/$(FUZZ_TARGET) ] || python3 fuzz/seeds.py || echo "no seeds (fuzz/seeds.py needs Python 3 with PyYAML): starting from an empty corpus"
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O -a $(if $(FUZZ_IS_MODULE),--features modules -s none --target-dir target/modules) \
+	  $(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1
 
 fmt: ## format the code
 	$(CARGO) fmt --all

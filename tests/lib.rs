@@ -1,7 +1,16 @@
 //! Workspace-level tests live in `tests/*.rs` of this crate. The library holds what they share:
 //! where the workspace, `dist/` and the built modules are, and one harness per test binary.
+//!
+//! Compiling the 62 modules with Cranelift is what these tests used to spend their time on
+//! (about 70 s per test on a loaded 2-core machine, once per test). The harness now keeps
+//! compiled modules in the on-disk cache that `host-test` itself uses (`target/host-test-cache`,
+//! or `$HOST_TEST_CACHE`; keyed by the module code's sha256 and wasmtime's compatibility hash,
+//! so a changed module or engine is recompiled), and [`shared_modules`] loads them once per
+//! test binary for every test in it. The modules run exactly as before: the cache only skips
+//! recompiling identical code.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use host_test::{Harness, HarnessConfig, PolicyModule};
 
@@ -54,10 +63,10 @@ pub fn require_dist() -> Vec<(String, PathBuf)> {
     found
 }
 
-/// A harness with the default limits, no compilation cache and a fixed random seed.
+/// A harness with the default limits, the on-disk compilation cache and a fixed random seed.
 pub fn harness() -> Harness {
     Harness::new(HarnessConfig {
-        cache_dir: None,
+        cache_dir: HarnessConfig::default_cache_dir(&root()),
         random_seed: Some(11),
         ..HarnessConfig::default()
     })
@@ -78,4 +87,11 @@ pub fn modules(harness: &Harness) -> Vec<(String, PolicyModule)> {
             (id, module)
         })
         .collect()
+}
+
+/// Every built module, loaded once per test binary with [`harness`] and shared by its tests
+/// (tests running in parallel wait for the one load instead of compiling twice).
+pub fn shared_modules() -> &'static [(String, PolicyModule)] {
+    static MODULES: OnceLock<Vec<(String, PolicyModule)>> = OnceLock::new();
+    MODULES.get_or_init(|| modules(&harness()))
 }

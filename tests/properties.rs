@@ -9,15 +9,14 @@
 //!
 //! `PROPTEST_CASES` scales every case count (default 1.0 = the figures below).
 
+#[path = "parser_properties.rs"]
+mod parser_properties;
+
 use host_test::{Failure, PolicyModule, load_request};
-use policy_helpers::glob::Glob;
-use policy_helpers::image::{ImagePattern, ImageRef};
-use policy_helpers::pod::PodObject;
-use policy_helpers::request::Request;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
-use workspace_tests::{harness, modules, root};
+use workspace_tests::{root, shared_modules};
 
 const SEED: [u8; 32] = *b"aks-baseline-policies-issue-11-p";
 
@@ -277,14 +276,13 @@ fn well_formed(
 
 #[test]
 fn mutated_requests_never_crash_a_module() {
-    let harness = harness();
     let mut evaluated = 0usize;
-    for (id, module) in modules(&harness) {
-        let requests = seed_requests(&id);
+    for (id, module) in shared_modules() {
+        let requests = seed_requests(id);
         if requests.is_empty() {
             continue;
         }
-        let settings = seed_settings(&id);
+        let settings = seed_settings(id);
         let valid: Vec<Value> = settings
             .into_iter()
             .filter(|s| module.validate_settings(s).is_ok_and(|o| o.valid))
@@ -296,11 +294,11 @@ fn mutated_requests_never_crash_a_module() {
             prop::bool::weighted(0.2),
         );
         let count = std::cell::Cell::new(0usize);
-        runner(24)
+        runner(64)
             .run(&strategy, |(r, s, mutations, whole)| {
                 let request = mutate(requests[r].clone(), &mutations, whole);
                 let settings = valid.get(s).cloned().unwrap_or_else(|| json!({}));
-                if well_formed(&id, &module, &request, &settings)? {
+                if well_formed(id, module, &request, &settings)? {
                     count.set(count.get() + 1);
                 }
                 Ok(())
@@ -314,11 +312,10 @@ fn mutated_requests_never_crash_a_module() {
 
 #[test]
 fn invalid_settings_never_reach_the_rule() {
-    let harness = harness();
     let mut invalid_seen = 0usize;
-    for (id, module) in modules(&harness) {
-        let seeds = seed_settings(&id);
-        let requests = seed_requests(&id);
+    for (id, module) in shared_modules() {
+        let seeds = seed_settings(id);
+        let requests = seed_requests(id);
         let request = requests
             .iter()
             .find(|r| r.get("operation").and_then(Value::as_str) == Some("CREATE"))
@@ -330,7 +327,7 @@ fn invalid_settings_never_reach_the_rule() {
             json_value(),
         );
         let seen = std::cell::Cell::new(0usize);
-        runner(24)
+        runner(64)
             .run(&strategy, |(s, mutations, replace_whole, whole)| {
                 let settings = if replace_whole {
                     whole
@@ -344,10 +341,10 @@ fn invalid_settings_never_reach_the_rule() {
                 let Ok(outcome) = module.validate_settings(&settings) else {
                     return Ok(());
                 };
-                check_failure(&id, outcome.failure.as_ref())?;
+                check_failure(id, outcome.failure.as_ref())?;
                 if outcome.valid {
                     if let Some(request) = &request {
-                        well_formed(&id, &module, request, &settings)?;
+                        well_formed(id, module, request, &settings)?;
                     }
                     return Ok(());
                 }
@@ -362,7 +359,7 @@ fn invalid_settings_never_reach_the_rule() {
                     let evaluation = module
                         .validate(request, &settings)
                         .map_err(|e| TestCaseError::fail(format!("{id}: {e}")))?;
-                    check_failure(&id, evaluation.failure.as_ref())?;
+                    check_failure(id, evaluation.failure.as_ref())?;
                     prop_assert!(
                         !evaluation.allowed(),
                         "{}: invalid settings {} were accepted by validate",
@@ -413,24 +410,18 @@ fn image_like() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A property of `parser_properties.rs` as a proptest result.
+fn held(outcome: parser_properties::Outcome) -> Result<(), TestCaseError> {
+    outcome.map_err(TestCaseError::fail)
+}
+
 #[test]
 fn image_references_parse_without_panics_and_consistently() {
     runner(4000)
         .run(&(image_like(), image_like()), |(reference, pattern)| {
-            let parsed = ImageRef::parse(&reference);
-            if let Ok(image) = &parsed {
-                prop_assert!(!image.registry.is_empty());
-                prop_assert_eq!(image.registry.to_lowercase(), image.registry.clone());
-                // The normalised name parses again to the same registry and repository.
-                let again = ImageRef::parse(&image.name())
-                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", image.name())))?;
-                prop_assert_eq!(&again.registry, &image.registry);
-                prop_assert_eq!(&again.repository, &image.repository);
-            }
-            if let (Ok(p), Ok(image)) = (ImagePattern::new(&pattern), &parsed) {
-                let _ = p.matches(image);
-            }
-            Ok(())
+            held(parser_properties::image_ref(&format!(
+                "{reference}\n{pattern}"
+            )))
         })
         .unwrap();
 }
@@ -439,20 +430,130 @@ fn image_references_parse_without_panics_and_consistently() {
 fn globs_compile_without_panics_and_literals_match_themselves() {
     runner(4000)
         .run(&("[a-z*?./-]{0,30}", ".{0,30}"), |(pattern, text)| {
-            if let Ok(glob) = Glob::new(&pattern) {
-                let _ = glob.matches(&text);
-                if glob.is_literal() {
-                    prop_assert!(glob.matches(&pattern));
-                }
-            }
-            if !text.is_empty() && !text.contains(['*', '?', '[', '\\']) {
-                let glob = Glob::new(&text);
-                if let Ok(glob) = glob {
-                    prop_assert!(glob.matches(&text), "{:?}", text);
-                }
+            held(parser_properties::glob(&format!("{pattern}\n{text}")))?;
+            // Any text without `*` is a literal pattern that matches itself.
+            if !text.contains('\n') {
+                held(parser_properties::glob(&text))?;
             }
             Ok(())
         })
+        .unwrap();
+}
+
+/// Quantity-like texts: signs, digits with a point, every suffix, exponents, and noise.
+fn quantity_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => ".{0,12}",
+        1 => "[-+0-9.eEkKMGTPinum]{1,16}",
+        6 => (
+            "[-+]?",
+            "[0-9]{0,22}",
+            prop::option::of("\\.[0-9]{0,12}"),
+            prop::sample::select(vec![
+                "", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi",
+                "Ei", "e3", "E-2", "e+9", "e-12", "e40", "e-40", "K", "ki", "e",
+            ]),
+        )
+            .prop_map(|(sign, int, frac, suffix)| {
+                format!("{sign}{int}{}{suffix}", frac.unwrap_or_default())
+            }),
+    ]
+}
+
+#[test]
+fn quantities_print_and_parse_back_exactly() {
+    runner(6000)
+        .run(&quantity_like(), |text| {
+            held(parser_properties::quantity(&text))
+        })
+        .unwrap();
+}
+
+/// Path-like texts from a small alphabet of components, so prefixes and siblings collide.
+fn path_like() -> impl Strategy<Value = String> {
+    let component = prop::sample::select(vec![
+        "", ".", "..", "...", "var", "run", "log", "logs", "lib", "kubelet", "etc", "home", "*",
+        "a*", ".ssh", "x",
+    ]);
+    prop_oneof![
+        1 => ".{0,20}",
+        8 => (any::<bool>(), prop::collection::vec(component, 0..6), any::<bool>()).prop_map(
+            |(absolute, parts, trailing)| {
+                let mut s = if absolute { "/".to_string() } else { String::new() };
+                s.push_str(&parts.join("/"));
+                if trailing {
+                    s.push('/');
+                }
+                s
+            }
+        ),
+    ]
+}
+
+#[test]
+fn host_paths_normalise_and_compare_by_component() {
+    runner(6000)
+        .run(&(path_like(), path_like()), |(path, other)| {
+            held(parser_properties::hostpath(&format!("{path}\n{other}")))
+        })
+        .unwrap();
+}
+
+/// Values for the secret detectors: known credential fragments and separators mixed with
+/// noise, so the structured detectors (PEM, JWT, connection strings, SAS, assignments) fire.
+fn secret_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => prop::sample::select(vec![
+            "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----",
+            "-----BEGIN PRIVATE KEY-----", "-----BEGIN PUBLIC KEY-----",
+            "-----END PUBLIC KEY-----", "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", ".", "AccountKey=", "SharedAccessSignature=",
+            "Password=", "pwd=", "://", "user:", "@", "?", "&", "sv=2022-11-02", "sig=",
+            "password", "api_key", "token", "=", ": ", "\n", " ", ";", "\"", "${X}", "<secret>",
+            "AKIA", "ghp_", "Q~", "# ", "--db-password=",
+        ]).prop_map(str::to_string),
+        2 => "[A-Za-z0-9+/_-]{1,40}",
+        1 => ".{0,10}",
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+}
+
+fn name_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z_.-]{0,20}",
+        (
+            prop::sample::select(vec!["", "db", "DB", "my-", "x.", "api", "--"]),
+            prop::sample::select(vec![
+                "Password",
+                "_PASSWORD",
+                "-token",
+                "secret",
+                "Key",
+                "_KEY",
+                "apikey",
+                "PUBLIC_KEY",
+                "_FILE",
+                "_key_id",
+                "connectionString",
+            ]),
+            prop::sample::select(vec!["", "_FILE", "_PATH", "1", "/x", " x"]),
+        )
+            .prop_map(|(a, b, c)| format!("{a}{b}{c}")),
+    ]
+}
+
+#[test]
+fn secret_detectors_are_ordered_and_find_known_keys_anywhere() {
+    runner(3000)
+        .run(
+            &(any::<u8>(), secret_like(), name_like()),
+            |(config, value, name)| {
+                held(parser_properties::secrets(
+                    config,
+                    &format!("{value}\n{name}"),
+                ))
+            },
+        )
         .unwrap();
 }
 
@@ -471,26 +572,9 @@ fn pod_extraction_never_panics_on_mutated_objects() {
     runner(3000)
         .run(&strategy, |(i, mutations, whole)| {
             let request = mutate(seeds[i].clone(), &mutations, whole);
-            let text = request.to_string();
-            let Ok(req) = serde_json::from_str::<Request>(&text) else {
-                return Ok(());
-            };
-            let _ = req.metadata();
-            if let Ok(Some(pod)) = PodObject::from_request(&req) {
-                for c in pod.containers() {
-                    let path = c.path();
-                    prop_assert!(
-                        path.starts_with(pod.spec_path()),
-                        "{} / {}",
-                        path,
-                        pod.spec_path()
-                    );
-                    let _ = c.subject();
-                    let _ = pod.effective_run_as_non_root(&c);
-                    let _ = pod.effective_run_as_user(&c);
-                    let _ = pod.effective_seccomp(&c);
-                }
-            }
+            held(parser_properties::pod_extraction(
+                request.to_string().as_bytes(),
+            ))?;
             Ok(())
         })
         .unwrap();

@@ -1,19 +1,18 @@
-//! Glob patterns: compiling and matching never panic and stay bounded; a literal pattern
-//! matches itself.
+//! Glob patterns (`policy_helpers::glob`), input `pattern\nsubject`: compiling and matching
+//! never panic and stay bounded; a literal pattern matches itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use policy_helpers::glob::Glob;
+
+#[allow(dead_code)]
+#[path = "../../tests/parser_properties.rs"]
+mod props;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (pattern, subject) = text.split_once('\n').unwrap_or((text, text));
-    if let Ok(glob) = Glob::new(pattern) {
-        let _ = glob.matches(subject);
-        if glob.is_literal() {
-            assert!(glob.matches(pattern));
-        }
+    if let Err(e) = props::glob(text) {
+        panic!("{e}");
     }
 });

@@ -1,23 +1,19 @@
-//! Image references and image patterns: no panic; a parsed reference's normalised name parses
-//! again to the same registry and repository; matching never panics.
+//! Image references and image patterns (`policy_helpers::image`), input `reference\npattern`:
+//! no panic; the properties of `tests/parser_properties.rs::image_ref` (normalised names
+//! round-trip).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use policy_helpers::image::{ImagePattern, ImageRef};
+
+#[allow(dead_code)]
+#[path = "../../tests/parser_properties.rs"]
+mod props;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (reference, pattern) = text.split_once('\n').unwrap_or((text, text));
-    let parsed = ImageRef::parse(reference);
-    if let Ok(image) = &parsed {
-        assert!(!image.registry.is_empty());
-        let again = ImageRef::parse(&image.name()).expect("the normalised name parses");
-        assert_eq!(again.registry, image.registry);
-        assert_eq!(again.repository, image.repository);
-    }
-    if let (Ok(p), Ok(image)) = (ImagePattern::new(pattern), &parsed) {
-        let _ = p.matches(image);
+    if let Err(e) = props::image_ref(text) {
+        panic!("{e}");
     }
 });

@@ -15,11 +15,14 @@ use serde_json::Value;
 fn modules() -> &'static Vec<PolicyModule> {
     static MODULES: OnceLock<Vec<PolicyModule>> = OnceLock::new();
     MODULES.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let dist = std::env::var_os("AKS_DIST")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+            .unwrap_or_else(|| root.join("dist"));
         let harness = Harness::new(HarnessConfig {
-            cache_dir: None,
+            // Compiled modules from host-test's on-disk cache: compiling 62 modules with an
+            // instrumented Cranelift takes minutes.
+            cache_dir: HarnessConfig::default_cache_dir(&root),
             random_seed: Some(11),
             ..HarnessConfig::default()
         })
@@ -47,7 +50,10 @@ fn clean(what: &str, result: &Result<Vec<u8>, Failure>) -> Option<Value> {
                 .unwrap_or_else(|e| panic!("{what}: answer is not JSON: {e}")),
         ),
         Err(Failure::Guest { message }) => {
-            assert!(!message.trim().is_empty(), "{what}: guest error without a message");
+            assert!(
+                !message.trim().is_empty(),
+                "{what}: guest error without a message"
+            );
             None
         }
         Err(other) => panic!("{what}: {other}"),
@@ -66,12 +72,18 @@ fuzz_target!(|data: &[u8]| {
     };
     let options = EvalOptions::default();
     // Raw bytes first (invalid JSON, invalid UTF-8, duplicate keys): only a clean answer matters.
-    clean(module.name(), &module.call("validate_settings", settings, &options).result);
+    clean(
+        module.name(),
+        &module.call("validate_settings", settings, &options).result,
+    );
     let (Ok(settings), Ok(request)) = (
         serde_json::from_slice::<Value>(settings),
         serde_json::from_slice::<Value>(request),
     ) else {
-        clean(module.name(), &module.call("validate", request, &options).result);
+        clean(
+            module.name(),
+            &module.call("validate", request, &options).result,
+        );
         return;
     };
     // Then as policy-server sends them: re-serialised JSON.
@@ -80,14 +92,24 @@ fuzz_target!(|data: &[u8]| {
     let settings_valid = clean(module.name(), &answer.result)
         .and_then(|v| v.get("valid").and_then(Value::as_bool))
         .unwrap_or(false);
-    let payload = serde_json::to_vec(&serde_json::json!({"request": request, "settings": settings}))
-        .expect("serialises");
+    let payload =
+        serde_json::to_vec(&serde_json::json!({"request": request, "settings": settings}))
+            .expect("serialises");
     let outcome = module.call("validate", &payload, &options);
     if let Some(answer) = clean(module.name(), &outcome.result) {
         let accepted = answer.get("accepted").and_then(Value::as_bool);
-        assert!(accepted.is_some(), "{}: no `accepted` in {answer}", module.name());
+        assert!(
+            accepted.is_some(),
+            "{}: no `accepted` in {answer}",
+            module.name()
+        );
         if !settings_valid {
-            assert_eq!(accepted, Some(false), "{}: invalid settings reached the rule", module.name());
+            assert_eq!(
+                accepted,
+                Some(false),
+                "{}: invalid settings reached the rule",
+                module.name()
+            );
         }
     }
 });

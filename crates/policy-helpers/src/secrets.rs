@@ -328,8 +328,9 @@ impl Scanner {
         if has_key_value(value, &["password", "pwd"]) || has_url_password(value) {
             return Some(Detector::ConnectionStringPassword);
         }
-        let words = Words::new(value, &public_spans);
-        if words.clone().any(is_cloud_key) {
+        // Key shapes are looked for in public blocks too: they are exact (a PEM body of 64-column
+        // base64 lines cannot hold one by chance), so a key pasted into a certificate is found.
+        if Words::new(value, &[]).any(is_cloud_key) {
             return Some(Detector::CloudAccessKey);
         }
         if self.assignments && has_sensitive_assignment(value, &self.names) {
@@ -338,7 +339,7 @@ impl Scanner {
         if self.value_patterns.iter().any(|g| g.matches(value)) {
             return Some(Detector::ValuePattern);
         }
-        for w in words {
+        for w in Words::new(value, &public_spans) {
             match classify_blob(w) {
                 Blob::PrivateKey => return Some(Detector::PemPrivateKey),
                 Blob::Public => continue,
@@ -358,12 +359,18 @@ impl Scanner {
 
 /// Whether `text` holds a PEM private-key block, and the byte spans of public PEM blocks
 /// (certificates, public keys, requests, CRLs) to leave out of the entropy scan.
+///
+/// Only a whole block is a span: a header without its `-----END <label>-----` before the next
+/// `-----BEGIN ` hides nothing, so neither an unterminated `BEGIN CERTIFICATE` line nor a
+/// private key nested in a public block takes the rest of the value out of the scan. Each
+/// stretch of text is searched once, so the cost stays linear.
 fn pem_blocks(text: &str) -> (bool, Vec<(usize, usize)>) {
+    const BEGIN: &str = "-----BEGIN ";
     let mut spans = Vec::new();
     let mut from = 0;
-    while let Some(i) = text[from..].find("-----BEGIN ") {
+    while let Some(i) = text[from..].find(BEGIN) {
         let start = from + i;
-        let label_start = start + 11;
+        let label_start = start + BEGIN.len();
         let Some(j) = text[label_start..].find("-----") else {
             break;
         };
@@ -371,12 +378,15 @@ fn pem_blocks(text: &str) -> (bool, Vec<(usize, usize)>) {
         if label.contains("PRIVATE KEY") {
             return (true, spans);
         }
+        let body = label_start + j + 5;
+        from = body;
+        let next = text[body..].find(BEGIN).map_or(text.len(), |k| body + k);
         let end_marker = format!("-----END {label}-----");
-        let end = text[label_start..]
-            .find(&end_marker)
-            .map_or(text.len(), |k| label_start + k + end_marker.len());
-        spans.push((start, end));
-        from = end;
+        if let Some(k) = text[body..next].find(&end_marker) {
+            let end = body + k + end_marker.len();
+            spans.push((start, end));
+            from = end;
+        }
     }
     (false, spans)
 }
@@ -896,6 +906,37 @@ mod tests {
         assert_eq!(id(pem), None);
         let key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEu1SU1LfVLPHCozMxH2Mo4lgOEePz\n-----END PUBLIC KEY-----";
         assert_eq!(id(key), None);
+    }
+
+    #[test]
+    fn public_blocks_hide_nothing_else() {
+        // Found by the property tests: an unterminated public header used to take the rest of
+        // the value out of the scan, and a private key nested in a public block was missed.
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\n";
+        assert_eq!(
+            id("-----BEGIN CERTIFICATE-----\nAKIAIOSFODNN7EXAMPLQ\n"),
+            Some("cloud-access-key")
+        );
+        assert_eq!(
+            id(&format!(
+                "{cert}AKIAIOSFODNN7EXAMPLQ\n-----END CERTIFICATE-----"
+            )),
+            Some("cloud-access-key")
+        );
+        assert_eq!(
+            id(&format!(
+                "{cert}-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n-----END CERTIFICATE-----"
+            )),
+            Some("pem-private-key")
+        );
+        assert_eq!(
+            id(&format!(
+                "{cert}-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE"
+            )),
+            Some("pem-private-key")
+        );
+        // A whole certificate is still public material.
+        assert_eq!(id(&format!("{cert}-----END CERTIFICATE-----\n")), None);
     }
 
     #[test]
