@@ -19,7 +19,8 @@ PROFILE      ?= pci-dss
 RAW          = target/$(TARGET)/release/$(subst -,_,$(1)).wasm
 
 .PHONY: all help toolchain build harness dist examples test test-rust test-cases check-fresh \
-        sizes artifacthub clean fmt lint registry-deps push render deploy profiles
+        sizes artifacthub clean fmt lint registry-deps push render deploy profiles \
+        playground playground-serve playground-tools browser-deps test-playground
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -68,10 +69,10 @@ examples: dist ## evaluate the bundled example manifests (one compliant, one not
 	@rc=0; $(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases check-fresh ## every Rust test, every policy's cases through its built .wasm, generated files fresh
+test: test-rust test-cases test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the playground, generated files fresh
 
 test-rust: dist registry-deps ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
-	$(CARGO) test --profile $(HARNESS_PROF) --workspace
+	$(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground
 
 test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm
 	$(HOST_TEST) test --dist $(DIST)
@@ -97,6 +98,38 @@ fmt: ## format the code
 
 lint: ## clippy on every crate, warnings denied
 	$(CARGO) clippy --profile $(HARNESS_PROF) --workspace --all-targets -- -D warnings
+
+# ---- the browser playground (playground/): the rules compiled for wasm32-unknown-unknown ----
+WASM_BINDGEN_VERSION := 0.2.130
+TOOLS        := target/tools
+WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
+PLAYGROUND_DIST := playground/dist
+PLAYGROUND_PORT ?= 8089
+
+playground-tools: ## install the wasm32-unknown-unknown target and the pinned wasm-bindgen-cli (into target/tools)
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if ! $(WASM_BINDGEN) --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); fi
+
+playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, the .wasm)
+	playground/gen-registry.sh
+	$(CARGO) build --release --target wasm32-unknown-unknown -p playground --lib
+	@rm -rf $(PLAYGROUND_DIST) && mkdir -p $(PLAYGROUND_DIST)
+	$(WASM_BINDGEN) --target web --no-typescript --out-dir $(PLAYGROUND_DIST) target/wasm32-unknown-unknown/release/playground.wasm
+	cp playground/web/index.html playground/web/app.js playground/web/style.css $(PLAYGROUND_DIST)/
+	@echo "playground/dist: $$(stat -c %s $(PLAYGROUND_DIST)/playground_bg.wasm) bytes of wasm"
+
+playground-serve: playground ## serve playground/dist/ on http://127.0.0.1:$(PLAYGROUND_PORT)/
+	@echo "http://127.0.0.1:$(PLAYGROUND_PORT)/"
+	cd $(PLAYGROUND_DIST) && python3 -m http.server $(PLAYGROUND_PORT) --bind 127.0.0.1
+
+browser-deps: ## install Debian's chromium and chromium-driver (for the browser test) if missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test-playground: playground dist browser-deps ## the playground's tests: registry complete, agreement with dist/*.wasm on every case, the page in headless chromium
+	PLAYGROUND_DIST_DIR=$(CURDIR)/$(PLAYGROUND_DIST) $(CARGO) test --profile $(HARNESS_PROF) -p playground
 
 clean: ## remove build outputs
 	$(CARGO) clean
