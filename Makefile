@@ -18,8 +18,8 @@ REGISTRY     ?= registry.example.com/aks-baseline-policies
 PROFILE      ?= pci-dss
 RAW          = target/$(TARGET)/release/$(subst -,_,$(1)).wasm
 
-.PHONY: all help toolchain build harness dist examples test test-rust test-cases check-fresh \
-        sizes artifacthub clean fmt lint registry-deps push render deploy profiles \
+.PHONY: all help toolchain tools build harness dist examples test test-rust test-cases test-scan \
+        check-fresh sizes artifacthub clean fmt lint registry-deps push render deploy profiles \
         playground playground-serve playground-tools browser-deps test-playground
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
@@ -30,6 +30,13 @@ help: ## list the targets
 toolchain: ## install the pinned toolchain's wasm32-wasip1 target if missing
 	@command -v cargo >/dev/null || { echo "cargo not found: install rustup first"; exit 2; }
 	@rustup target list --installed 2>/dev/null | grep -qx '$(TARGET)' || rustup target add $(TARGET)
+
+tools: ## install xmllint (Debian libxml2-utils) when missing: the JUnit report is checked against its XSD
+	@command -v xmllint >/dev/null || { \
+	  echo "installing libxml2-utils (xmllint)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libxml2-utils >/dev/null; \
+	  command -v xmllint >/dev/null || { echo "xmllint is needed by make test (apt-get install libxml2-utils)"; exit 2; }; }
 
 build: toolchain ## build every policy for wasm32-wasip1 in release mode (tuned for size)
 	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(POLICIES))
@@ -52,7 +59,7 @@ profiles: harness ## list the profiles and their policies
 	@$(BUNDLE) profiles
 
 deploy: harness ## regenerate the kustomize tree deploy/ (base + one overlay per profile)
-	$(BUNDLE) deploy --out deploy
+	$(BUNDLE) deploy --out deploy --registry $(REGISTRY)
 
 dist: build harness ## annotate each module with its metadata.yml and README.md into dist/<id>.wasm
 	@mkdir -p $(DIST)
@@ -62,20 +69,26 @@ dist: build harness ## annotate each module with its metadata.yml and README.md 
 	  echo "annotated $(DIST)/$$p.wasm ($$(stat -c %s $$raw) bytes before annotation)"; \
 	done
 
-examples: dist ## evaluate the bundled example manifests (one compliant, one not) with the harness
+SCAN_EXAMPLES = $(HOST_TEST) scan --dist $(DIST) --profile examples/profile.yaml --cluster examples/cluster.yaml
+
+examples: dist ## scan the bundled example repository (one compliant set, one not) with examples/profile.yaml
 	@echo "== examples/compliant: expected to pass"
-	$(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings examples/compliant
+	$(SCAN_EXAMPLES) examples/compliant
 	@echo "== examples/non-compliant: expected to be rejected"
-	@rc=0; $(HOST_TEST) scan --dist $(DIST) --settings-dir examples/settings examples/non-compliant || rc=$$?; \
+	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the playground, generated files fresh
+test: test-rust test-cases test-scan test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, generated files fresh
 
-test-rust: dist registry-deps ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
-	$(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground
+test-rust: dist registry-deps tools ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
+	HOST_TEST_REQUIRE_XMLLINT=1 $(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground
 
 test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm
 	$(HOST_TEST) test --dist $(DIST)
+
+test-scan: dist tools ## scan examples/ with the built bundle in every format: exit codes, SARIF and JUnit schemas
+	HOST_TEST_DIST=$(abspath $(DIST)) HOST_TEST_REQUIRE_XMLLINT=1 \
+	  $(CARGO) test --profile $(HARNESS_PROF) -p host-test --test scan_examples -- --include-ignored
 
 artifacthub: harness ## regenerate artifacthub/ from metadata.yml, Cargo.toml and README.md (offline, deterministic)
 	$(HOST_TEST) artifacthub --root . --out artifacthub

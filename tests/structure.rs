@@ -537,11 +537,13 @@ fn check_metadata(p: &mut Problems, id: &str, version: Option<&str>, v: &Value) 
             ));
         }
     }
+    let azure_row = get(ROW_ANNOTATION).is_some_and(|r| is_azure_builtin_row(&r));
     if let Some(controls) = get(CONTROLS_ANNOTATION) {
         let ids = split_list(&controls);
         let mut seen = BTreeSet::new();
         for c in &ids {
-            if !is_control_id(c) {
+            let outside = azure_row && ids.len() == 1 && *c == OUTSIDE_DOCUMENTS_MARKER;
+            if !is_control_id(c) && !outside {
                 p.add(format!(
                     "metadata.yml {CONTROLS_ANNOTATION}: {c:?} is not a control id like `ASB 7.3` or `PCI 7.2.1`"
                 ));
@@ -560,7 +562,7 @@ fn check_metadata(p: &mut Problems, id: &str, version: Option<&str>, v: &Value) 
         && !is_catalogue_row(&row)
     {
         p.add(format!(
-            "metadata.yml {ROW_ANNOTATION} {row:?} is not a catalogue row like `P01`"
+            "metadata.yml {ROW_ANNOTATION} {row:?} is not a catalogue row like `P01` or `A13`"
         ));
     }
     out
@@ -603,11 +605,25 @@ fn is_control_id(c: &str) -> bool {
             .all(|n| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_digit()))
 }
 
-/// `P01`: `P` and at least two digits.
+/// `P01`: `P` and at least two digits; or an Azure built-in row (see [`is_azure_builtin_row`]).
 fn is_catalogue_row(r: &str) -> bool {
     r.strip_prefix('P')
         .is_some_and(|n| n.len() >= 2 && n.chars().all(|ch| ch.is_ascii_digit()))
+        || is_azure_builtin_row(r)
 }
+
+/// `A13`: `A` and digits, a row of the catalogue's appendix of Azure Policy built-ins. Two
+/// policies (`no-bare-pods`, `require-probes`) implement Azure built-ins that have no `P` row.
+fn is_azure_builtin_row(r: &str) -> bool {
+    r.strip_prefix('A')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|ch| ch.is_ascii_digit()))
+}
+
+/// The controls of an Azure built-in row that the catalogue places outside both documents
+/// ("reliability; outside both documents"): no ASB or PCI id applies, so such a policy states
+/// `reliability` as its only control (in metadata, `CONTROLS`, messages and the catalogue). It is
+/// accepted only alone and only with an `A` row, so a `P` row still needs real control ids.
+const OUTSIDE_DOCUMENTS_MARKER: &str = "reliability";
 
 /// The string of `const CONTROLS: &'static str = "…";` (or `&str`) in the glue.
 fn controls_constant(lib: &str) -> Option<String> {
@@ -1380,6 +1396,28 @@ fn the_workspace_checks_report_a_missing_catalogue_row_and_artifacthub_package()
         ],
     );
     assert_eq!(problems.len(), 5, "{}", report(&problems));
+}
+
+#[test]
+fn azure_builtin_rows_and_the_outside_documents_marker() {
+    assert!(is_catalogue_row("P01") && is_catalogue_row("A13") && is_catalogue_row("A5"));
+    assert!(!is_catalogue_row("A") && !is_catalogue_row("P1") && !is_catalogue_row("B12"));
+    let meta = |row: &str, controls: &str| {
+        let text = format!(
+            "annotations:\n  io.aks-baseline-policies/catalogue-row: {row}\n  io.aks-baseline-policies/controls: {controls}\n"
+        );
+        let v: Value = serde_yaml::from_str(&text).unwrap();
+        let mut p = Problems::new("x");
+        check_metadata(&mut p, "x", None, &v);
+        p.list
+            .into_iter()
+            .filter(|m| m.contains("is not a control id"))
+            .count()
+    };
+    assert_eq!(meta("A25", "reliability"), 0);
+    assert_eq!(meta("P47", "reliability"), 1);
+    assert_eq!(meta("A25", "reliability, ASB 7.3"), 1);
+    assert_eq!(meta("A25", "ASB 7.3"), 0);
 }
 
 #[test]

@@ -33,6 +33,9 @@ pub struct HostContext {
     pub context_aware_resources: BTreeSet<ContextAwareResource>,
     /// The cluster the calls are answered from.
     pub cluster: Arc<ClusterFixture>,
+    /// Index in `cluster.objects` of an object the Kubernetes calls do not see (the object
+    /// being created, when a scan uses the scanned objects as the cluster).
+    pub hidden_object: Option<usize>,
 }
 
 impl Default for HostContext {
@@ -42,6 +45,7 @@ impl Default for HostContext {
             host_capabilities: vec!["*".to_owned()],
             context_aware_resources: BTreeSet::new(),
             cluster: Arc::new(ClusterFixture::empty()),
+            hidden_object: None,
         }
     }
 }
@@ -181,9 +185,13 @@ pub(crate) fn dispatch(
     }
 
     let answer = match (namespace, operation) {
-        ("kubernetes", "list_resources_by_namespace") => list(cluster, payload, true),
-        ("kubernetes", "list_resources_all") => list(cluster, payload, false),
-        ("kubernetes", "get_resource") => get(cluster, payload),
+        ("kubernetes", "list_resources_by_namespace") => {
+            list(cluster, payload, true, context.hidden_object)
+        }
+        ("kubernetes", "list_resources_all") => {
+            list(cluster, payload, false, context.hidden_object)
+        }
+        ("kubernetes", "get_resource") => get(cluster, payload, context.hidden_object),
         ("kubernetes", "can_i") => can_i(cluster, payload),
         ("oci", "v1/manifest_digest") => manifest_digest(cluster, &request),
         ("oci", "v1/verify") | ("oci", "v2/verify") => verify(cluster, operation, &request),
@@ -237,7 +245,12 @@ struct ListRequest {
     field_selector: Option<String>,
 }
 
-fn list(cluster: &ClusterFixture, payload: &[u8], by_namespace: bool) -> Result<Value, String> {
+fn list(
+    cluster: &ClusterFixture,
+    payload: &[u8],
+    by_namespace: bool,
+    hidden: Option<usize>,
+) -> Result<Value, String> {
     let request: ListRequest = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     let namespace = if by_namespace {
         let Some(namespace) = request.namespace.as_deref() else {
@@ -253,12 +266,13 @@ fn list(cluster: &ClusterFixture, payload: &[u8], by_namespace: bool) -> Result<
     } else {
         None
     };
-    let items = cluster.list(
+    let items = cluster.list_hiding(
         &request.api_version,
         &request.kind,
         namespace,
         request.label_selector.as_deref(),
         request.field_selector.as_deref(),
+        hidden,
     )?;
     Ok(json!({
         "apiVersion": request.api_version,
@@ -277,7 +291,7 @@ struct GetRequest {
     namespace: Option<String>,
 }
 
-fn get(cluster: &ClusterFixture, payload: &[u8]) -> Result<Value, String> {
+fn get(cluster: &ClusterFixture, payload: &[u8], hidden: Option<usize>) -> Result<Value, String> {
     let request: GetRequest = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     let namespaced = !cluster.is_cluster_scoped(&request.kind);
     if namespaced && request.namespace.is_none() {
@@ -292,11 +306,12 @@ fn get(cluster: &ClusterFixture, payload: &[u8]) -> Result<Value, String> {
         None
     };
     cluster
-        .get(
+        .get_hiding(
             &request.api_version,
             &request.kind,
             &request.name,
             namespace,
+            hidden,
         )
         .cloned()
         .ok_or_else(|| {

@@ -42,7 +42,8 @@ pub struct HarnessConfig {
 impl HarnessConfig {
     /// The cache directory a command run from `start` should use: `$HOST_TEST_CACHE` when
     /// set (empty disables the cache), else `target/host-test-cache` of the nearest
-    /// enclosing Cargo workspace, else none.
+    /// enclosing Cargo workspace, else `host-test` under the user's cache directory
+    /// (`$XDG_CACHE_HOME`, else `$HOME/.cache`), else none.
     pub fn default_cache_dir(start: &Path) -> Option<PathBuf> {
         if let Some(dir) = std::env::var_os(CACHE_ENV) {
             return (!dir.is_empty()).then(|| PathBuf::from(dir));
@@ -63,6 +64,17 @@ impl HarnessConfig {
                     .map(PathBuf::from)
                     .unwrap_or_else(|| root.join("target"))
                     .join("host-test-cache")
+            })
+            .or_else(|| {
+                let base = std::env::var_os("XDG_CACHE_HOME")
+                    .filter(|dir| !dir.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME")
+                            .filter(|dir| !dir.is_empty())
+                            .map(|home| PathBuf::from(home).join(".cache"))
+                    })?;
+                Some(base.join("host-test"))
             })
     }
 }

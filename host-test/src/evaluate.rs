@@ -141,6 +141,9 @@ pub struct EvalOptions {
     pub context_aware_resources: Option<Vec<ContextAwareResource>>,
     /// The cluster host calls are answered from (empty when `None`).
     pub cluster: Option<Arc<ClusterFixture>>,
+    /// Index in the cluster's objects of one the Kubernetes calls must not see: the object
+    /// under admission, when the cluster includes it (a CREATE: it does not exist yet).
+    pub hidden_object: Option<usize>,
 }
 
 impl Default for EvalOptions {
@@ -153,6 +156,7 @@ impl Default for EvalOptions {
             host_capabilities: vec!["*".to_owned()],
             context_aware_resources: None,
             cluster: None,
+            hidden_object: None,
         }
     }
 }
@@ -384,6 +388,7 @@ impl PolicyModule {
                 .cluster
                 .clone()
                 .unwrap_or_else(|| Arc::new(ClusterFixture::empty())),
+            hidden_object: options.hidden_object,
         }
     }
 

@@ -363,6 +363,30 @@ impl ClusterFixture {
         label_selector: Option<&str>,
         field_selector: Option<&str>,
     ) -> Result<Vec<Value>, String> {
+        self.list_hiding(
+            api_version,
+            kind,
+            namespace,
+            label_selector,
+            field_selector,
+            None,
+        )
+    }
+
+    /// [`ClusterFixture::list`] as if the object at index `hidden` of
+    /// [`ClusterFixture::objects`] did not exist.
+    ///
+    /// # Errors
+    /// When a selector cannot be parsed or uses an unsupported field.
+    pub fn list_hiding(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+        hidden: Option<usize>,
+    ) -> Result<Vec<Value>, String> {
         let labels = match label_selector {
             Some(text) => LabelSelector::parse(text)?,
             None => LabelSelector::default(),
@@ -374,6 +398,9 @@ impl ClusterFixture {
         let mut found: Vec<&Value> = self
             .objects
             .iter()
+            .enumerate()
+            .filter(|(index, _)| Some(*index) != hidden)
+            .map(|(_, object)| object)
             .filter(|o| o.get("apiVersion").and_then(Value::as_str) == Some(api_version))
             .filter(|o| o.get("kind").and_then(Value::as_str) == Some(kind))
             .filter(|o| namespace.is_none_or(|ns| object_namespace(o) == Some(ns)))
@@ -394,11 +421,26 @@ impl ClusterFixture {
         name: &str,
         namespace: Option<&str>,
     ) -> Option<&Value> {
-        self.objects.iter().find(|o| {
-            o.get("apiVersion").and_then(Value::as_str) == Some(api_version)
+        self.get_hiding(api_version, kind, name, namespace, None)
+    }
+
+    /// [`ClusterFixture::get`] as if the object at index `hidden` of
+    /// [`ClusterFixture::objects`] did not exist.
+    pub fn get_hiding(
+        &self,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+        hidden: Option<usize>,
+    ) -> Option<&Value> {
+        self.objects.iter().enumerate().find_map(|(index, o)| {
+            (Some(index) != hidden
+                && o.get("apiVersion").and_then(Value::as_str) == Some(api_version)
                 && o.get("kind").and_then(Value::as_str) == Some(kind)
                 && object_name(o) == Some(name)
-                && (namespace.is_none() || object_namespace(o) == namespace)
+                && (namespace.is_none() || object_namespace(o) == namespace))
+                .then_some(o)
         })
     }
 }

@@ -27,10 +27,16 @@ pub mod callbacks;
 pub mod engine;
 pub mod evaluate;
 pub mod fixture;
+pub mod junit;
+pub mod kinds;
 pub mod limits;
 pub mod metadata;
+pub mod profile;
+pub mod progress;
+pub mod report;
 pub mod request;
 pub mod response;
+pub mod sarif;
 pub mod scan;
 pub mod state;
 pub mod suite;
@@ -46,11 +52,12 @@ pub use evaluate::{
 pub use fixture::{ClusterFixture, FixtureError};
 pub use limits::{Limits, TIMEOUT_MESSAGE};
 pub use metadata::{Metadata, MetadataError, Rule, read_metadata};
+pub use profile::{Profile, ProfileError};
 pub use request::{RequestError, load_request, normalize_request, parse_request};
 pub use response::{AdmissionResponse, PolicyMode, ValidationResponse};
 pub use scan::{
     Finding, InputError, Manifest, Manifests, ScanError, ScanOptions, ScanPolicy, ScanReport,
-    load_policies, read_manifests, scan,
+    Severity, load_policies, load_profile, read_manifests, scan,
 };
 pub use state::{HostCallRecord, LogEntry, LogSource};
 pub use suite::{

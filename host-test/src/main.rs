@@ -255,12 +255,15 @@ struct InspectArgs {
 
 #[derive(Args)]
 struct ScanArgs {
-    /// Directory of the annotated modules (every *.wasm in it).
+    /// Directory of the annotated modules (every *.wasm in it, or the profile's).
     #[arg(long, value_name = "DIR", default_value = "dist")]
     dist: PathBuf,
     /// Only these modules (instead of the modules of --dist).
-    #[arg(short, long, value_name = "M.wasm")]
+    #[arg(short, long, value_name = "M.wasm", conflicts_with = "profile")]
     module: Vec<PathBuf>,
+    /// Profile selecting the modules of --dist, their modes and their settings.
+    #[arg(long, value_name = "FILE", conflicts_with = "settings_dir")]
+    profile: Option<PathBuf>,
     /// Directory of settings files, <id>.yaml, <id>.yml or <id>.json (default: {} for all).
     #[arg(long, value_name = "DIR")]
     settings_dir: Option<PathBuf>,
@@ -273,18 +276,39 @@ struct ScanArgs {
     /// userInfo.groups of the requests (repeatable).
     #[arg(long, value_name = "G")]
     group: Vec<String>,
-    /// Cluster fixture answering host calls.
+    /// Cluster fixture: objects that already exist (and canned host-call answers).
     #[arg(long, value_name = "FIXTURE")]
     cluster: Option<PathBuf>,
+    /// Do not add the scanned objects to the cluster context-aware policies read.
+    #[arg(long)]
+    no_manifest_context: bool,
+    /// Report objects of unknown kinds as warnings instead of input errors.
+    #[arg(long)]
+    allow_unknown_kinds: bool,
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "junit", "sarif", "markdown"])]
     format: String,
-    /// Exit with 1 when an evaluation rejected an object (the default).
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Directory SARIF file locations are relative to (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Lowest severity whose violations fail the scan (exit 1).
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["critical", "high", "medium", "low"])]
+    fail_on: String,
+    /// Exit with 1 when a violation at or above --fail-on is found (the default).
     #[arg(long, overrides_with = "no_fail")]
     fail_on_violation: bool,
-    /// Exit with 0 even when an evaluation rejected an object.
+    /// Exit with 0 even when violations are found (input errors still exit 2).
     #[arg(long, overrides_with = "fail_on_violation")]
     no_fail: bool,
+    /// Evaluations run on this many threads (0: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    jobs: usize,
+    /// Never draw the progress bar (it is drawn only when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
     /// Manifest files, directories (their *.yaml, *.yml, *.json, recursively) or - for stdin.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
@@ -346,6 +370,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         host_capabilities: args.host_capabilities.clone(),
         context_aware_resources: None,
         cluster,
+        hidden_object: None,
     };
     let settings_outcome = module.validate_settings_with(&settings, &options)?;
     if args.verbose {
@@ -482,39 +507,75 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode> {
+    use host_test::scan as sc;
+    use std::io::IsTerminal as _;
+
     let harness = args.limits.harness(Path::new("."))?;
     let cluster = match &args.cluster {
         Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
         None => None,
     };
-    let modules = if args.module.is_empty() {
-        host_test::scan::dist_modules(&args.dist)?
+    let policies = if let Some(path) = &args.profile {
+        let profile = host_test::profile::Profile::load(path)?;
+        sc::load_profile(&harness, &args.dist, &profile)?
     } else {
-        args.module.clone()
+        let modules = if args.module.is_empty() {
+            sc::dist_modules(&args.dist)?
+        } else {
+            args.module.clone()
+        };
+        sc::load_policies(&harness, &modules, args.settings_dir.as_deref())?
     };
-    let policies =
-        host_test::scan::load_policies(&harness, &modules, args.settings_dir.as_deref())?;
-    let manifests = host_test::scan::read_manifests(&args.paths);
+    let root = match &args.root {
+        Some(root) => std::fs::canonicalize(root)
+            .with_context(|| format!("cannot use --root {}", root.display()))?,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let fail_on: sc::Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
+    let manifests = sc::read_manifests(&args.paths);
+    let bar = (!args.no_progress && std::io::stderr().is_terminal())
+        .then(|| Arc::new(host_test::progress::ProgressBar::new(std::io::stderr())));
     let options = host_test::ScanOptions {
-        defaults: host_test::scan::RequestDefaults {
+        defaults: sc::RequestDefaults {
             namespace: args.namespace.clone(),
             username: args.user.clone(),
             groups: args.group.clone(),
         },
         cluster,
-        threads: 0,
+        manifests_as_context: !args.no_manifest_context,
+        threads: args.jobs,
+        fail_on: (!args.no_fail).then_some(fail_on),
+        allow_unknown_kinds: args.allow_unknown_kinds,
+        progress: bar
+            .clone()
+            .map(|bar| sc::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))),
     };
     let report = host_test::scan(&policies, manifests, &options);
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
     for error in &report.input_errors {
         eprintln!("error: {error}");
     }
-    if args.format == "json" {
-        println!("{}", report.render_json());
-        eprintln!("{}", report.summary());
-    } else {
-        print!("{}", report.render_table());
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
     }
-    Ok(ExitCode::from(report.exit_code(!args.no_fail)))
+    let text = match args.format.as_str() {
+        "json" => report.render_json() + "\n",
+        "junit" => report.render_junit(),
+        "sarif" => report.render_sarif(&root) + "\n",
+        "markdown" => report.render_markdown(),
+        _ => report.render_table(),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    if args.format != "table" || args.output.is_some() {
+        eprintln!("{}", report.summary());
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn artifacthub(args: ArtifacthubArgs) -> Result<ExitCode> {

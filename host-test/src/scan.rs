@@ -4,6 +4,7 @@
 //! becomes the CREATE AdmissionRequest the API server would send for it, and every module
 //! whose metadata `rules` route that request evaluates it with its settings.
 
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,11 +15,16 @@ use serde_json::{Map, Value, json};
 use crate::engine::{Harness, LoadError};
 use crate::evaluate::{EvalError, EvalOptions, PolicyModule};
 use crate::fixture::ClusterFixture;
+use crate::kinds::KindCatalog;
+use crate::profile::{Profile, ProfileError};
 use crate::request;
 use crate::response::PolicyMode;
 
 /// Metadata annotation listing the controls a policy implements.
 pub const CONTROLS_ANNOTATION: &str = "io.aks-baseline-policies/controls";
+
+/// Metadata annotation giving a policy's severity: `critical`, `high`, `medium` or `low`.
+pub const SEVERITY_ANNOTATION: &str = "io.aks-baseline-policies/severity";
 
 /// How stdin is named in reports.
 pub const STDIN_NAME: &str = "<stdin>";
@@ -36,6 +42,9 @@ pub struct Manifest {
     pub line: usize,
     /// The object.
     pub object: Value,
+    /// The template a `helm template` document came from: the path of its `# Source:`
+    /// comment, when the document has one (the items of a `List` share it).
+    pub source: Option<String>,
 }
 
 impl Manifest {
@@ -52,6 +61,14 @@ impl Manifest {
         self.object
             .pointer("/metadata/name")
             .and_then(Value::as_str)
+    }
+
+    /// `apiVersion` of the object (`""` when missing).
+    pub fn api_version(&self) -> &str {
+        self.object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -72,6 +89,16 @@ impl std::fmt::Display for InputError {
         match self.line {
             Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
             None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl InputError {
+    fn at(file: &str, line: usize, message: String) -> InputError {
+        InputError {
+            file: file.to_owned(),
+            line: Some(line),
+            message,
         }
     }
 }
@@ -202,14 +229,18 @@ pub fn parse_manifests(text: &str, file: &str, json: bool) -> Manifests {
     } else {
         yaml_documents(text, file, &mut out.errors)
     };
-    for (line, value) in documents {
-        add_document(value, file, line, &mut out);
+    for (line, source, value) in documents {
+        add_document(value, file, line, source, &mut out);
     }
     out
 }
 
 /// The documents of a JSON stream with the line each starts on; stops at the first error.
-fn json_documents(text: &str, file: &str, errors: &mut Vec<InputError>) -> Vec<(usize, Value)> {
+fn json_documents(
+    text: &str,
+    file: &str,
+    errors: &mut Vec<InputError>,
+) -> Vec<(usize, Option<String>, Value)> {
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     loop {
@@ -219,7 +250,7 @@ fn json_documents(text: &str, file: &str, errors: &mut Vec<InputError>) -> Vec<(
             Some(Ok(value)) => {
                 let rest = &text[offset..];
                 let start = offset + (rest.len() - rest.trim_start().len());
-                out.push((line_of(text, start), value));
+                out.push((line_of(text, start), None, value));
             }
             Some(Err(e)) => {
                 errors.push(InputError {
@@ -296,13 +327,33 @@ fn split_documents(text: &str) -> Vec<Chunk> {
     chunks
 }
 
-/// The non-empty documents of a YAML stream with the line their content starts on.
-fn yaml_documents(text: &str, file: &str, errors: &mut Vec<InputError>) -> Vec<(usize, Value)> {
+/// The path of a `# Source: <path>` comment (as `helm template` writes before each
+/// document) among the lines before a document's content.
+fn helm_source<'a>(mut lines: impl Iterator<Item = &'a str>) -> Option<String> {
+    lines.find_map(|line| {
+        let path = line
+            .trim()
+            .strip_prefix('#')?
+            .trim()
+            .strip_prefix("Source:")?;
+        let path = path.trim();
+        (!path.is_empty()).then(|| path.to_owned())
+    })
+}
+
+/// The non-empty documents of a YAML stream with the line their content starts on and their
+/// `# Source:` path.
+fn yaml_documents(
+    text: &str,
+    file: &str,
+    errors: &mut Vec<InputError>,
+) -> Vec<(usize, Option<String>, Value)> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
         let Some(offset) = chunk.text.split('\n').position(|line| !is_blank(line)) else {
             continue;
         };
+        let source = helm_source(chunk.text.split('\n').take(offset));
         let start = chunk.first_line + offset;
         let error = |line: usize, message: String| InputError {
             file: file.to_owned(),
@@ -316,7 +367,7 @@ fn yaml_documents(text: &str, file: &str, errors: &mut Vec<InputError>) -> Vec<(
         match parsed {
             Ok(value) => match yaml_to_json(value) {
                 Ok(Value::Null) => {}
-                Ok(value) => out.push((start, value)),
+                Ok(value) => out.push((start, source, value)),
                 Err(message) => errors.push(error(start, format!("invalid YAML: {message}"))),
             },
             Err(_) => {
@@ -382,7 +433,13 @@ fn yaml_to_json(value: serde_yaml::Value) -> Result<Value, String> {
     })
 }
 
-fn add_document(value: Value, file: &str, line: usize, out: &mut Manifests) {
+fn add_document(
+    value: Value,
+    file: &str,
+    line: usize,
+    source: Option<String>,
+    out: &mut Manifests,
+) {
     let error = |message: String| InputError {
         file: file.to_owned(),
         line: Some(line),
@@ -410,6 +467,7 @@ fn add_document(value: Value, file: &str, line: usize, out: &mut Manifests) {
                     file: file.to_owned(),
                     line,
                     object,
+                    source: source.clone(),
                 }),
                 Err(problem) => out.errors.push(error(format!(
                     "item {} of the {kind}: {problem}",
@@ -424,6 +482,7 @@ fn add_document(value: Value, file: &str, line: usize, out: &mut Manifests) {
             file: file.to_owned(),
             line,
             object,
+            source,
         }),
         Err(problem) => out.errors.push(error(problem)),
     }
@@ -460,84 +519,7 @@ fn check_object(value: Value) -> Result<Value, String> {
     Ok(value)
 }
 
-/// Plural resource names of built-in kinds that the lower-case + `s`/`es`/`ies` rule would
-/// get wrong or that are worth stating (core, apps, batch, networking, RBAC, policy and a
-/// few more API groups).
-const RESOURCES: &[(&str, &str)] = &[
-    // core/v1
-    ("Binding", "bindings"),
-    ("ComponentStatus", "componentstatuses"),
-    ("ConfigMap", "configmaps"),
-    ("Endpoints", "endpoints"),
-    ("Event", "events"),
-    ("LimitRange", "limitranges"),
-    ("Namespace", "namespaces"),
-    ("Node", "nodes"),
-    ("PersistentVolume", "persistentvolumes"),
-    ("PersistentVolumeClaim", "persistentvolumeclaims"),
-    ("Pod", "pods"),
-    ("PodTemplate", "podtemplates"),
-    ("ReplicationController", "replicationcontrollers"),
-    ("ResourceQuota", "resourcequotas"),
-    ("Secret", "secrets"),
-    ("Service", "services"),
-    ("ServiceAccount", "serviceaccounts"),
-    // apps/v1
-    ("ControllerRevision", "controllerrevisions"),
-    ("DaemonSet", "daemonsets"),
-    ("Deployment", "deployments"),
-    ("ReplicaSet", "replicasets"),
-    ("StatefulSet", "statefulsets"),
-    // batch/v1
-    ("CronJob", "cronjobs"),
-    ("Job", "jobs"),
-    // networking.k8s.io/v1
-    ("Ingress", "ingresses"),
-    ("IngressClass", "ingressclasses"),
-    ("NetworkPolicy", "networkpolicies"),
-    // rbac.authorization.k8s.io/v1
-    ("ClusterRole", "clusterroles"),
-    ("ClusterRoleBinding", "clusterrolebindings"),
-    ("Role", "roles"),
-    ("RoleBinding", "rolebindings"),
-    // policy/v1
-    ("PodDisruptionBudget", "poddisruptionbudgets"),
-    ("PodSecurityPolicy", "podsecuritypolicies"),
-    // others
-    ("CustomResourceDefinition", "customresourcedefinitions"),
-    ("EndpointSlice", "endpointslices"),
-    ("HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-    (
-        "MutatingWebhookConfiguration",
-        "mutatingwebhookconfigurations",
-    ),
-    ("PriorityClass", "priorityclasses"),
-    ("RuntimeClass", "runtimeclasses"),
-    ("StorageClass", "storageclasses"),
-    (
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-    ),
-];
-
-/// The plural resource of `kind`: from the built-in table, else lower-case plus `es` (after
-/// `s`, `x`, `z`, `ch`, `sh`), `ies` (for a consonant + `y`) or `s`.
-pub fn resource_for_kind(kind: &str) -> String {
-    if let Some((_, resource)) = RESOURCES.iter().find(|(k, _)| *k == kind) {
-        return (*resource).to_owned();
-    }
-    let lower = kind.to_ascii_lowercase();
-    if lower.ends_with(['s', 'x', 'z']) || lower.ends_with("ch") || lower.ends_with("sh") {
-        format!("{lower}es")
-    } else if let Some(stem) = lower.strip_suffix('y')
-        && !stem.is_empty()
-        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    }
-}
+pub use crate::kinds::resource_for_kind;
 
 /// Whether objects of `kind` are cluster-scoped: the built-in list of cluster fixtures
 /// (Namespace, Node, ClusterRole, ClusterRoleBinding, PersistentVolume, StorageClass,
@@ -571,12 +553,25 @@ impl Default for RequestDefaults {
 /// The CREATE AdmissionRequest the API server would send for `object`, with uid
 /// `scan-<number>`. A namespaced object without `metadata.namespace` gets the default
 /// namespace, in the request and (as the API server fills it in before admission) in the
-/// object; a cluster-scoped object has no request namespace.
+/// object; a cluster-scoped object has no request namespace. Kinds are resolved with the
+/// built-in table and the cluster fixture (see [`admission_request_in`] to add the
+/// CustomResourceDefinitions of the scanned objects).
 pub fn admission_request(
     object: &Value,
     number: usize,
     defaults: &RequestDefaults,
     cluster: &ClusterFixture,
+) -> Value {
+    let catalog = KindCatalog::new(cluster, std::iter::empty());
+    admission_request_in(object, number, defaults, &catalog)
+}
+
+/// [`admission_request`] with the kinds (plural resource, scope) of `catalog`.
+pub fn admission_request_in(
+    object: &Value,
+    number: usize,
+    defaults: &RequestDefaults,
+    catalog: &KindCatalog,
 ) -> Value {
     let api_version = object
         .get("apiVersion")
@@ -584,9 +579,9 @@ pub fn admission_request(
         .unwrap_or("");
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let resource = resource_for_kind(kind);
+    let resource = catalog.resource(group, kind);
     let mut object = object.clone();
-    let namespace = if is_cluster_scoped(kind, cluster) {
+    let namespace = if catalog.is_cluster_scoped(group, kind) {
         None
     } else {
         let given = object
@@ -679,9 +674,87 @@ pub enum ScanError {
         /// The policy's message.
         message: String,
     },
+    /// The module's severity annotation is not one of the four severities.
+    #[error(
+        "module '{id}' has an invalid {SEVERITY_ANNOTATION} annotation '{value}' (expected critical, high, medium or low)"
+    )]
+    InvalidSeverity {
+        /// The policy id.
+        id: String,
+        /// The annotation's value.
+        value: String,
+    },
+    /// A profile could not be read, or names a module the bundle does not have.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// A profile entry does not fit its module.
+    #[error("profile '{profile}', policy '{id}': {message}")]
+    ProfileEntry {
+        /// The profile's name.
+        profile: String,
+        /// The policy id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
-/// A module ready to scan with: its id, its settings and its controls.
+/// How bad a violation of a policy is: the module metadata's [`SEVERITY_ANNOTATION`]
+/// (`high` when absent). Ordered from `Low` to `Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// `low`.
+    Low,
+    /// `medium`.
+    Medium,
+    /// `high` (the default).
+    #[default]
+    High,
+    /// `critical`.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, from the highest.
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|severity| severity.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown severity '{s}' (expected critical, high, medium or low)")
+            })
+    }
+}
+
+/// A module ready to scan with: its id, settings, mode, controls and severity.
 #[derive(Debug, Clone)]
 pub struct ScanPolicy {
     /// Policy id (the module's file stem).
@@ -692,23 +765,69 @@ pub struct ScanPolicy {
     pub settings: Value,
     /// The module metadata's [`CONTROLS_ANNOTATION`], when present.
     pub controls: Option<String>,
+    /// The module metadata's [`SEVERITY_ANNOTATION`] (`high` when absent or invalid;
+    /// [`load_policies`] refuses an invalid one).
+    pub severity: Severity,
+    /// `protect`, or `monitor`: its violations are reported but never fail the scan.
+    pub mode: PolicyMode,
+    /// Whether it may mutate (the module's metadata `mutating`, or a profile entry's).
+    pub allowed_to_mutate: bool,
+}
+
+/// The severity annotation of `module`: `Ok(None)` when absent, `Err(value)` when invalid.
+fn module_severity(module: &PolicyModule) -> Result<Option<Severity>, String> {
+    match module
+        .metadata()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(SEVERITY_ANNOTATION))
+    {
+        None => Ok(None),
+        Some(value) => value.trim().parse().map(Some).map_err(|_| value.clone()),
+    }
 }
 
 impl ScanPolicy {
-    /// A policy with `settings`, taking its controls from the module's metadata.
+    /// A protect-mode policy with `settings`, taking its controls, severity and
+    /// `mutating` from the module's metadata.
     pub fn new(id: impl Into<String>, module: PolicyModule, settings: Value) -> Self {
-        let controls = module
-            .metadata()
-            .and_then(|m| m.annotations.as_ref())
-            .and_then(|a| a.get(CONTROLS_ANNOTATION))
-            .cloned();
+        let controls = annotation(&module, CONTROLS_ANNOTATION).map(str::to_owned);
+        let severity = module_severity(&module).ok().flatten().unwrap_or_default();
+        let allowed_to_mutate = module.metadata().is_some_and(|m| m.mutating);
         ScanPolicy {
             id: id.into(),
             module,
             settings,
             controls,
+            severity,
+            mode: PolicyMode::Protect,
+            allowed_to_mutate,
         }
     }
+
+    /// The control ids of [`ScanPolicy::controls`], in annotation order.
+    pub fn control_ids(&self) -> Vec<String> {
+        split_controls(self.controls.as_deref())
+    }
+}
+
+/// The comma-separated control ids of a controls annotation.
+pub fn split_controls(controls: Option<&str>) -> Vec<String> {
+    controls
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An annotation of a module's metadata.
+pub fn annotation<'a>(module: &'a PolicyModule, key: &str) -> Option<&'a str> {
+    module
+        .metadata()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get(key))
+        .map(String::as_str)
 }
 
 /// The `*.wasm` files of `dist` (not recursive), sorted.
@@ -771,11 +890,12 @@ pub fn read_settings(settings_dir: Option<&Path>, id: &str) -> Result<Value, Sca
 
 /// Loads every module once (through the harness' compiled-module cache), checks that
 /// policy-server would run it, reads its settings from `settings_dir` and validates them.
-/// The policy id is the module's file stem; policies are sorted by id.
+/// The policy id is the module's file stem; policies are sorted by id and run in protect
+/// mode.
 ///
 /// # Errors
-/// When a module does not load or would be refused, two modules share an id, or settings
-/// are unreadable or invalid.
+/// When a module does not load or would be refused, two modules share an id, its severity
+/// annotation is invalid, or settings are unreadable or invalid.
 pub fn load_policies(
     harness: &Harness,
     modules: &[PathBuf],
@@ -784,38 +904,120 @@ pub fn load_policies(
     let mut policies: Vec<ScanPolicy> = Vec::new();
     for path in modules {
         let module = harness.load_module(path)?;
-        module.check_runnable()?;
         let id = module.name().to_owned();
         if policies.iter().any(|p| p.id == id) {
             return Err(ScanError::DuplicateId(id));
         }
         let settings = read_settings(settings_dir, &id)?;
-        let options = EvalOptions {
-            policy_id: Some(id.clone()),
-            ..EvalOptions::default()
-        };
-        let outcome = module.validate_settings_with(&settings, &options)?;
-        if !outcome.valid {
-            return Err(ScanError::InvalidSettings {
-                id,
-                message: outcome.message.unwrap_or_default(),
-            });
-        }
-        policies.push(ScanPolicy::new(id, module, settings));
+        policies.push(prepare(id, module, settings)?);
     }
     policies.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(policies)
 }
 
+/// Loads the modules a profile names, `DIST/<id>.wasm`, with the profile's settings, mode
+/// and `mutating`, in the profile's order.
+///
+/// # Errors
+/// When a module is missing, does not load or would be refused, its severity annotation is
+/// invalid, an entry sets `mutating: true` for a module that does not mutate, or the module
+/// refuses the entry's settings.
+pub fn load_profile(
+    harness: &Harness,
+    dist: &Path,
+    profile: &Profile,
+) -> Result<Vec<ScanPolicy>, ScanError> {
+    let mut policies = Vec::with_capacity(profile.policies.len());
+    for entry in &profile.policies {
+        let entry_error = |message: String| ScanError::ProfileEntry {
+            profile: profile.name.clone(),
+            id: entry.id.clone(),
+            message,
+        };
+        let path = dist.join(format!("{}.wasm", entry.id));
+        if !path.is_file() {
+            return Err(entry_error(format!(
+                "no module {} (build it, or remove the entry)",
+                path.display()
+            )));
+        }
+        let module = harness.load_module(&path)?;
+        let mut policy = prepare(entry.id.clone(), module, entry.settings.clone())?;
+        if entry.mutating && !policy.allowed_to_mutate {
+            return Err(entry_error(
+                "sets mutating: true, but the module's metadata says it does not mutate".to_owned(),
+            ));
+        }
+        policy.allowed_to_mutate = entry.mutating;
+        policy.mode = entry.mode;
+        policies.push(policy);
+    }
+    Ok(policies)
+}
+
+/// Checks that `module` is runnable and its severity valid, and validates `settings`.
+fn prepare(id: String, module: PolicyModule, settings: Value) -> Result<ScanPolicy, ScanError> {
+    module.check_runnable()?;
+    if let Err(value) = module_severity(&module) {
+        return Err(ScanError::InvalidSeverity { id, value });
+    }
+    let options = EvalOptions {
+        policy_id: Some(id.clone()),
+        ..EvalOptions::default()
+    };
+    let outcome = module.validate_settings_with(&settings, &options)?;
+    if !outcome.valid {
+        return Err(ScanError::InvalidSettings {
+            id,
+            message: outcome.message.unwrap_or_default(),
+        });
+    }
+    Ok(ScanPolicy::new(id, module, settings))
+}
+
+/// Reports progress: called with (evaluations done, evaluations in all).
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
 /// How a scan runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScanOptions {
     /// Namespace and user of the requests.
     pub defaults: RequestDefaults,
-    /// The cluster host calls are answered from (empty when `None`).
+    /// The cluster that already exists (empty when `None`): host calls are answered from it
+    /// and, when `manifests_as_context`, from the scanned objects.
     pub cluster: Option<Arc<ClusterFixture>>,
+    /// Whether the scanned objects are part of the cluster the Kubernetes host calls see
+    /// (each evaluation does not see the object it evaluates, which is being created).
+    pub manifests_as_context: bool,
     /// Evaluations run in parallel on this many threads (0: as many as the machine has).
     pub threads: usize,
+    /// The lowest severity whose violations fail the scan (`None`: nothing fails).
+    pub fail_on: Option<Severity>,
+    /// Objects of kinds nothing declares are warnings instead of input errors.
+    pub allow_unknown_kinds: bool,
+    /// Called as evaluations finish.
+    pub progress: Option<ProgressSink>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            defaults: RequestDefaults::default(),
+            cluster: None,
+            manifests_as_context: true,
+            threads: 0,
+            fail_on: Some(Severity::Low),
+            allow_unknown_kinds: false,
+            progress: None,
+        }
+    }
 }
 
 /// What one evaluation ended with.
@@ -837,6 +1039,10 @@ pub struct Finding {
     pub file: String,
     /// The line its document starts on.
     pub line: usize,
+    /// The `# Source:` template of its document, for `helm template` output.
+    pub source: Option<String>,
+    /// The object's `apiVersion`.
+    pub api_version: String,
     /// The object's kind.
     pub kind: String,
     /// The request's namespace (none for cluster-scoped kinds).
@@ -847,7 +1053,8 @@ pub struct Finding {
     pub policy: String,
     /// How it ended.
     pub outcome: Outcome,
-    /// The AdmissionResponse's `allowed`.
+    /// The AdmissionResponse's `allowed` (in protect mode: monitor-mode verdicts are
+    /// reported as they would be enforced).
     pub allowed: bool,
     /// `status.message` (or the harness error).
     pub message: Option<String>,
@@ -855,6 +1062,12 @@ pub struct Finding {
     pub code: Option<u16>,
     /// The policy's controls annotation.
     pub controls: Option<String>,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The policy's mode.
+    pub mode: PolicyMode,
+    /// The field paths the message names (see [`crate::report::field_paths`]).
+    pub paths: Vec<String>,
 }
 
 impl Finding {
@@ -866,15 +1079,32 @@ impl Finding {
             None => format!("{} {name}", self.kind),
         }
     }
+
+    /// Whether this evaluation fails a scan whose threshold is `fail_on`: it did not allow
+    /// its object, its policy is in protect mode, and its severity is at least `fail_on`.
+    pub fn fails(&self, fail_on: Option<Severity>) -> bool {
+        !self.allowed
+            && self.mode == PolicyMode::Protect
+            && fail_on.is_some_and(|threshold| self.severity >= threshold)
+    }
+
+    /// The control ids of the policy.
+    pub fn control_ids(&self) -> Vec<String> {
+        split_controls(self.controls.as_deref())
+    }
 }
 
 impl serde::Serialize for Finding {
     /// `file`, `line`, `kind`, `namespace`, `name`, `policy`, `allowed`, `message`, `code`,
-    /// then `controls` when known and `error: true` for evaluations that failed.
+    /// then `controls` when known and `error: true` for evaluations that failed, then
+    /// `apiVersion`, `source` (when known), `severity`, `mode` and `paths`.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let error = self.outcome == Outcome::Error;
-        let fields = 9 + usize::from(self.controls.is_some()) + usize::from(error);
+        let fields = 13
+            + usize::from(self.controls.is_some())
+            + usize::from(error)
+            + usize::from(self.source.is_some());
         let mut out = serializer.serialize_struct("Finding", fields)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
@@ -891,7 +1121,58 @@ impl serde::Serialize for Finding {
         if error {
             out.serialize_field("error", &true)?;
         }
+        out.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(source) = &self.source {
+            out.serialize_field("source", source)?;
+        }
+        out.serialize_field("severity", &self.severity)?;
+        out.serialize_field("mode", &self.mode)?;
+        out.serialize_field("paths", &self.paths)?;
         out.end()
+    }
+}
+
+/// What a report says of one policy of the scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyInfo {
+    /// Policy id.
+    pub id: String,
+    /// Its control ids.
+    pub controls: Vec<String>,
+    /// Its severity.
+    pub severity: Severity,
+    /// Its mode.
+    pub mode: PolicyMode,
+    /// `io.kubewarden.policy.title`.
+    pub title: Option<String>,
+    /// `io.kubewarden.policy.description`.
+    pub description: Option<String>,
+    /// The first paragraph of its README (`io.kubewarden.policy.usage`).
+    pub help: Option<String>,
+    /// `io.kubewarden.policy.url`.
+    pub url: Option<String>,
+}
+
+impl PolicyInfo {
+    /// What `policy`'s module metadata says.
+    pub fn of(policy: &ScanPolicy) -> PolicyInfo {
+        let text = |key: &str| {
+            annotation(&policy.module, key)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        PolicyInfo {
+            id: policy.id.clone(),
+            controls: policy.control_ids(),
+            severity: policy.severity,
+            mode: policy.mode,
+            title: text("io.kubewarden.policy.title"),
+            description: text("io.kubewarden.policy.description"),
+            help: annotation(&policy.module, crate::metadata::USAGE_ANNOTATION)
+                .and_then(crate::report::first_paragraph),
+            url: text("io.kubewarden.policy.url"),
+        }
     }
 }
 
@@ -900,10 +1181,17 @@ impl serde::Serialize for Finding {
 pub struct ScanReport {
     /// Number of objects read.
     pub objects: usize,
-    /// Every evaluation, by object (input order) then policy id.
+    /// The policies of the scan, in scan order.
+    pub policies: Vec<PolicyInfo>,
+    /// Every evaluation, by object (input order) then policy (scan order).
     pub findings: Vec<Finding>,
-    /// Inputs that could not be used.
+    /// Inputs that could not be used (and, unless allowed, objects of unknown kinds).
     pub input_errors: Vec<InputError>,
+    /// Things worth knowing that do not change the outcome: objects defined twice, unknown
+    /// kinds when they are allowed.
+    pub warnings: Vec<InputError>,
+    /// The lowest severity whose violations fail the scan (`None`: nothing fails).
+    pub fail_on: Option<Severity>,
 }
 
 impl ScanReport {
@@ -920,6 +1208,14 @@ impl ScanReport {
     /// Number of evaluations that failed plus the number of input errors.
     pub fn errors(&self) -> usize {
         self.count(Outcome::Error) + self.input_errors.len()
+    }
+
+    /// Number of evaluations that fail the scan (see [`Finding::fails`]).
+    pub fn failing(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.fails(self.fail_on))
+            .count()
     }
 
     fn count(&self, outcome: Outcome) -> usize {
@@ -940,47 +1236,13 @@ impl ScanReport {
         )
     }
 
-    /// One line per evaluation that did not allow its object
-    /// (`file:line  Kind ns/name  policy  message`, failed evaluations with `error: ` before
-    /// the message), by object, then the summary line.
-    pub fn render_table(&self) -> String {
-        let mut out = String::new();
-        for finding in self.findings.iter().filter(|f| !f.allowed) {
-            let message = finding
-                .message
-                .as_deref()
-                .unwrap_or("(no message)")
-                .replace('\n', " ");
-            let prefix = if finding.outcome == Outcome::Error {
-                "error: "
-            } else {
-                ""
-            };
-            out.push_str(&format!(
-                "{}:{}  {}  {}  {prefix}{message}\n",
-                finding.file,
-                finding.line,
-                finding.object_label(),
-                finding.policy,
-            ));
-        }
-        out.push_str(&self.summary());
-        out.push('\n');
-        out
-    }
-
-    /// Every evaluation as a pretty-printed JSON array of [`Finding`] objects (fields in
-    /// the order of its `Serialize` implementation).
-    pub fn render_json(&self) -> String {
-        serde_json::to_string_pretty(&self.findings).unwrap_or_else(|_| "[]".to_owned())
-    }
-
     /// The exit code of `host-test scan`: 2 when an input could not be used, else 1 when an
-    /// evaluation did not allow its object and `fail_on_violation`, else 0.
-    pub fn exit_code(&self, fail_on_violation: bool) -> u8 {
+    /// evaluation fails the scan (did not allow its object, in protect mode, at or above
+    /// [`ScanReport::fail_on`]), else 0.
+    pub fn exit_code(&self) -> u8 {
         if !self.input_errors.is_empty() {
             2
-        } else if fail_on_violation && self.findings.iter().any(|f| !f.allowed) {
+        } else if self.failing() > 0 {
             1
         } else {
             0
@@ -988,19 +1250,134 @@ impl ScanReport {
     }
 }
 
+/// The key that makes two objects the same object of a cluster.
+fn identity(object: &Value) -> Option<(String, String, Option<String>, String)> {
+    let api_version = object.get("apiVersion").and_then(Value::as_str)?;
+    let kind = object.get("kind").and_then(Value::as_str)?;
+    let name = object.pointer("/metadata/name").and_then(Value::as_str)?;
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some((
+        crate::kinds::api_group(api_version).to_owned(),
+        kind.to_owned(),
+        namespace,
+        name.to_owned(),
+    ))
+}
+
+/// The cluster the evaluations see: the fixture's objects (but those the scan redefines),
+/// then every named scanned object as the API server would store it, plus the cluster-scoped
+/// kinds of CustomResourceDefinitions. Returns it with, per scanned object, its index in it.
+fn context_cluster(
+    base: &ClusterFixture,
+    requests: &[Value],
+    catalog: &KindCatalog,
+) -> (ClusterFixture, Vec<Option<usize>>) {
+    let scanned: BTreeMap<_, ()> = requests
+        .iter()
+        .filter_map(|r| r.get("object").and_then(identity))
+        .map(|key| (key, ()))
+        .collect();
+    let mut cluster = ClusterFixture {
+        objects: base
+            .objects
+            .iter()
+            .filter(|o| identity(o).is_none_or(|key| !scanned.contains_key(&key)))
+            .cloned()
+            .collect(),
+        ..base.clone()
+    };
+    cluster
+        .cluster_scoped_kinds
+        .extend(catalog.custom_cluster_scoped_kinds().map(str::to_owned));
+    let mut positions = Vec::with_capacity(requests.len());
+    for request in requests {
+        match request.get("object") {
+            Some(object) if identity(object).is_some() => {
+                positions.push(Some(cluster.objects.len()));
+                cluster.objects.push(object.clone());
+            }
+            _ => positions.push(None),
+        }
+    }
+    (cluster, positions)
+}
+
 /// Evaluates every object of `manifests` with every policy whose metadata rules route its
-/// CREATE request (objects in input order, uids `scan-1`, `scan-2`, …), in protect mode,
-/// allowed to mutate when the module's metadata says `mutating: true`, with every host
-/// capability and the module's context-aware resources.
+/// CREATE request (objects in input order, uids `scan-1`, `scan-2`, …), as policy-server
+/// runs the policy in protect mode (a monitor-mode policy's verdict is reported as it would
+/// be enforced, and never fails the scan), allowed to mutate as the policy says, with every
+/// host capability and the module's context-aware resources. Kubernetes host calls see the
+/// cluster fixture plus (with `manifests_as_context`) the other scanned objects.
 pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions) -> ScanReport {
     let empty = ClusterFixture::empty();
-    let cluster = options.cluster.as_deref().unwrap_or(&empty);
+    let base = options.cluster.as_deref().unwrap_or(&empty);
+    let catalog = KindCatalog::new(base, manifests.objects.iter().map(|m| &m.object));
+    let mut input_errors = manifests.errors;
+    let mut warnings = Vec::new();
+    for manifest in &manifests.objects {
+        let group = crate::kinds::api_group(manifest.api_version());
+        if catalog.lookup(group, manifest.kind()).is_none() {
+            let problem = InputError::at(
+                &manifest.file,
+                manifest.line,
+                format!(
+                    "unknown kind {} {}: not a built-in Kubernetes kind, and no CustomResourceDefinition among the inputs or in the cluster fixture declares it",
+                    manifest.api_version(),
+                    manifest.kind()
+                ),
+            );
+            if options.allow_unknown_kinds {
+                warnings.push(problem);
+            } else {
+                input_errors.push(problem);
+            }
+        }
+    }
     let requests: Vec<Value> = manifests
         .objects
         .iter()
         .enumerate()
-        .map(|(i, m)| admission_request(&m.object, i + 1, &options.defaults, cluster))
+        .map(|(i, m)| admission_request_in(&m.object, i + 1, &options.defaults, &catalog))
         .collect();
+    let mut first_seen: BTreeMap<_, usize> = BTreeMap::new();
+    for (index, request) in requests.iter().enumerate() {
+        let Some(key) = request.get("object").and_then(identity) else {
+            continue;
+        };
+        if let Some(first) = first_seen.get(&key) {
+            let first = &manifests.objects[*first];
+            let manifest = &manifests.objects[index];
+            warnings.push(InputError::at(
+                &manifest.file,
+                manifest.line,
+                format!(
+                    "{} {} is also defined at {}:{} (creating it again would fail)",
+                    manifest.kind(),
+                    match &key.2 {
+                        Some(ns) => format!("{ns}/{}", key.3),
+                        None => key.3.clone(),
+                    },
+                    first.file,
+                    first.line
+                ),
+            ));
+        } else {
+            first_seen.insert(key, index);
+        }
+    }
+    let (cluster, positions) = if options.manifests_as_context {
+        let (cluster, positions) = context_cluster(base, &requests, &catalog);
+        (Arc::new(cluster), positions)
+    } else {
+        let cluster = options
+            .cluster
+            .clone()
+            .unwrap_or_else(|| Arc::new(ClusterFixture::empty()));
+        (cluster, vec![None; requests.len()])
+    };
     let jobs: Vec<(usize, usize)> = requests
         .iter()
         .enumerate()
@@ -1024,8 +1401,9 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         let eval_options = EvalOptions {
             policy_id: Some(policy.id.clone()),
             mode: PolicyMode::Protect,
-            allowed_to_mutate: policy.module.metadata().is_some_and(|m| m.mutating),
-            cluster: options.cluster.clone(),
+            allowed_to_mutate: policy.allowed_to_mutate,
+            cluster: Some(cluster.clone()),
+            hidden_object: positions[object],
             ..EvalOptions::default()
         };
         let (outcome, allowed, message, code) =
@@ -1057,9 +1435,15 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                     None,
                 ),
             };
+        let paths = match (&message, outcome) {
+            (Some(message), Outcome::Rejected) => crate::report::field_paths(message),
+            _ => Vec::new(),
+        };
         Finding {
             file: manifest.file.clone(),
             line: manifest.line,
+            source: manifest.source.clone(),
+            api_version: manifest.api_version().to_owned(),
             kind: manifest.kind().to_owned(),
             namespace: request
                 .get("namespace")
@@ -1072,9 +1456,20 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
             message,
             code,
             controls: policy.controls.clone(),
+            severity: policy.severity,
+            mode: policy.mode,
+            paths,
         }
     };
 
+    let total = jobs.len();
+    let done = AtomicUsize::new(0);
+    let tick = || {
+        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(progress) = &options.progress {
+            (progress.0)(finished, total);
+        }
+    };
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -1082,7 +1477,14 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
     .min(jobs.len())
     .max(1);
     let findings: Vec<Finding> = if threads == 1 {
-        jobs.iter().copied().map(evaluate).collect()
+        jobs.iter()
+            .copied()
+            .map(|job| {
+                let finding = evaluate(job);
+                tick();
+                finding
+            })
+            .collect()
     } else {
         let next = AtomicUsize::new(0);
         let mut done: Vec<(usize, Finding)> = std::thread::scope(|scope| {
@@ -1096,6 +1498,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                                 break;
                             };
                             mine.push((index, evaluate(*job)));
+                            tick();
                         }
                         mine
                     })
@@ -1114,7 +1517,10 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
     };
     ScanReport {
         objects: manifests.objects.len(),
+        policies: policies.iter().map(PolicyInfo::of).collect(),
         findings,
-        input_errors: manifests.errors,
+        input_errors,
+        warnings,
+        fail_on: options.fail_on,
     }
 }

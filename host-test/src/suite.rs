@@ -403,6 +403,7 @@ fn run_case(
             .clone()
             .or_else(|| defaults.context_aware_resources.clone()),
         cluster,
+        hidden_object: None,
     };
 
     let outcome = match module.validate_settings_with(&settings, &options) {

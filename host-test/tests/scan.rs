@@ -419,8 +419,12 @@ fn every_object_goes_only_to_the_modules_that_route_it() {
     assert_eq!(report.findings[0].namespace.as_deref(), Some("default"));
     assert_eq!(report.findings[0].code, Some(400));
     assert_eq!(report.findings[2].namespace.as_deref(), Some("json-ns"));
-    assert_eq!(report.exit_code(true), 1);
-    assert_eq!(report.exit_code(false), 0);
+    assert_eq!(report.exit_code(), 1);
+    let no_fail = scan::ScanReport {
+        fail_on: None,
+        ..report.clone()
+    };
+    assert_eq!(no_fail.exit_code(), 0);
 
     // The same on one thread gives the same findings.
     let one = scan::scan(
@@ -469,17 +473,19 @@ fn a_failing_policy_is_an_error_that_rejects() {
     assert!(!finding.allowed);
     assert_eq!(finding.code, Some(500));
     assert_eq!((report.rejected(), report.errors()), (0, 1));
-    assert_eq!(report.exit_code(true), 1);
+    assert_eq!(report.exit_code(), 1);
     let table = report.render_table();
     assert!(
         table.starts_with(
-            "p.yaml:1  Pod default/p  broken  error: internal server error: Guest call failure: "
+            "ASB 7.3\n  p.yaml:1  Pod default/p\n    ERROR broken  high  -\n          internal server error: Guest call failure: "
         ),
         "{table}"
     );
-    assert!(table.ends_with("\n1 objects, 1 evaluations, 0 rejected, 1 errors\n"));
+    assert!(table.ends_with(
+        "\n1 of 1 fail the scan (--fail-on low)\n1 objects, 1 evaluations, 0 rejected, 1 errors\n"
+    ));
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
-    assert_eq!(json[0]["error"], json!(true));
+    assert_eq!(json["findings"][0]["error"], json!(true));
 }
 
 fn host_test(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
@@ -515,11 +521,27 @@ fn cli_table_and_exit_codes() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     let app = p.s("manifests/app.yaml");
     let json = p.s("manifests/sub/pod.json");
+    // Grouped by control, then object; the message once, under the first control.
     assert_eq!(
         stdout,
         format!(
-            "{app}:3  Pod default/web  pods-only  pod rejected [ASB 7.3, PCI 7.1.2]\n\
-             {json}:2  Pod json-ns/j  pods-only  pod rejected [ASB 7.3, PCI 7.1.2]\n\
+            "ASB 7.3\n\
+             \x20 {app}:3  Pod default/web  (# Source: chart/templates/pod.yaml)\n\
+             \x20   FAIL  pods-only  high  -\n\
+             \x20         pod rejected\n\
+             \x20 {json}:2  Pod json-ns/j\n\
+             \x20   FAIL  pods-only  high  -\n\
+             \x20         pod rejected\n\
+             \n\
+             PCI 7.1.2\n\
+             \x20 {app}:3  Pod default/web  (# Source: chart/templates/pod.yaml)\n\
+             \x20   FAIL  pods-only  high  -\n\
+             \x20         (message under ASB 7.3)\n\
+             \x20 {json}:2  Pod json-ns/j\n\
+             \x20   FAIL  pods-only  high  -\n\
+             \x20         (message under ASB 7.3)\n\
+             \n\
+             2 of 2 fail the scan (--fail-on low)\n\
              5 objects, 3 evaluations, 2 rejected, 0 errors\n"
         )
     );
@@ -530,7 +552,19 @@ fn cli_table_and_exit_codes() {
         &[&base[..], &["--no-fail", manifests.as_str()]].concat(),
         None,
     );
-    assert_eq!((code, stdout2.as_str()), (0, stdout.as_str()));
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout2,
+        stdout
+            .replace(
+                "FAIL  pods-only  high  -",
+                "WARN  pods-only  high  -  (--no-fail)"
+            )
+            .replace(
+                "2 of 2 fail the scan (--fail-on low)",
+                "0 of 2 fail the scan (--no-fail)"
+            )
+    );
     let (code, _, _) = host_test(
         &[&base[..], &["--no-fail", "--fail-on-violation", &manifests]].concat(),
         None,
@@ -561,7 +595,7 @@ fn cli_table_and_exit_codes() {
     let (code, stdout, _) = host_test(&[&base[..], &["--namespace", "team", &app]].concat(), None);
     assert_eq!(code, 1);
     assert!(
-        stdout.starts_with(&format!("{app}:3  Pod team/web  pods-only  ")),
+        stdout.starts_with(&format!("ASB 7.3\n  {app}:3  Pod team/web  ")),
         "{stdout}"
     );
 
@@ -615,10 +649,10 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
     let broken = p.s("manifests/z-broken.yaml");
     // Both Pods of the broken file are still evaluated (and rejected).
     assert!(stdout.contains(&format!(
-        "{broken}:1  Pod default/before-the-break  pods-only  "
+        "  {broken}:1  Pod default/before-the-break\n    FAIL  pods-only  "
     )));
     assert!(stdout.contains(&format!(
-        "{broken}:9  Pod default/after-the-break  pods-only  "
+        "  {broken}:9  Pod default/after-the-break\n    FAIL  pods-only  "
     )));
     assert!(
         stdout.ends_with("7 objects, 5 evaluations, 4 rejected, 2 errors\n"),
@@ -670,24 +704,41 @@ fn cli_json_from_stdin() {
     );
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert_eq!(stderr, "4 objects, 2 evaluations, 1 rejected, 0 errors\n");
-    let entries: Value = serde_json::from_str(&stdout).expect("a JSON array");
+    let report: Value = serde_json::from_str(&stdout).expect("a JSON object");
     assert_eq!(
-        entries,
-        json!([
-            {
-                "file": "<stdin>", "line": 3, "kind": "Pod", "namespace": "default",
-                "name": "web", "policy": "pods-only", "allowed": false,
-                "message": "pod rejected [ASB 7.3, PCI 7.1.2]", "code": 400,
-                "controls": "ASB 7.3, PCI 7.1.2"
+        report,
+        json!({
+            "summary": {
+                "objects": 4, "evaluations": 2, "rejected": 1, "errors": 0, "failing": 1,
+                "failOn": "low", "exitCode": 1
             },
-            {
-                "file": "<stdin>", "line": 13, "kind": "Deployment", "namespace": "shop",
-                "name": "api", "policy": "apps-only", "allowed": true,
-                "message": null, "code": null
-            }
-        ])
+            "policies": [
+                {"id": "apps-only", "controls": [], "severity": "high", "mode": "protect"},
+                {"id": "pods-only", "controls": ["ASB 7.3", "PCI 7.1.2"], "severity": "high", "mode": "protect"}
+            ],
+            "findings": [
+                {
+                    "file": "<stdin>", "line": 3, "kind": "Pod", "namespace": "default",
+                    "name": "web", "policy": "pods-only", "allowed": false,
+                    "message": "pod rejected [ASB 7.3, PCI 7.1.2]", "code": 400,
+                    "controls": "ASB 7.3, PCI 7.1.2", "apiVersion": "v1",
+                    "source": "chart/templates/pod.yaml", "severity": "high", "mode": "protect",
+                    "paths": []
+                },
+                {
+                    "file": "<stdin>", "line": 13, "kind": "Deployment", "namespace": "shop",
+                    "name": "api", "policy": "apps-only", "allowed": true,
+                    "message": null, "code": null, "apiVersion": "apps/v1",
+                    "source": "chart/templates/list.yaml", "severity": "high", "mode": "protect",
+                    "paths": []
+                }
+            ],
+            "inputErrors": [],
+            "warnings": []
+        })
     );
     // Keys come in the documented order.
+    let findings = &stdout[stdout.find("\"findings\"").expect("findings")..];
     let positions: Vec<usize> = [
         "file",
         "line",
@@ -701,9 +752,14 @@ fn cli_json_from_stdin() {
         "controls",
     ]
     .iter()
-    .map(|key| stdout.find(&format!("\"{key}\":")).expect(key))
+    .map(|key| findings.find(&format!("\"{key}\":")).expect(key))
     .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+    let top: Vec<usize> = ["summary", "policies", "findings", "inputErrors", "warnings"]
+        .iter()
+        .map(|key| stdout.find(&format!("\"{key}\":")).expect(key))
+        .collect();
+    assert!(top.windows(2).all(|w| w[0] < w[1]), "{stdout}");
 
     // JSON on stdin.
     let (code, stdout, stderr) = host_test(
@@ -711,9 +767,9 @@ fn cli_json_from_stdin() {
         Some(POD_JSON),
     );
     assert_eq!(code, 1, "{stderr}");
-    assert_eq!(
-        stdout,
-        "<stdin>:2  Pod json-ns/j  pods-only  pod rejected [ASB 7.3, PCI 7.1.2]\n\
-         1 objects, 1 evaluations, 1 rejected, 0 errors\n"
+    assert!(
+        stdout.starts_with("ASB 7.3\n  <stdin>:2  Pod json-ns/j\n    FAIL  pods-only  high  -\n          pod rejected\n"),
+        "{stdout}"
     );
+    assert!(stdout.ends_with("\n1 objects, 1 evaluations, 1 rejected, 0 errors\n"));
 }

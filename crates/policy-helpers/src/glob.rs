@@ -78,8 +78,9 @@ impl Glob {
         // cur[j]: pattern prefix of length i matches text prefix of length j.
         let mut cur = vec![false; t.len() + 1];
         cur[0] = true;
+        let mut next = vec![false; t.len() + 1];
         for tok in &self.toks {
-            let mut next = vec![false; t.len() + 1];
+            next.fill(false);
             match tok {
                 Tok::Lit(c) => {
                     for j in 0..t.len() {
@@ -103,7 +104,7 @@ impl Glob {
                     }
                 }
             }
-            cur = next;
+            std::mem::swap(&mut cur, &mut next);
         }
         cur[t.len()]
     }

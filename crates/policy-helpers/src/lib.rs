@@ -10,22 +10,50 @@
 //!   ReplicationController, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob and the
 //!   `pods/ephemeralcontainers` subresource), container iteration with exact field paths, and the
 //!   effective (container over pod) security context.
+//! - [`pss`]: Pod Security Standards building blocks (levels, value sets, seccomp/AppArmor
+//!   profiles from fields and legacy annotations, SELinux, per-container checks).
 //! - [`image`]: image reference parsing and normalisation, and image patterns.
+//! - [`quantity`]: Kubernetes resource quantities, parsed and compared exactly.
 //! - [`glob`]: the small glob matcher used by patterns.
+//! - [`net`]: CIDRs, ports and port sets, host names, and views of Service, Ingress,
+//!   NetworkPolicy and Gateway for the network policies.
+//! - [`labels`]: label/annotation keys, value patterns and namespace label lookups.
 //! - [`exemptions`]: the `exemptions` settings block every policy carries.
 //! - [`settings`]: settings decoding that rejects unknown keys with the key's path.
 //! - [`verdict`]: findings, verdicts and the rejection message format.
 //! - [`host`]: typed host capability calls (Kubernetes lookups, OCI digests, sigstore) for
 //!   context-aware rules, with a replaceable handler outside the engine.
+//! - [`identity`]: Entra ids, workload identity annotations and labels, ServiceAccount views,
+//!   lookups and name patterns.
+//! - [`secrets`]: secret detectors (private keys, tokens, connection strings, cloud keys,
+//!   high-entropy strings) and sensitive names, shared by the policies that look for credentials.
 //! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+//! - [`mutate`]: defaulting container fields and returning the mutated object.
+//! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
+//!   component, and `{min, max}` ranges in settings.
+//! - [`rbac`]: the Kubernetes RBAC model (rules matched as the authorizer does, roles, bindings,
+//!   subjects, name patterns) shared by the role and binding policies.
+//! - [`selector`]: Kubernetes label selectors.
 
+pub mod capabilities;
 pub mod exemptions;
 pub mod glob;
 pub mod host;
+pub mod hostpath;
+pub mod identity;
 pub mod image;
+pub mod mutate;
+pub mod net;
+pub mod labels;
 pub mod pod;
+pub mod pss;
+pub mod ranges;
+pub mod rbac;
+pub mod quantity;
 pub mod request;
 pub mod runtime;
+pub mod selector;
+pub mod secrets;
 pub mod settings;
 pub mod verdict;
 

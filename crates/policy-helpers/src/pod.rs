@@ -244,6 +244,8 @@ pub struct Container {
     pub image: Option<String>,
     /// `imagePullPolicy`
     pub image_pull_policy: Option<String>,
+    /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
+    pub restart_policy: Option<String>,
     /// `securityContext`
     pub security_context: Option<SecurityContext>,
     /// `ports`
@@ -270,6 +272,8 @@ pub struct Container {
     pub readiness_probe: Option<Box<RawValue>>,
     /// `startupProbe`, kept raw: decode with [`Container::probe`].
     pub startup_probe: Option<Box<RawValue>>,
+    /// `lifecycle`, raw (decode with [`Lifecycle`]).
+    pub lifecycle: Option<Box<RawValue>>,
 }
 
 /// Decodes a raw part of the object as `T`; `Ok(None)` for an absent or `null` part. Error
@@ -565,6 +569,34 @@ pub struct ProjectedVolume {
     pub sources: Vec<ProjectedSource>,
 }
 
+/// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HandlerTarget {
+    /// `host`: where the kubelet connects (empty or absent means the pod's IP).
+    pub host: Option<String>,
+}
+
+/// A probe or a lifecycle handler: the actions that can name a host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Handler {
+    /// `httpGet`
+    pub http_get: Option<HandlerTarget>,
+    /// `tcpSocket`
+    pub tcp_socket: Option<HandlerTarget>,
+}
+
+/// `lifecycle`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Lifecycle {
+    /// `postStart`
+    pub post_start: Option<Handler>,
+    /// `preStop`
+    pub pre_stop: Option<Handler>,
+}
+
 /// `volumes[].hostPath`
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -591,6 +623,10 @@ pub struct Volume {
     /// [`Volume::secret`], [`Volume::csi`], [`Volume::persistent_volume_claim`],
     /// [`Volume::projected`] or [`Volume::source_as`].
     pub source: Option<Box<RawValue>>,
+    /// `flexVolume.driver`, when that is the source.
+    pub flex_volume_driver: Option<String>,
+    /// `csi.driver`, when that is the source (inline CSI volume).
+    pub csi_driver: Option<String>,
 }
 
 impl Volume {
@@ -641,6 +677,14 @@ impl Volume {
     }
 }
 
+/// The `driver` of a `flexVolume` or `csi` volume source.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DriverOnly {
+    #[serde(deserialize_with = "null_default")]
+    driver: String,
+}
+
 impl<'de> Deserialize<'de> for Volume {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -660,6 +704,21 @@ impl<'de> Deserialize<'de> for Volume {
                                 v.sources.push("hostPath".into());
                             }
                             v.host_path = hp;
+                        }
+                        "flexVolume" | "csi" => {
+                            let raw = m.next_value::<Box<RawValue>>()?;
+                            if raw.get() != "null" {
+                                let d: DriverOnly = serde_json::from_str(raw.get())
+                                    .map_err(serde::de::Error::custom)?;
+                                if key.as_ref() == "csi" {
+                                    v.sources.push("csi".into());
+                                    v.csi_driver = Some(d.driver);
+                                } else {
+                                    v.sources.push("flexVolume".into());
+                                    v.flex_volume_driver = Some(d.driver);
+                                }
+                                v.source = Some(raw);
+                            }
                         }
                         other => {
                             let val = m.next_value::<Box<RawValue>>()?;
@@ -729,9 +788,28 @@ pub struct PodSpec {
     pub priority_class_name: Option<String>,
     /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
     pub image_pull_secrets: Option<Box<RawValue>>,
+    /// `os`
+    pub os: Option<PodOs>,
+}
+
+/// `os` of a pod spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PodOs {
+    /// `name`: `linux` or `windows`.
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
 }
 
 impl PodSpec {
+    /// Whether the pod declares `os.name: windows`. The API server then refuses the Linux-only
+    /// security fields (`allowPrivilegeEscalation`, `capabilities`, `privileged`,
+    /// `readOnlyRootFilesystem`, `runAsUser`, `runAsGroup`, `seccompProfile`, …), and the Pod
+    /// Security Standards exempt such pods from the checks of those fields.
+    pub fn is_windows(&self) -> bool {
+        self.os.as_ref().is_some_and(|o| o.name == "windows")
+    }
+
     /// `tolerations`, decoded (empty when absent); `base` is the pod spec's path.
     ///
     /// # Errors
@@ -1413,5 +1491,25 @@ mod tests {
         assert_eq!(p.spec.volumes[0].sources, vec!["hostPath"]);
         assert_eq!(p.spec.volumes[0].host_path.as_ref().unwrap().path, "/etc");
         assert_eq!(p.spec.volumes[1].sources, vec!["configMap"]);
+    }
+
+    #[test]
+    fn volume_drivers_os_and_host_users() {
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"os":{"name":"windows"},"hostUsers":false,"volumes":[
+            {"name":"f","flexVolume":{"driver":"acme/x"}},{"name":"c","csi":{"driver":"d.csi"}},
+            {"name":"n","flexVolume":null}]}}"#,
+        );
+        assert_eq!(p.spec.volumes[0].sources, vec!["flexVolume"]);
+        assert_eq!(
+            p.spec.volumes[0].flex_volume_driver.as_deref(),
+            Some("acme/x")
+        );
+        assert_eq!(p.spec.volumes[1].csi_driver.as_deref(), Some("d.csi"));
+        assert!(p.spec.volumes[2].sources.is_empty());
+        assert!(p.spec.is_windows());
+        assert_eq!(p.spec.host_users, Some(false));
     }
 }

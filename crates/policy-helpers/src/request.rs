@@ -112,6 +112,10 @@ pub struct Request<'a> {
     /// Subresource, e.g. `ephemeralcontainers` or `exec`.
     #[serde(default)]
     pub sub_resource: Option<String>,
+    /// Kind of the object as the client sent it, before any conversion the API server made
+    /// for the webhook (absent from hand-written requests: then it is [`Request::kind`]).
+    #[serde(default)]
+    pub request_kind: Option<GroupVersionKind>,
     /// Name as given in the request (may be empty on CREATE with `generateName`).
     #[serde(default)]
     pub name: Option<String>,
@@ -370,6 +374,14 @@ impl<'a> Request<'a> {
         self.sub_resource.as_deref().filter(|s| !s.is_empty())
     }
 
+    /// The kind as the client sent it: `requestKind` when present, else `kind`.
+    pub fn original_kind(&self) -> &GroupVersionKind {
+        self.request_kind
+            .as_ref()
+            .filter(|k| !k.kind.is_empty())
+            .unwrap_or(&self.kind)
+    }
+
     /// Whether this is the `pods/ephemeralcontainers` subresource (`kubectl debug`).
     pub fn is_ephemeral_containers_update(&self) -> bool {
         self.resource.group.is_empty()
@@ -377,9 +389,24 @@ impl<'a> Request<'a> {
             && self.subresource() == Some("ephemeralcontainers")
     }
 
-    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages.
+    /// Whether the object is a core `Namespace`.
+    pub fn is_namespace_object(&self) -> bool {
+        self.kind.group.is_empty() && self.kind.kind == "Namespace"
+    }
+
+    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages. A
+    /// CONNECT request is about the object it connects to (`Pod shop/web` for `kubectl exec`),
+    /// not about its options object (`PodExecOptions`).
     pub fn identity(&self, meta: &ObjectMeta) -> String {
-        let kind = if self.kind.kind.is_empty() {
+        let connected = match (self.operation, self.resource.resource.as_str()) {
+            (Operation::Connect, "pods") => Some("Pod"),
+            (Operation::Connect, "services") => Some("Service"),
+            (Operation::Connect, "nodes") => Some("Node"),
+            _ => None,
+        };
+        let kind = if let Some(k) = connected {
+            k
+        } else if self.kind.kind.is_empty() {
             "Object"
         } else {
             &self.kind.kind
@@ -393,7 +420,13 @@ impl<'a> Request<'a> {
         } else {
             "(unnamed)".to_string()
         };
-        let ns = self.effective_namespace(meta);
+        // The API server fills `namespace` with the name for a Namespace's own requests (its
+        // URL is /api/v1/namespaces/<name>); a Namespace lives in no namespace.
+        let ns = if self.is_namespace_object() {
+            ""
+        } else {
+            self.effective_namespace(meta)
+        };
         if ns.is_empty() {
             format!("{kind} {name}")
         } else {
@@ -430,6 +463,17 @@ mod tests {
         );
         let meta = r.metadata().unwrap();
         assert_eq!(r.identity(&meta), "Pod default/web-*");
+    }
+
+    #[test]
+    fn a_namespace_is_named_without_the_namespace_the_api_server_adds() {
+        let r = req(
+            r#"{"kind":{"group":"","version":"v1","kind":"Namespace"},"operation":"UPDATE",
+            "namespace":"payments","object":{"metadata":{"name":"payments"}}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert!(r.is_namespace_object());
+        assert_eq!(r.identity(&meta), "Namespace payments");
     }
 
     #[test]
@@ -474,6 +518,17 @@ mod tests {
         }
         let e = decode::<L>("{\n  \"items\": [1,\n 2, \"three\"]\n}").unwrap_err();
         assert_eq!(e.path, "items[2]");
+    }
+
+    #[test]
+    fn connect_names_the_connected_object() {
+        let r = req(
+            r#"{"kind":{"kind":"PodExecOptions"},"resource":{"resource":"pods"},
+            "subResource":"exec","operation":"CONNECT","name":"web","namespace":"shop",
+            "object":{"kind":"PodExecOptions","command":["sh"]}}"#,
+        );
+        let meta = r.metadata().unwrap();
+        assert_eq!(r.identity(&meta), "Pod shop/web");
     }
 
     #[test]

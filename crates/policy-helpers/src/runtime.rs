@@ -122,6 +122,16 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
     }
     Ok(match P::evaluate(&req, &checked) {
         Verdict::Accept { warnings } => response(true, None, None, warnings),
+        Verdict::Record {
+            warnings,
+            audit_annotations,
+        } => {
+            let mut r = response(true, None, None, warnings);
+            if !audit_annotations.is_empty() {
+                r.audit_annotations = Some(audit_annotations.into_iter().collect());
+            }
+            r
+        }
         Verdict::Reject { violations, code } => {
             let id = req.identity(&meta);
             response(

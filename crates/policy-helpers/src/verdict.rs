@@ -22,6 +22,7 @@ pub struct Violation {
 pub struct Findings {
     violations: Vec<Violation>,
     warnings: Vec<String>,
+    annotations: Vec<(String, String)>,
 }
 
 impl Findings {
@@ -51,16 +52,30 @@ impl Findings {
         self.warnings.push(warning.into());
     }
 
+    /// An audit annotation returned with an accepted request (the API server records it in
+    /// the audit event as `<webhook name>/<key>`). Keys must not contain `/`.
+    pub fn annotate(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.annotations.push((key.into(), value.into()));
+    }
+
     /// Whether any violation was recorded.
     pub fn is_empty(&self) -> bool {
         self.violations.is_empty()
     }
 
-    /// The verdict: reject when anything was found, else accept.
+    /// The verdict: reject when anything was found, else accept (recorded with its audit
+    /// annotations when there are any).
     pub fn into_verdict(self) -> Verdict {
         if self.violations.is_empty() {
-            Verdict::Accept {
-                warnings: self.warnings,
+            if self.annotations.is_empty() {
+                Verdict::Accept {
+                    warnings: self.warnings,
+                }
+            } else {
+                Verdict::Record {
+                    warnings: self.warnings,
+                    audit_annotations: self.annotations,
+                }
             }
         } else {
             Verdict::Reject {
@@ -85,6 +100,14 @@ pub enum Verdict {
         violations: Vec<Violation>,
         /// HTTP-style code; `None` lets the API server use its default (403).
         code: Option<u16>,
+    },
+    /// Accept and record: warnings for the user and audit annotations for the audit log
+    /// (e.g. an allowed `kubectl exec`, a role granting `get` on secrets).
+    Record {
+        /// Warnings shown to the user.
+        warnings: Vec<String>,
+        /// Audit annotations (key without `/`, value).
+        audit_annotations: Vec<(String, String)>,
     },
     /// Accept with a mutated object.
     Mutate {
@@ -141,6 +164,28 @@ pub fn message(identity: &str, violations: &[Violation], controls: &str) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotations_make_a_recorded_acceptance() {
+        let mut f = Findings::new();
+        f.warn("w");
+        assert_eq!(
+            Findings::new().into_verdict(),
+            Verdict::Accept { warnings: vec![] }
+        );
+        f.annotate("k", "v");
+        assert_eq!(
+            f.into_verdict(),
+            Verdict::Record {
+                warnings: vec!["w".into()],
+                audit_annotations: vec![("k".into(), "v".into())],
+            }
+        );
+        let mut f = Findings::new();
+        f.annotate("k", "v");
+        f.object("bad");
+        assert!(matches!(f.into_verdict(), Verdict::Reject { .. }));
+    }
 
     #[test]
     fn message_format() {

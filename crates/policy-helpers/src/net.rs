@@ -1,0 +1,1242 @@
+//! Network objects and values: IPv4/IPv6 CIDRs, ports and port sets, host names, and typed views
+//! of `Service`, `Ingress`, `NetworkPolicy` and Gateway API `Gateway`.
+//!
+//! Everything here parses by hand with the standard library (no regex, no extra crates) and
+//! fails with a message instead of panicking:
+//!
+//! - [`IpNet`]: `10.0.0.0/8`, `::/0`, a bare address (a host route); IPv4-mapped IPv6
+//!   (`::ffff:169.254.169.254`) is read as the IPv4 address it is, so it cannot hide an IPv4
+//!   range from a containment check. Host bits are masked for comparisons.
+//! - [`PortSpec`] and [`PortSet`]: settings entries `443`, `"8000-8100"` or a port name
+//!   (`"https"`); a set answers for a number, a name, or a whole range (`port`..`endPort`).
+//! - [`PortRef`]: an int-or-string port of an object (`targetPort`, NetworkPolicy `port`).
+//! - host names: [`normalise_host`], [`wildcard_covers`], [`in_domain`], [`check_host_pattern`].
+//! - views: [`ServiceView`], [`IngressView`], [`NetworkPolicyView`], [`GatewayView`], each
+//!   decoding only what network rules read (unknown fields ignored, `null` read as absent).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+
+use crate::de::null_default;
+use crate::request::ObjectMeta;
+
+// ---------------------------------------------------------------------------------------------
+// CIDRs
+// ---------------------------------------------------------------------------------------------
+
+/// An IPv4 or IPv6 network: address (host bits masked) and prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpNet {
+    /// IPv4 network.
+    V4 {
+        /// Network address, host bits cleared.
+        addr: u32,
+        /// Prefix length, 0..=32.
+        prefix: u8,
+    },
+    /// IPv6 network.
+    V6 {
+        /// Network address, host bits cleared.
+        addr: u128,
+        /// Prefix length, 0..=128.
+        prefix: u8,
+    },
+}
+
+fn mask4(prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix))
+    }
+}
+
+fn mask6(prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix))
+    }
+}
+
+impl IpNet {
+    /// Parses `addr/prefix`, or a bare address as a host route (`/32`, `/128`).
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the text.
+    pub fn parse(text: &str) -> Result<IpNet, String> {
+        let t = text.trim();
+        let (addr, prefix) = match t.split_once('/') {
+            Some((a, p)) => {
+                if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!("{text:?} has an invalid prefix length"));
+                }
+                (
+                    a,
+                    Some(
+                        p.parse::<u8>()
+                            .map_err(|_| format!("{text:?} has an invalid prefix length"))?,
+                    ),
+                )
+            }
+            None => (t, None),
+        };
+        if let Ok(v4) = addr.parse::<Ipv4Addr>() {
+            let prefix = prefix.unwrap_or(32);
+            if prefix > 32 {
+                return Err(format!("{text:?}: an IPv4 prefix length is at most 32"));
+            }
+            return Ok(IpNet::V4 {
+                addr: u32::from(v4) & mask4(prefix),
+                prefix,
+            });
+        }
+        if let Ok(v6) = addr.parse::<Ipv6Addr>() {
+            let prefix = prefix.unwrap_or(128);
+            if prefix > 128 {
+                return Err(format!("{text:?}: an IPv6 prefix length is at most 128"));
+            }
+            if let Some(v4) = v6.to_ipv4_mapped()
+                && prefix >= 96
+            {
+                let p = prefix - 96;
+                return Ok(IpNet::V4 {
+                    addr: u32::from(v4) & mask4(p),
+                    prefix: p,
+                });
+            }
+            return Ok(IpNet::V6 {
+                addr: u128::from(v6) & mask6(prefix),
+                prefix,
+            });
+        }
+        Err(format!("{text:?} is not an IP address or CIDR"))
+    }
+
+    /// The prefix length.
+    pub fn prefix(&self) -> u8 {
+        match self {
+            IpNet::V4 { prefix, .. } | IpNet::V6 { prefix, .. } => *prefix,
+        }
+    }
+
+    /// Whether this is an IPv4 network.
+    pub fn is_v4(&self) -> bool {
+        matches!(self, IpNet::V4 { .. })
+    }
+
+    /// Whether it is the whole address space of its family (`0.0.0.0/0`, `::/0`).
+    pub fn is_everything(&self) -> bool {
+        self.prefix() == 0
+    }
+
+    /// Whether every address of `other` is in `self` (same family only).
+    pub fn contains(&self, other: &IpNet) -> bool {
+        match (*self, *other) {
+            (
+                IpNet::V4 { addr, prefix },
+                IpNet::V4 {
+                    addr: o,
+                    prefix: op,
+                },
+            ) => prefix <= op && (o & mask4(prefix)) == addr,
+            (
+                IpNet::V6 { addr, prefix },
+                IpNet::V6 {
+                    addr: o,
+                    prefix: op,
+                },
+            ) => prefix <= op && (o & mask6(prefix)) == addr,
+            _ => false,
+        }
+    }
+
+    /// Whether the two networks share an address.
+    pub fn overlaps(&self, other: &IpNet) -> bool {
+        self.contains(other) || other.contains(self)
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            IpNet::V4 { addr, prefix } => write!(f, "{}/{}", Ipv4Addr::from(addr), prefix),
+            IpNet::V6 { addr, prefix } => write!(f, "{}/{}", Ipv6Addr::from(addr), prefix),
+        }
+    }
+}
+
+struct IpNetVisitor;
+
+impl Visitor<'_> for IpNetVisitor {
+    type Value = IpNet;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an IP address or CIDR")
+    }
+    // Parsing inside the visitor lets the decoder place the error at the value, so the
+    // message names the list entry.
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<IpNet, E> {
+        IpNet::parse(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for IpNet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IpNetVisitor)
+    }
+}
+
+/// Parses a list of CIDRs from settings; the error names `key[i]`.
+///
+/// # Errors
+/// The first entry that does not parse.
+pub fn parse_cidrs(key: &str, items: &[String]) -> Result<Vec<IpNet>, String> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| IpNet::parse(s).map_err(|e| format!("{key}[{i}]: {e}")))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+// ---------------------------------------------------------------------------------------------
+
+/// An int-or-string port as objects carry it (`targetPort`, NetworkPolicy `ports[].port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortRef {
+    /// A port number (as written; may be out of range in a malformed object).
+    Number(i64),
+    /// A port name, or a number written as a string.
+    Name(String),
+}
+
+impl PortRef {
+    /// The number, when the port is numeric (a digit string counts, as the API server reads
+    /// an int-or-string).
+    pub fn number(&self) -> Option<i64> {
+        match self {
+            PortRef::Number(n) => Some(*n),
+            PortRef::Name(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().ok()
+            }
+            PortRef::Name(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for PortRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortRef::Number(n) => write!(f, "{n}"),
+            PortRef::Name(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+struct PortRefVisitor;
+
+impl Visitor<'_> for PortRefVisitor {
+    type Value = PortRef;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a port number or name")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortRef, E> {
+        Ok(PortRef::Number(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortRef, E> {
+        i64::try_from(v)
+            .map(PortRef::Number)
+            .map_err(|_| E::custom("port number out of range"))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<PortRef, E> {
+        Ok(PortRef::Name(v.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for PortRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PortRefVisitor)
+    }
+}
+
+/// Whether `s` is a valid port name (IANA service name as Kubernetes checks it: at most 15
+/// characters, lower-case letters, digits and `-`, at least one letter, no leading, trailing or
+/// double `-`).
+pub fn is_port_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 15
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !s.contains("--")
+}
+
+/// One entry of a port list in settings: a number, an inclusive range, or a port name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortSpec {
+    /// `min..=max` (a single port has `min == max`).
+    Range(u16, u16),
+    /// A port name (`https`), matching named ports only.
+    Name(String),
+}
+
+impl PortSpec {
+    /// Parses `443`, `8000-8100` or a port name.
+    ///
+    /// # Errors
+    /// A message saying what is wrong.
+    pub fn parse(text: &str) -> Result<PortSpec, String> {
+        let t = text.trim();
+        let num = |s: &str| -> Result<u16, String> {
+            if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "{text:?} is not a port, range (min-max) or port name"
+                ));
+            }
+            match s.parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+                _ => Err(format!("{text:?}: ports are 1-65535")),
+            }
+        };
+        if t.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            if let Some((a, b)) = t.split_once('-') {
+                let (lo, hi) = (num(a.trim())?, num(b.trim())?);
+                if lo > hi {
+                    return Err(format!("{text:?}: the range is empty (min above max)"));
+                }
+                return Ok(PortSpec::Range(lo, hi));
+            }
+            if t.bytes().all(|b| b.is_ascii_digit()) {
+                let n = num(t)?;
+                return Ok(PortSpec::Range(n, n));
+            }
+        }
+        if is_port_name(t) {
+            Ok(PortSpec::Name(t.to_string()))
+        } else {
+            Err(format!(
+                "{text:?} is not a port, range (min-max) or port name"
+            ))
+        }
+    }
+}
+
+impl fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortSpec::Range(a, b) if a == b => write!(f, "{a}"),
+            PortSpec::Range(a, b) => write!(f, "{a}-{b}"),
+            PortSpec::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+struct PortSpecVisitor;
+
+impl Visitor<'_> for PortSpecVisitor {
+    type Value = PortSpec;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a port number, a range \"min-max\" or a port name")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortSpec, E> {
+        match u16::try_from(v) {
+            Ok(n) if n >= 1 => Ok(PortSpec::Range(n, n)),
+            _ => Err(E::custom(format!("{v}: ports are 1-65535"))),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortSpec, E> {
+        match u64::try_from(v) {
+            Ok(u) => self.visit_u64(u),
+            Err(_) => Err(E::custom(format!("{v}: ports are 1-65535"))),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<PortSpec, E> {
+        PortSpec::parse(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for PortSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PortSpecVisitor)
+    }
+}
+
+/// A set of ports from settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortSet(pub Vec<PortSpec>);
+
+impl<'de> Deserialize<'de> for PortSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<PortSpec>::deserialize(d).map(PortSet)
+    }
+}
+
+impl PortSet {
+    /// Builds a set from numbers.
+    pub fn of(ports: &[u16]) -> PortSet {
+        PortSet(ports.iter().map(|p| PortSpec::Range(*p, *p)).collect())
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the port number is in the set.
+    pub fn contains_number(&self, port: i64) -> bool {
+        self.contains_range(port, port)
+    }
+
+    /// Whether every port of `lo..=hi` is in the set (ranges of the set may be adjacent).
+    pub fn contains_range(&self, lo: i64, hi: i64) -> bool {
+        if lo > hi {
+            return false;
+        }
+        let mut next = lo;
+        loop {
+            let reach = self
+                .0
+                .iter()
+                .filter_map(|e| match e {
+                    PortSpec::Range(a, b) if i64::from(*a) <= next && next <= i64::from(*b) => {
+                        Some(i64::from(*b))
+                    }
+                    _ => None,
+                })
+                .max();
+            match reach {
+                None => return false,
+                Some(b) if b >= hi => return true,
+                Some(b) => next = b + 1,
+            }
+        }
+    }
+
+    /// Whether any port of `lo..=hi` is in the set.
+    pub fn intersects_range(&self, lo: i64, hi: i64) -> bool {
+        self.0.iter().any(|e| match e {
+            PortSpec::Range(a, b) => i64::from(*a) <= hi && lo <= i64::from(*b),
+            PortSpec::Name(_) => false,
+        })
+    }
+
+    /// Whether the port name is in the set (names match names only).
+    pub fn contains_name(&self, name: &str) -> bool {
+        self.0
+            .iter()
+            .any(|e| matches!(e, PortSpec::Name(n) if n == name))
+    }
+
+    /// Whether an int-or-string port is in the set: numbers against numbers and ranges,
+    /// names against names.
+    pub fn contains(&self, port: &PortRef) -> bool {
+        match port.number() {
+            Some(n) => self.contains_number(n),
+            None => match port {
+                PortRef::Name(s) => self.contains_name(s),
+                PortRef::Number(_) => false,
+            },
+        }
+    }
+
+    /// `80, 443, 8000-8100` for messages.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&e.to_string());
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host names
+// ---------------------------------------------------------------------------------------------
+
+/// Lower-cases a host name and drops one trailing dot.
+pub fn normalise_host(host: &str) -> String {
+    let h = host.trim();
+    h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase()
+}
+
+/// Whether a host is a wildcard (`*.example.com`).
+pub fn is_wildcard(host: &str) -> bool {
+    host.starts_with("*.")
+}
+
+/// Whether the certificate/TLS name `pattern` covers `host`: equal (case-insensitive), or
+/// `*.example.com` covering exactly one more label (`a.example.com`, not `a.b.example.com`,
+/// not `example.com`). A wildcard `host` is covered only by the same wildcard.
+pub fn wildcard_covers(pattern: &str, host: &str) -> bool {
+    let p = normalise_host(pattern);
+    let h = normalise_host(host);
+    if p == h {
+        return true;
+    }
+    if is_wildcard(&h) {
+        return false;
+    }
+    match p.strip_prefix("*.") {
+        Some(suffix) => match h.split_once('.') {
+            Some((label, rest)) => !label.is_empty() && rest == suffix,
+            None => false,
+        },
+        None => false,
+    }
+}
+
+/// Whether `host` (possibly a wildcard) lies in `domain`: equal to it, or under it at a label
+/// boundary (`shop.contoso.com` is in `contoso.com`; `evilcontoso.com` is not).
+pub fn in_domain(host: &str, domain: &str) -> bool {
+    let h = normalise_host(host);
+    let d = normalise_host(domain);
+    let h = h.strip_prefix("*.").unwrap_or(&h);
+    h == d || (h.len() > d.len() && h.ends_with(&d) && h.as_bytes()[h.len() - d.len() - 1] == b'.')
+}
+
+/// Checks a host or domain written in settings: a DNS subdomain (lower-case labels of letters,
+/// digits and `-`), optionally starting with `*.` when `wildcard` is allowed.
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn check_host_pattern(text: &str, wildcard: bool) -> Result<(), String> {
+    let body = match text.strip_prefix("*.") {
+        Some(rest) if wildcard => rest,
+        Some(_) => return Err(format!("{text:?}: a wildcard is not allowed here")),
+        None => text,
+    };
+    if body.is_empty() || body.len() > 253 {
+        return Err(format!("{text:?} is not a DNS name"));
+    }
+    for label in body.split('.') {
+        let b = label.as_bytes();
+        let ok = !b.is_empty()
+            && b.len() <= 63
+            && b.iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-';
+        if !ok {
+            return Err(format!(
+                "{text:?} is not a lower-case DNS name (labels of a-z, 0-9 and -)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Compiles a list of namespace names or globs from settings; the error names `key[i]`.
+///
+/// # Errors
+/// The first entry that is not a valid glob.
+pub fn compile_globs(key: &str, items: &[String]) -> Result<Vec<crate::glob::Glob>, String> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, s)| crate::glob::Glob::new(s).map_err(|e| format!("{key}[{i}]: {e}")))
+        .collect()
+}
+
+/// Whether `name` matches one of the globs.
+pub fn matches_any(globs: &[crate::glob::Glob], name: &str) -> bool {
+    globs.iter().any(|g| g.matches(name))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Label selectors (only as much as network rules need)
+// ---------------------------------------------------------------------------------------------
+
+/// A label selector; only whether it selects everything matters to the network rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LabelSelector {
+    /// `matchLabels`
+    #[serde(deserialize_with = "null_default")]
+    pub match_labels: BTreeMap<String, String>,
+    /// `matchExpressions` (not interpreted: a non-empty list narrows the selection)
+    #[serde(deserialize_with = "null_default")]
+    pub match_expressions: Vec<IgnoredAny>,
+}
+
+impl LabelSelector {
+    /// Whether the selector is empty (`{}`), i.e. selects every object.
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+
+/// `spec.ports[]` of a Service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServicePort {
+    /// `name`
+    pub name: Option<String>,
+    /// `protocol`
+    pub protocol: Option<String>,
+    /// `port`
+    pub port: Option<i64>,
+    /// `targetPort` (defaults to `port` when absent)
+    pub target_port: Option<PortRef>,
+    /// `nodePort`
+    pub node_port: Option<i64>,
+}
+
+impl ServicePort {
+    /// The effective target port: `targetPort`, else `port`.
+    pub fn effective_target(&self) -> Option<PortRef> {
+        self.target_port
+            .clone()
+            .or_else(|| self.port.map(PortRef::Number))
+    }
+}
+
+/// `spec` of a Service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServiceSpec {
+    /// `type` (`ClusterIP` when absent)
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// `ports`
+    #[serde(deserialize_with = "null_default")]
+    pub ports: Vec<ServicePort>,
+    /// `externalIPs`
+    #[serde(rename = "externalIPs", deserialize_with = "null_default")]
+    pub external_ips: Vec<String>,
+    /// `loadBalancerSourceRanges`
+    #[serde(deserialize_with = "null_default")]
+    pub load_balancer_source_ranges: Vec<String>,
+    /// `loadBalancerIP`
+    #[serde(rename = "loadBalancerIP")]
+    pub load_balancer_ip: Option<String>,
+    /// `externalName`
+    pub external_name: Option<String>,
+}
+
+/// A Service, as network rules read it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceView {
+    /// `metadata`
+    #[serde(deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`
+    #[serde(deserialize_with = "null_default")]
+    pub spec: ServiceSpec,
+}
+
+impl ServiceView {
+    /// `spec.type`, `ClusterIP` when absent or empty.
+    pub fn service_type(&self) -> &str {
+        self.spec
+            .kind
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .unwrap_or("ClusterIP")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingress
+// ---------------------------------------------------------------------------------------------
+
+/// `spec.tls[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IngressTls {
+    /// `hosts`
+    #[serde(deserialize_with = "null_default")]
+    pub hosts: Vec<String>,
+    /// `secretName`
+    pub secret_name: Option<String>,
+}
+
+/// `backend.service.port`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceBackendPort {
+    /// `number`
+    pub number: Option<i64>,
+    /// `name`
+    pub name: Option<String>,
+}
+
+/// `backend.service`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceBackend {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `port`
+    pub port: Option<ServiceBackendPort>,
+}
+
+/// An Ingress backend.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressBackend {
+    /// `service`
+    pub service: Option<ServiceBackend>,
+    /// `resource` (not interpreted)
+    pub resource: Option<IgnoredAny>,
+}
+
+/// `spec.rules[].http.paths[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HttpPath {
+    /// `path`
+    pub path: Option<String>,
+    /// `pathType`
+    pub path_type: Option<String>,
+    /// `backend`
+    pub backend: Option<IngressBackend>,
+}
+
+/// `spec.rules[].http`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HttpRule {
+    /// `paths`
+    #[serde(deserialize_with = "null_default")]
+    pub paths: Vec<HttpPath>,
+}
+
+/// `spec.rules[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressRule {
+    /// `host` (absent: every host)
+    pub host: Option<String>,
+    /// `http`
+    pub http: Option<HttpRule>,
+}
+
+impl IngressRule {
+    /// The host, `None` when absent or empty (a catch-all rule).
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref().filter(|h| !h.is_empty())
+    }
+}
+
+/// `spec` of an Ingress.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IngressSpec {
+    /// `ingressClassName`
+    pub ingress_class_name: Option<String>,
+    /// `defaultBackend`
+    pub default_backend: Option<IngressBackend>,
+    /// `tls`
+    #[serde(deserialize_with = "null_default")]
+    pub tls: Vec<IngressTls>,
+    /// `rules`
+    #[serde(deserialize_with = "null_default")]
+    pub rules: Vec<IngressRule>,
+}
+
+/// The legacy class annotation.
+pub const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+
+/// An Ingress, as network rules read it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressView {
+    /// `metadata`
+    #[serde(deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`
+    #[serde(deserialize_with = "null_default")]
+    pub spec: IngressSpec,
+}
+
+/// Where an Ingress's class came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressClass<'a> {
+    /// The class name.
+    pub name: &'a str,
+    /// The field path or annotation it was read from.
+    pub source: &'static str,
+}
+
+impl IngressView {
+    /// The class: `spec.ingressClassName`, else the legacy `kubernetes.io/ingress.class`
+    /// annotation (empty values count as absent).
+    pub fn class(&self) -> Option<IngressClass<'_>> {
+        if let Some(n) = self
+            .spec
+            .ingress_class_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+        {
+            return Some(IngressClass {
+                name: n,
+                source: "spec.ingressClassName",
+            });
+        }
+        self.metadata
+            .annotations
+            .get(INGRESS_CLASS_ANNOTATION)
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+            .map(|n| IngressClass {
+                name: n,
+                source: "metadata.annotations[kubernetes.io/ingress.class]",
+            })
+    }
+
+    /// An annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.metadata.annotations.get(key).map(String::as_str)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NetworkPolicy
+// ---------------------------------------------------------------------------------------------
+
+/// `ipBlock`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IpBlock {
+    /// `cidr`
+    #[serde(deserialize_with = "null_default")]
+    pub cidr: String,
+    /// `except`
+    #[serde(deserialize_with = "null_default")]
+    pub except: Vec<String>,
+}
+
+/// A NetworkPolicy peer (`from[]` / `to[]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkPolicyPeer {
+    /// `podSelector`
+    pub pod_selector: Option<LabelSelector>,
+    /// `namespaceSelector`
+    pub namespace_selector: Option<LabelSelector>,
+    /// `ipBlock`
+    pub ip_block: Option<IpBlock>,
+}
+
+/// `ports[]` of a NetworkPolicy rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkPolicyPort {
+    /// `protocol` (TCP when absent)
+    pub protocol: Option<String>,
+    /// `port` (every port when absent)
+    pub port: Option<PortRef>,
+    /// `endPort`
+    pub end_port: Option<i64>,
+}
+
+/// One ingress or egress rule: its peers (`from` or `to`) and ports.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkPolicyRule {
+    /// `from` (ingress) or `to` (egress); empty: every peer.
+    pub peers: Vec<NetworkPolicyPeer>,
+    /// `ports`; empty: every port.
+    pub ports: Vec<NetworkPolicyPort>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IngressRuleRaw {
+    #[serde(deserialize_with = "null_default")]
+    from: Vec<NetworkPolicyPeer>,
+    #[serde(deserialize_with = "null_default")]
+    ports: Vec<NetworkPolicyPort>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EgressRuleRaw {
+    #[serde(deserialize_with = "null_default")]
+    to: Vec<NetworkPolicyPeer>,
+    #[serde(deserialize_with = "null_default")]
+    ports: Vec<NetworkPolicyPort>,
+}
+
+fn ingress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyRule>, D::Error> {
+    let raw: Option<Vec<IngressRuleRaw>> = Option::deserialize(d)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| NetworkPolicyRule {
+            peers: r.from,
+            ports: r.ports,
+        })
+        .collect())
+}
+
+fn egress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyRule>, D::Error> {
+    let raw: Option<Vec<EgressRuleRaw>> = Option::deserialize(d)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| NetworkPolicyRule {
+            peers: r.to,
+            ports: r.ports,
+        })
+        .collect())
+}
+
+/// `spec` of a NetworkPolicy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkPolicySpec {
+    /// `podSelector`
+    pub pod_selector: Option<LabelSelector>,
+    /// `policyTypes` (absent: defaulted as the API server does, see
+    /// [`NetworkPolicyView::affects`])
+    pub policy_types: Option<Vec<String>>,
+    /// `ingress`
+    #[serde(deserialize_with = "ingress_rules")]
+    pub ingress: Vec<NetworkPolicyRule>,
+    /// `egress`
+    #[serde(deserialize_with = "egress_rules")]
+    pub egress: Vec<NetworkPolicyRule>,
+}
+
+/// A NetworkPolicy, as network rules read it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkPolicyView {
+    /// `metadata`
+    #[serde(deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`
+    #[serde(deserialize_with = "null_default")]
+    pub spec: NetworkPolicySpec,
+}
+
+/// Traffic direction of a NetworkPolicy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `Ingress`
+    Ingress,
+    /// `Egress`
+    Egress,
+}
+
+impl Direction {
+    /// `Ingress` / `Egress`, as in `policyTypes`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+
+    /// The field holding the rules (`ingress` / `egress`).
+    pub fn field(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+
+    /// The field holding a rule's peers (`from` / `to`).
+    pub fn peers_field(self) -> &'static str {
+        match self {
+            Direction::Ingress => "from",
+            Direction::Egress => "to",
+        }
+    }
+}
+
+impl NetworkPolicyView {
+    /// Whether the policy selects every pod of its namespace (`podSelector: {}`; an absent
+    /// selector is defaulted to `{}` by the API server).
+    pub fn selects_all_pods(&self) -> bool {
+        self.spec
+            .pod_selector
+            .as_ref()
+            .is_none_or(LabelSelector::is_empty)
+    }
+
+    /// Whether the policy affects traffic in `dir`: listed in `policyTypes`, or, when
+    /// `policyTypes` is absent, as the API server defaults it (Ingress always, Egress when
+    /// there are egress rules).
+    pub fn affects(&self, dir: Direction) -> bool {
+        match &self.spec.policy_types {
+            Some(types) if !types.is_empty() => types.iter().any(|t| t == dir.as_str()),
+            _ => match dir {
+                Direction::Ingress => true,
+                Direction::Egress => !self.spec.egress.is_empty(),
+            },
+        }
+    }
+
+    /// The rules of a direction.
+    pub fn rules(&self, dir: Direction) -> &[NetworkPolicyRule] {
+        match dir {
+            Direction::Ingress => &self.spec.ingress,
+            Direction::Egress => &self.spec.egress,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway API
+// ---------------------------------------------------------------------------------------------
+
+/// `spec.listeners[].tls`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayTls {
+    /// `mode` (`Terminate` when absent)
+    pub mode: Option<String>,
+    /// `certificateRefs`
+    #[serde(deserialize_with = "null_default")]
+    pub certificate_refs: Vec<IgnoredAny>,
+}
+
+/// `spec.listeners[]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GatewayListener {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `hostname`
+    pub hostname: Option<String>,
+    /// `port`
+    pub port: Option<i64>,
+    /// `protocol`
+    #[serde(deserialize_with = "null_default")]
+    pub protocol: String,
+    /// `tls`
+    pub tls: Option<GatewayTls>,
+}
+
+/// `spec` of a Gateway.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewaySpec {
+    /// `gatewayClassName`
+    pub gateway_class_name: Option<String>,
+    /// `listeners`
+    #[serde(deserialize_with = "null_default")]
+    pub listeners: Vec<GatewayListener>,
+}
+
+/// A Gateway API `Gateway`, as network rules read it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GatewayView {
+    /// `metadata`
+    #[serde(deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`
+    #[serde(deserialize_with = "null_default")]
+    pub spec: GatewaySpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        IpNet::parse(s).unwrap()
+    }
+
+    #[test]
+    fn cidrs_parse_and_contain() {
+        assert!(net("0.0.0.0/0").is_everything());
+        assert!(net("::/0").is_everything());
+        assert!(net("0.0.0.0/0").contains(&net("169.254.169.254")));
+        assert!(net("169.254.0.0/16").contains(&net("169.254.169.254/32")));
+        assert!(!net("10.0.0.0/8").contains(&net("169.254.169.254")));
+        assert!(!net("10.0.0.0/8").contains(&net("0.0.0.0/0")));
+        assert!(net("10.0.0.0/8").overlaps(&net("0.0.0.0/0")));
+        // Host bits are masked.
+        assert_eq!(net("10.1.2.3/8"), net("10.0.0.0/8"));
+        // IPv6 and families.
+        assert!(net("2001:db8::/32").contains(&net("2001:db8:1::1")));
+        assert!(!net("::/0").contains(&net("10.0.0.1")));
+        assert!(!net("0.0.0.0/0").contains(&net("2001:db8::1")));
+        // IPv4-mapped IPv6 is IPv4.
+        assert_eq!(net("::ffff:169.254.169.254"), net("169.254.169.254/32"));
+        assert_eq!(net("::ffff:0.0.0.0/96"), net("0.0.0.0/0"));
+        assert_eq!(net("10.0.0.0/8").to_string(), "10.0.0.0/8");
+        assert_eq!(net("2001:DB8::/32").to_string(), "2001:db8::/32");
+    }
+
+    #[test]
+    fn bad_cidrs_are_errors() {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "10.0.0.0/-1",
+            "a/8",
+            "10.0.0.0/8/8",
+            "1.2.3.4/0008",
+        ] {
+            assert!(IpNet::parse(bad).is_err(), "{bad}");
+        }
+        let e = parse_cidrs("deniedCIDRs", &["0.0.0.0/0".into(), "x".into()]).unwrap_err();
+        assert!(e.starts_with("deniedCIDRs[1]: "), "{e}");
+    }
+
+    #[test]
+    fn port_specs() {
+        assert_eq!(PortSpec::parse("443").unwrap(), PortSpec::Range(443, 443));
+        assert_eq!(
+            PortSpec::parse("8000-8100").unwrap(),
+            PortSpec::Range(8000, 8100)
+        );
+        assert_eq!(
+            PortSpec::parse("https").unwrap(),
+            PortSpec::Name("https".into())
+        );
+        for bad in [
+            "0",
+            "65536",
+            "100-90",
+            "-5",
+            "HTTPS",
+            "a_b",
+            "",
+            "1-",
+            "verylongportname1",
+        ] {
+            assert!(PortSpec::parse(bad).is_err(), "{bad}");
+        }
+        let s: PortSet = serde_json::from_str(r#"[80, "443", "8000-8100", "metrics"]"#).unwrap();
+        assert_eq!(s.describe(), "80, 443, 8000-8100, metrics");
+        assert!(s.contains_number(8050) && !s.contains_number(8101) && !s.contains_number(0));
+        assert!(s.contains(&PortRef::Name("metrics".into())));
+        assert!(s.contains(&PortRef::Name("443".into())));
+        assert!(!s.contains(&PortRef::Name("http".into())));
+        assert!(s.contains_range(8000, 8100) && !s.contains_range(443, 8000));
+        assert!(s.intersects_range(1, 80) && !s.intersects_range(81, 442));
+        let adjacent = PortSet(vec![PortSpec::Range(1, 10), PortSpec::Range(11, 20)]);
+        assert!(adjacent.contains_range(5, 20));
+        assert!(serde_json::from_str::<PortSet>("[0]").is_err());
+        assert!(serde_json::from_str::<PortSet>("[true]").is_err());
+        assert!(serde_json::from_str::<PortSet>("[-1]").is_err());
+    }
+
+    #[test]
+    fn settings_errors_name_the_entry() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        #[serde(rename_all = "camelCase")]
+        struct S {
+            allowed_ports: PortSet,
+            ranges: Vec<IpNet>,
+        }
+        let e = crate::request::decode::<S>(r#"{"allowedPorts":[80,"90-70"],"ranges":[]}"#)
+            .unwrap_err();
+        assert_eq!(e.path, "allowedPorts[1]", "{e}");
+        assert!(e.reason.contains("min above max"), "{e}");
+        let e =
+            crate::request::decode::<S>(r#"{"allowedPorts":[],"ranges":["10.0.0.0/8","nope"]}"#)
+                .unwrap_err();
+        assert_eq!(e.path, "ranges[1]", "{e}");
+    }
+
+    #[test]
+    fn port_refs() {
+        let p: PortRef = serde_json::from_str("8080").unwrap();
+        assert_eq!(p.number(), Some(8080));
+        let p: PortRef = serde_json::from_str(r#""http""#).unwrap();
+        assert_eq!(p.number(), None);
+        assert_eq!(p.to_string(), "\"http\"");
+        assert!(serde_json::from_str::<PortRef>("[1]").is_err());
+        assert!(is_port_name("http-alt") && !is_port_name("http--alt") && !is_port_name("8080"));
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(normalise_host("Shop.Contoso.COM."), "shop.contoso.com");
+        assert!(wildcard_covers("*.contoso.com", "shop.contoso.com"));
+        assert!(!wildcard_covers("*.contoso.com", "a.shop.contoso.com"));
+        assert!(!wildcard_covers("*.contoso.com", "contoso.com"));
+        assert!(wildcard_covers("*.contoso.com", "*.contoso.com"));
+        assert!(!wildcard_covers("shop.contoso.com", "*.contoso.com"));
+        assert!(wildcard_covers("SHOP.contoso.com", "shop.contoso.com."));
+        assert!(in_domain("shop.contoso.com", "contoso.com"));
+        assert!(in_domain("contoso.com", "contoso.com"));
+        assert!(in_domain("*.contoso.com", "contoso.com"));
+        assert!(!in_domain("evilcontoso.com", "contoso.com"));
+        assert!(!in_domain("contoso.com.evil.io", "contoso.com"));
+        assert!(check_host_pattern("*.apps.contoso.com", true).is_ok());
+        assert!(check_host_pattern("*.apps.contoso.com", false).is_err());
+        assert!(check_host_pattern("Contoso.com", false).is_err());
+        assert!(check_host_pattern("a..b", false).is_err());
+        assert!(check_host_pattern("-a.b", false).is_err());
+    }
+
+    #[test]
+    fn network_policy_view() {
+        let np: NetworkPolicyView = serde_json::from_str(
+            r#"{"metadata":{"name":"deny"},"spec":{"podSelector":{},"policyTypes":["Ingress","Egress"],
+            "egress":[{"ports":[{"port":53,"protocol":"UDP"}]}],"ingress":null}}"#,
+        )
+        .unwrap();
+        assert!(np.selects_all_pods());
+        assert!(np.affects(Direction::Egress) && np.affects(Direction::Ingress));
+        assert!(np.rules(Direction::Ingress).is_empty());
+        assert_eq!(
+            np.rules(Direction::Egress)[0].ports[0].port,
+            Some(PortRef::Number(53))
+        );
+        let np: NetworkPolicyView = serde_json::from_str(
+            r#"{"spec":{"podSelector":{"matchLabels":{"a":"b"}},"egress":[{}]}}"#,
+        )
+        .unwrap();
+        assert!(!np.selects_all_pods());
+        assert!(np.affects(Direction::Egress), "egress rules imply Egress");
+        let np: NetworkPolicyView = serde_json::from_str(r#"{"spec":{}}"#).unwrap();
+        assert!(np.affects(Direction::Ingress) && !np.affects(Direction::Egress));
+    }
+
+    #[test]
+    fn service_and_ingress_views() {
+        let s: ServiceView = serde_json::from_str(
+            r#"{"spec":{"ports":[{"port":80,"targetPort":"http"},{"port":443}],"externalIPs":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.service_type(), "ClusterIP");
+        assert_eq!(
+            s.spec.ports[0].effective_target(),
+            Some(PortRef::Name("http".into()))
+        );
+        assert_eq!(
+            s.spec.ports[1].effective_target(),
+            Some(PortRef::Number(443))
+        );
+        let i: IngressView = serde_json::from_str(
+            r#"{"metadata":{"annotations":{"kubernetes.io/ingress.class":"nginx"}},"spec":{"rules":[{"host":""}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(i.class().unwrap().name, "nginx");
+        assert_eq!(i.spec.rules[0].host(), None);
+        let i: IngressView =
+            serde_json::from_str(r#"{"spec":{"ingressClassName":"azure-application-gateway"}}"#)
+                .unwrap();
+        assert_eq!(i.class().unwrap().source, "spec.ingressClassName");
+    }
+}

@@ -1,0 +1,278 @@
+//! The bundled example repository (`examples/`) scanned by the built bundle, as CI would:
+//! every output format, the schemas of SARIF and JUnit, and the exit codes. These tests need
+//! the annotated modules, so they are `#[ignore]`d in a plain `cargo test` and run by
+//! `make test-scan` (which builds `dist/` first and sets `HOST_TEST_DIST`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::schemas::{assert_valid_junit, assert_valid_sarif};
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_owned()
+}
+
+fn dist() -> String {
+    let dist = std::env::var("HOST_TEST_DIST").expect(
+        "HOST_TEST_DIST names the dist/ directory of annotated modules (make test-scan sets it)",
+    );
+    assert!(
+        Path::new(&dist)
+            .join("no-privileged-containers.wasm")
+            .is_file(),
+        "{dist} has no annotated modules: run make dist"
+    );
+    dist
+}
+
+/// `host-test scan --dist DIST --profile examples/profile.yaml --cluster examples/cluster.yaml
+/// ARGS…` run from the workspace root: (exit code, stdout, stderr).
+fn scan(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let dist = dist();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-test"));
+    command
+        .current_dir(workspace())
+        .args([
+            "scan",
+            "--dist",
+            &dist,
+            "--profile",
+            "examples/profile.yaml",
+            "--cluster",
+            "examples/cluster.yaml",
+        ])
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("host-test runs");
+    if let Some(text) = stdin {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("writes stdin");
+    }
+    let output = child.wait_with_output().expect("host-test ends");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const FORMATS: [&str; 5] = ["table", "json", "junit", "sarif", "markdown"];
+
+#[test]
+#[ignore = "needs the built bundle: make test-scan"]
+fn the_compliant_examples_pass_in_every_format() {
+    for format in FORMATS {
+        let (code, stdout, stderr) = scan(&["--format", format, "examples/compliant"], None);
+        assert_eq!(code, 0, "{format}: {stdout}{stderr}");
+        match format {
+            "table" => assert_eq!(
+                stdout, "14 objects, 20 evaluations, 0 rejected, 0 errors\n",
+                "{stderr}"
+            ),
+            "json" => {
+                let json: Value = serde_json::from_str(&stdout).expect("json");
+                assert_eq!(json["summary"]["exitCode"], 0);
+                assert_eq!(json["summary"]["rejected"], 0);
+                // Every kind of the examples is known: the CRD of the cluster fixture
+                // declares SecretProviderClass.
+                assert_eq!(json["inputErrors"], serde_json::json!([]));
+            }
+            "junit" => {
+                assert_valid_junit(&stdout);
+                assert!(stdout.contains("failures=\"0\" errors=\"0\""), "{stdout}");
+            }
+            "sarif" => {
+                assert_valid_sarif(&stdout);
+                let sarif: Value = serde_json::from_str(&stdout).expect("json");
+                assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+                assert_eq!(
+                    sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+                    true
+                );
+            }
+            _ => {
+                assert!(
+                    stdout.starts_with("### ✅ Manifest scan: passed\n"),
+                    "{stdout}"
+                );
+                assert!(stdout.contains("| ASB 7.3 | ✅ passed | `no-privileged-containers` |"));
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the built bundle: make test-scan"]
+fn the_non_compliant_examples_fail_in_every_format() {
+    for format in FORMATS {
+        let (code, stdout, stderr) = scan(&["--format", format, "examples/non-compliant"], None);
+        assert_eq!(code, 1, "{format}: {stdout}{stderr}");
+        match format {
+            "table" => {
+                // The helm-template file: objects keep their file, line and # Source.
+                assert!(stdout.contains(
+                    "  examples/non-compliant/helm-legacy.yaml:20  StatefulSet default/legacy-cache  (# Source: legacy/templates/cache.yaml)\n    FAIL  allowed-image-registries  high  spec.template.spec.containers[0].image\n"
+                ), "{stdout}");
+                // block-default-namespace runs in monitor mode: reported, not failing.
+                assert!(stdout.contains(
+                    "    WARN  block-default-namespace  medium  metadata.namespace  (monitor mode)\n"
+                ), "{stdout}");
+                assert!(stdout.contains(
+                    "    FAIL  no-privileged-containers  critical  spec.template.spec.initContainers[0].securityContext.privileged\n"
+                ), "{stdout}");
+                assert!(stdout.ends_with("6 of 11 fail the scan (--fail-on low)\n6 objects, 14 evaluations, 11 rejected, 0 errors\n"), "{stdout}");
+            }
+            "json" => {
+                let json: Value = serde_json::from_str(&stdout).expect("json");
+                assert_eq!(json["summary"]["failing"], 6);
+                assert_eq!(json["summary"]["exitCode"], 1);
+            }
+            "junit" => {
+                assert_valid_junit(&stdout);
+                assert!(stdout.contains("<testsuites name=\"host-test scan\" tests=\"14\" failures=\"6\" errors=\"0\">"), "{stdout}");
+                assert!(
+                    stdout.contains(
+                        "<skipped message=\"not enforced (monitor mode): is in namespace"
+                    ),
+                    "{stdout}"
+                );
+            }
+            "sarif" => {
+                assert_valid_sarif(&stdout);
+                let sarif: Value = serde_json::from_str(&stdout).expect("json");
+                let run = &sarif["runs"][0];
+                assert_eq!(run["results"].as_array().map(Vec::len), Some(11));
+                let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+                    .as_array()
+                    .expect("rules")
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap_or(""))
+                    .collect();
+                assert_eq!(
+                    rules,
+                    [
+                        "no-privileged-containers",
+                        "allowed-image-registries",
+                        "block-default-namespace"
+                    ]
+                );
+                let privileged = run["results"]
+                    .as_array()
+                    .expect("results")
+                    .iter()
+                    .find(|r| r["ruleId"] == "no-privileged-containers")
+                    .expect("a privileged result");
+                let location = &privileged["locations"][0]["physicalLocation"];
+                assert_eq!(
+                    location["artifactLocation"]["uri"],
+                    "examples/non-compliant/legacy.yaml"
+                );
+                assert_eq!(location["region"]["startLine"], 3);
+                assert_eq!(privileged["level"], "error");
+                let help = run["tool"]["driver"]["rules"][0]["help"]["text"]
+                    .as_str()
+                    .unwrap_or("");
+                assert!(
+                    help.starts_with("Catalogue row **P01**. Controls: **ASB 7.3**"),
+                    "the README's first paragraph: {help}"
+                );
+            }
+            _ => {
+                assert!(
+                    stdout.starts_with("### ❌ Manifest scan: 6 violation(s) fail the check\n"),
+                    "{stdout}"
+                );
+                for row in [
+                    "| ASB 7.3 | ❌ failed | `no-privileged-containers` |",
+                    "| ASB 4.2 | ⚠️ violations not enforced | `block-default-namespace` |",
+                    "| ❌ | critical | `Deployment default/legacy` | `examples/non-compliant/legacy.yaml:3` | `no-privileged-containers` | `spec.template.spec.initContainers[0].securityContext.privileged` |",
+                ] {
+                    assert!(stdout.contains(row), "missing {row:?} in\n{stdout}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the built bundle: make test-scan"]
+fn exit_codes_follow_fail_on_and_input_errors() {
+    // helm-legacy.yaml has only high (registry) violations and monitor-mode ones.
+    let helm = "examples/non-compliant/helm-legacy.yaml";
+    for (threshold, expected) in [("low", 1), ("medium", 1), ("high", 1), ("critical", 0)] {
+        let (code, stdout, _) = scan(&["--fail-on", threshold, helm], None);
+        assert_eq!(code, expected, "--fail-on {threshold}: {stdout}");
+    }
+    // legacy.yaml has critical (privileged) ones.
+    let (code, _, _) = scan(
+        &[
+            "--fail-on",
+            "critical",
+            "examples/non-compliant/legacy.yaml",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    let (code, _, _) = scan(&["--no-fail", "examples/non-compliant"], None);
+    assert_eq!(code, 0);
+    // `helm template … | host-test scan -`: the same findings from stdin.
+    let text = std::fs::read_to_string(workspace().join(helm)).expect("example");
+    let (code, stdout, _) = scan(&["--format", "json", "-"], Some(&text));
+    assert_eq!(code, 1);
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json["findings"][0]["file"], "<stdin>");
+    assert_eq!(
+        json["findings"][0]["source"],
+        "legacy/templates/serviceaccount.yaml"
+    );
+    // Without the cluster fixture the SecretProviderClass kind is unknown: exit 2 with its
+    // file and line.
+    let dist = dist();
+    let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .current_dir(workspace())
+        .args([
+            "scan",
+            "--dist",
+            &dist,
+            "--profile",
+            "examples/profile.yaml",
+            "examples/compliant",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: examples/compliant/helm-payments.yaml:87: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
+        "{stderr}"
+    );
+    // Invalid YAML: exit 2 with file and line, never a crash; a usage error: exit 2.
+    let (code, _, stderr) = scan(
+        &["-"],
+        Some("apiVersion: v1\nkind: Pod\n  metadata: {name: x}\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("error: <stdin>:3: invalid YAML"),
+        "{stderr}"
+    );
+    let (code, _, _) = scan(&["--format", "xml", "examples/compliant"], None);
+    assert_eq!(code, 2);
+}

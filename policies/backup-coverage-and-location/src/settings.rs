@@ -1,0 +1,100 @@
+//! Settings: which namespaces must be backed up, where backups may go, and the common
+//! exemptions.
+
+use policy_helpers::glob::Glob;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+use crate::selector::Selector;
+
+/// What a Namespace entering the scope without a covering Schedule gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamespaceCheck {
+    /// Rejected.
+    #[default]
+    Deny,
+    /// Accepted with a warning.
+    Warn,
+    /// Not looked at.
+    Off,
+}
+
+/// Settings of `backup-coverage-and-location`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Label selector of the namespaces every backup must cover (string form, e.g.
+    /// `pci-scope=in-scope`); empty: coverage is not checked.
+    pub required_namespaces_selector: String,
+    /// Velero providers a BackupStorageLocation may use.
+    pub allowed_providers: Vec<String>,
+    /// Buckets (Azure: blob containers) a BackupStorageLocation may use (exact or glob);
+    /// empty: any.
+    pub allowed_buckets: Vec<String>,
+    /// Schedules must back up volumes (snapshots or file-system backup).
+    pub require_volumes: bool,
+    /// What happens to an in-scope Namespace no Schedule covers.
+    pub namespace_check: NamespaceCheck,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            required_namespaces_selector: "pci-scope=in-scope".into(),
+            allowed_providers: vec!["azure".into(), "velero.io/azure".into()],
+            allowed_buckets: Vec::new(),
+            require_volumes: true,
+            namespace_check: NamespaceCheck::Deny,
+            exemptions: Exemptions::default(),
+        }
+    }
+}
+
+/// The settings, compiled.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The in-scope selector (`None`: coverage not checked).
+    pub scope: Option<Selector>,
+    /// Allowed buckets.
+    pub buckets: Vec<Glob>,
+}
+
+impl Settings {
+    /// Compiles the selector and patterns.
+    ///
+    /// # Errors
+    /// A message naming the offending key.
+    pub fn compile(&self) -> Result<Compiled, String> {
+        let sel = Selector::parse(&self.required_namespaces_selector)
+            .map_err(|e| format!("requiredNamespacesSelector: {e}"))?;
+        let buckets = self
+            .allowed_buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Glob::new(b).map_err(|e| format!("allowedBuckets[{i}]: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(Compiled {
+            scope: (!sel.is_empty()).then_some(sel),
+            buckets,
+        })
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.allowed_providers.is_empty() {
+            return Err("allowedProviders is empty: no BackupStorageLocation could be created; list the providers to allow (e.g. azure)".into());
+        }
+        if let Some(i) = self.allowed_providers.iter().position(String::is_empty) {
+            return Err(format!("allowedProviders[{i}] is empty"));
+        }
+        self.compile().map(|_| ())
+    }
+}

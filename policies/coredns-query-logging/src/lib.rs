@@ -1,0 +1,30 @@
+//! `coredns-query-logging` (catalogue row P59): DNS query logging stays on. The AKS
+//! `coredns-custom` ConfigMap must enable the CoreDNS `log` plugin in one of its `*.override`
+//! keys and may not be deleted; the CoreDNS Deployment is checked against the ConfigMap as it
+//! exists in the cluster (a context-aware lookup), so background audit reports a cluster
+//! where the ConfigMap is missing.
+//!
+//! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
+
+pub mod corefile;
+pub mod rule;
+pub mod settings;
+
+use policy_helpers::settings::Checked;
+use policy_helpers::{Operation, Policy, Request, Verdict, export_policy};
+
+/// The policy.
+pub struct CorednsQueryLogging;
+
+impl Policy for CorednsQueryLogging {
+    type Settings = settings::Settings;
+    const CONTROLS: &'static str = "ASB 2.9";
+    const OPERATIONS: &'static [Operation] =
+        &[Operation::Create, Operation::Update, Operation::Delete];
+
+    fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict {
+        rule::check(req, ctx)
+    }
+}
+
+export_policy!(CorednsQueryLogging);

@@ -1,0 +1,74 @@
+//! Settings: allowed vaults and tenants, the identity modes tolerated, the client id match, and
+//! the common exemptions.
+
+use policy_helpers::glob::Glob;
+use policy_helpers::identity::is_guid;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `keyvault-csi-workload-identity`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Key Vault names (exact or glob) a SecretProviderClass may read; empty allows any.
+    pub allowed_key_vaults: Vec<String>,
+    /// Tenant ids (GUIDs) a SecretProviderClass may name; empty allows any.
+    pub allowed_tenants: Vec<String>,
+    /// Whether `useVMManagedIdentity: "true"` (the node's identity, shared by every pod on
+    /// the node) is tolerated.
+    #[serde(rename = "allowVMManagedIdentity")]
+    pub allow_vm_managed_identity: bool,
+    /// Whether the clientID must equal the client id of the ServiceAccount of the pods that
+    /// mount the class (checked against the cluster).
+    #[serde(rename = "requireClientIDMatch")]
+    pub require_client_id_match: bool,
+    /// Whether a CSI volume may pass service-principal credentials (`nodePublishSecretRef`).
+    pub allow_node_publish_secret_ref: bool,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            allowed_key_vaults: Vec::new(),
+            allowed_tenants: Vec::new(),
+            allow_vm_managed_identity: false,
+            require_client_id_match: true,
+            allow_node_publish_secret_ref: false,
+            exemptions: Exemptions::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The allowed vault names, compiled.
+    ///
+    /// # Errors
+    /// A message naming the offending entry.
+    pub fn vaults(&self) -> Result<Vec<Glob>, String> {
+        self.allowed_key_vaults
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Glob::new(v).map_err(|e| format!("allowedKeyVaults[{i}]: {e}")))
+            .collect()
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.vaults()?;
+        for (i, t) in self.allowed_tenants.iter().enumerate() {
+            if !is_guid(t) {
+                return Err(format!(
+                    "allowedTenants[{i}]: {t:?} is not a tenant id (GUID)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! Settings: allowed and denied subject names, groups-only mode, cross-namespace ServiceAccounts,
+//! Kubernetes system identities, and the common exemptions.
+
+use policy_helpers::glob::Glob;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Generic, shared names denied by default (matched case-insensitively).
+pub const DEFAULT_DENIED: &[&str] = &[
+    "admin",
+    "admins",
+    "administrator*",
+    "root",
+    "ops",
+    "devops",
+    "dev",
+    "devs",
+    "developers",
+    "team-*",
+    "*-team",
+    "*-admins",
+    "everyone",
+    "all",
+    "users",
+    "guest*",
+    "test*",
+    "shared*",
+    "cluster-admin",
+];
+
+/// Settings of `rbac-subjects-entra-only`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// User and Group names allowed although not GUIDs (break-glass accounts, AKS identities).
+    pub allowed_subjects: Vec<String>,
+    /// Generic, shared names denied even when allow-listed (case-insensitive globs).
+    pub denied_subjects: Vec<String>,
+    /// Whether Kubernetes' own `system:` identities may be bound.
+    pub allow_system_subjects: bool,
+    /// Whether only Groups may be bound (no individual Users, unless allow-listed).
+    pub groups_only: bool,
+    /// Whether a RoleBinding may bind a ServiceAccount of another namespace.
+    #[serde(rename = "allowCrossNamespaceSA")]
+    pub allow_cross_namespace_sa: bool,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            allowed_subjects: Vec::new(),
+            denied_subjects: DEFAULT_DENIED.iter().map(|s| (*s).to_string()).collect(),
+            allow_system_subjects: true,
+            groups_only: false,
+            allow_cross_namespace_sa: false,
+            exemptions: Exemptions::default(),
+        }
+    }
+}
+
+/// Compiled name lists.
+pub struct Compiled {
+    /// Allowed names.
+    pub allowed: Vec<Glob>,
+    /// Denied names, lower case.
+    pub denied: Vec<Glob>,
+}
+
+fn globs(key: &str, list: &[String], lower: bool) -> Result<Vec<Glob>, String> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let p = if lower { p.to_lowercase() } else { p.clone() };
+            Glob::new(&p).map_err(|e| format!("{key}[{i}]: {e}"))
+        })
+        .collect()
+}
+
+impl Settings {
+    /// Compiles the name lists.
+    ///
+    /// # Errors
+    /// A message naming the offending entry.
+    pub fn compile(&self) -> Result<Compiled, String> {
+        Ok(Compiled {
+            allowed: globs("allowedSubjects", &self.allowed_subjects, false)?,
+            denied: globs("deniedSubjects", &self.denied_subjects, true)?,
+        })
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.compile().map(|_| ())
+    }
+}

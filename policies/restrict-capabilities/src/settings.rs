@@ -1,0 +1,105 @@
+//! Settings: the Pod Security Standards level, the capability lists it defaults, the
+//! defaulting mode and the common exemptions.
+
+use policy_helpers::capabilities::{
+    PSS_BASELINE_ALLOWED, PSS_RESTRICTED_ALLOWED, normalise, normalise_list,
+};
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// The Pod Security Standards level whose capability rules are the defaults.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Adds only from the runtimes' default set; no drop required.
+    Baseline,
+    /// Drop `ALL`; add only `NET_BIND_SERVICE`.
+    #[default]
+    Restricted,
+}
+
+/// Settings of `restrict-capabilities`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// `restricted` (default) or `baseline`: the defaults of the two lists below.
+    pub level: Level,
+    /// Capabilities a container may add; `*` allows any. Default: the level's list.
+    pub allowed_capabilities: Option<Vec<String>>,
+    /// Capabilities every container must drop (`ALL` drops every one). Default: the level's.
+    pub required_drop_capabilities: Option<Vec<String>>,
+    /// Capabilities never added, even when allowed (`ALL`: no add at all).
+    pub denied_capabilities: Vec<String>,
+    /// Defaulting mode: append the missing required drops to `capabilities.drop` and return
+    /// the mutated object instead of rejecting. Disallowed adds are still rejected.
+    pub mutate: bool,
+    /// Common exemptions (namespaces, images, service accounts, users, groups).
+    pub exemptions: Exemptions,
+}
+
+/// The lists in force, normalised (upper case, no `CAP_` prefix).
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    /// Allowed adds; `None` allows any.
+    pub allowed: Option<Vec<String>>,
+    /// Required drops.
+    pub required_drop: Vec<String>,
+    /// Denied adds.
+    pub denied: Vec<String>,
+}
+
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl Settings {
+    /// The lists in force: the explicit keys, else the level's defaults.
+    ///
+    /// # Errors
+    /// A message naming the offending entry.
+    pub fn lists(&self) -> Result<Lists, String> {
+        let allowed = match &self.allowed_capabilities {
+            None => Some(owned(match self.level {
+                Level::Baseline => PSS_BASELINE_ALLOWED,
+                Level::Restricted => PSS_RESTRICTED_ALLOWED,
+            })),
+            Some(list) => {
+                if let Some(i) = list.iter().position(|c| normalise(c) == "ALL") {
+                    return Err(format!(
+                        "allowedCapabilities[{i}]: {:?} is ambiguous; write \"*\" to allow adding any capability",
+                        list[i]
+                    ));
+                }
+                let list = normalise_list("allowedCapabilities", list, true)?;
+                if list.iter().any(|c| c == "*") {
+                    None
+                } else {
+                    Some(list)
+                }
+            }
+        };
+        let required_drop = match &self.required_drop_capabilities {
+            None => match self.level {
+                Level::Baseline => Vec::new(),
+                Level::Restricted => vec!["ALL".to_owned()],
+            },
+            Some(list) => normalise_list("requiredDropCapabilities", list, false)?,
+        };
+        let denied = normalise_list("deniedCapabilities", &self.denied_capabilities, false)?;
+        Ok(Lists {
+            allowed,
+            required_drop,
+            denied,
+        })
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.lists().map(|_| ())
+    }
+}

@@ -1,0 +1,87 @@
+//! Settings: the checks applied to added ephemeral containers, where and with which images
+//! they may be added, who may break glass, where node-debugging pods may run, and the common
+//! exemptions.
+
+use policy_helpers::glob::Glob;
+use policy_helpers::image::ImagePattern;
+use policy_helpers::pss::Level;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `restrict-ephemeral-and-node-debug`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// The Pod Security Standards level whose container checks every added ephemeral container
+    /// must pass (default `restricted`).
+    pub level: Level,
+    /// Image patterns added ephemeral containers must use; empty allows every image.
+    pub allowed_debug_images: Vec<String>,
+    /// Namespaces (exact or glob) where ephemeral containers may not be added at all, except by
+    /// break-glass identities.
+    pub protected_namespaces: Vec<String>,
+    /// Namespaces (exact or glob) where node-debugging pods may run (e.g. a dedicated namespace
+    /// with its own RBAC).
+    pub node_debug_namespaces: Vec<String>,
+    /// Users (exact or glob) who may break glass: debug nodes and add any ephemeral container,
+    /// with a warning that records it.
+    pub break_glass_users: Vec<String>,
+    /// Groups (exact or glob) whose members may break glass.
+    pub break_glass_groups: Vec<String>,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+/// The settings compiled for matching.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    /// Allowed debug images.
+    pub images: Vec<ImagePattern>,
+    /// Protected namespaces.
+    pub protected: Vec<Glob>,
+    /// Node-debug namespaces.
+    pub node_debug: Vec<Glob>,
+    /// Break-glass users.
+    pub users: Vec<Glob>,
+    /// Break-glass groups.
+    pub groups: Vec<Glob>,
+}
+
+fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
+        .collect()
+}
+
+impl Settings {
+    /// Compiles the lists.
+    ///
+    /// # Errors
+    /// A message naming the offending entry.
+    pub fn compile(&self) -> Result<Compiled, String> {
+        let images = self
+            .allowed_debug_images
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ImagePattern::new(p).map_err(|e| format!("allowedDebugImages[{i}]: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(Compiled {
+            images,
+            protected: globs("protectedNamespaces", &self.protected_namespaces)?,
+            node_debug: globs("nodeDebugNamespaces", &self.node_debug_namespaces)?,
+            users: globs("breakGlassUsers", &self.break_glass_users)?,
+            groups: globs("breakGlassGroups", &self.break_glass_groups)?,
+        })
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.compile().map(|_| ())
+    }
+}

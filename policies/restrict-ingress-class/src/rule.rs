@@ -1,0 +1,104 @@
+//! The rule: pure functions over the Ingress view and the IngressClass.
+
+use policy_helpers::net::IngressView;
+use policy_helpers::request::ObjectMeta;
+use policy_helpers::settings::Checked;
+use policy_helpers::{Findings, Request, Verdict};
+use serde::Deserialize;
+
+use crate::settings::Settings;
+
+/// The annotation that makes an IngressClass the cluster's default.
+pub const DEFAULT_CLASS: &str = "ingressclass.kubernetes.io/is-default-class";
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IngressClassSpec {
+    controller: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IngressClassView {
+    metadata: ObjectMeta,
+    spec: IngressClassSpec,
+}
+
+/// Dispatches on the kind: Ingress or IngressClass.
+pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
+    match (req.kind.group.as_str(), req.kind.kind.as_str()) {
+        ("networking.k8s.io", "Ingress") => check_ingress(req, ctx),
+        ("networking.k8s.io", "IngressClass") => check_class(req, ctx),
+        _ => Verdict::accept(),
+    }
+}
+
+fn allowed_list(s: &Settings) -> String {
+    s.allowed_ingress_classes.join(", ")
+}
+
+fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
+    let ing = match req.object_as::<IngressView>() {
+        Ok(Some(i)) => i,
+        Ok(None) => return Verdict::accept(),
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
+    let s = &ctx.settings;
+    let mut findings = Findings::new();
+    match ing.class() {
+        None if s.require_explicit_class => findings.object(format!(
+            "names no ingress class (spec.ingressClassName), so the cluster's default class would serve it; use one of: {}",
+            allowed_list(s)
+        )),
+        None => {}
+        Some(c) if s.allowed_ingress_classes.iter().any(|a| a == c.name) => {}
+        Some(c) => findings.object(format!(
+            "{}={:?} is not an approved ingress class (approved: {})",
+            c.source,
+            c.name,
+            allowed_list(s)
+        )),
+    }
+    findings.into_verdict()
+}
+
+fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
+    let class = match req.object_as::<IngressClassView>() {
+        Ok(Some(c)) => c,
+        Ok(None) => return Verdict::accept(),
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
+    let s = &ctx.settings;
+    let mut findings = Findings::new();
+    let name = if class.metadata.name.is_empty() {
+        req.name.as_deref().unwrap_or("")
+    } else {
+        class.metadata.name.as_str()
+    };
+    if !s.allowed_ingress_classes.iter().any(|a| a == name) {
+        let default = class
+            .metadata
+            .annotations
+            .get(DEFAULT_CLASS)
+            .is_some_and(|v| v == "true");
+        let note = if default {
+            format!(" and would become the default class ({DEFAULT_CLASS}=\"true\")")
+        } else {
+            String::new()
+        };
+        findings.object(format!(
+            "is not an approved ingress class{note} (approved: {})",
+            allowed_list(s)
+        ));
+    }
+    if !s.allowed_controllers.is_empty() {
+        let controller = class.spec.controller.as_deref().unwrap_or("");
+        if !s.allowed_controllers.iter().any(|a| a == controller) {
+            findings.object(format!(
+                "spec.controller={controller:?} is not an approved controller (approved: {})",
+                s.allowed_controllers.join(", ")
+            ));
+        }
+    }
+    findings.into_verdict()
+}

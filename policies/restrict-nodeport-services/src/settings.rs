@@ -1,0 +1,27 @@
+//! Settings: the namespaces where NodePort Services are allowed.
+
+use policy_helpers::net::compile_globs;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `restrict-nodeport-services`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Namespaces (names or globs) where NodePort Services may be created.
+    pub allow_namespaces: Vec<String>,
+    /// Also refuse `LoadBalancer` Services that pin a `nodePort` explicitly (default false).
+    pub deny_explicit_node_ports: bool,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        compile_globs("allowNamespaces", &self.allow_namespaces).map(|_| ())
+    }
+}

@@ -1,0 +1,23 @@
+//! `restrict-proc-mount` (catalogue row P13): requires the Default (masked) /proc mount for every container of every pod-bearing kind.
+//!
+//! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
+
+pub mod rule;
+pub mod settings;
+
+use policy_helpers::settings::Checked;
+use policy_helpers::{Policy, Request, Verdict, export_policy};
+
+/// The policy.
+pub struct RestrictProcMount;
+
+impl Policy for RestrictProcMount {
+    type Settings = settings::Settings;
+    const CONTROLS: &'static str = "ASB 7.3, PCI 7.2.1";
+
+    fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict {
+        rule::check(req, ctx)
+    }
+}
+
+export_policy!(RestrictProcMount);

@@ -1,0 +1,39 @@
+//! Settings: Secrets that may be read into the environment, and the common exemptions.
+
+use policy_helpers::glob::Glob;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `secrets-as-volumes-not-env`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Secret names (exact or glob) that may still be read through `env`/`envFrom`.
+    pub allowed_secret_names: Vec<String>,
+    /// Common exemptions.
+    pub exemptions: Exemptions,
+}
+
+impl Settings {
+    /// The allowed names, compiled.
+    ///
+    /// # Errors
+    /// A message naming the offending entry.
+    pub fn allowed(&self) -> Result<Vec<Glob>, String> {
+        self.allowed_secret_names
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Glob::new(p).map_err(|e| format!("allowedSecretNames[{i}]: {e}")))
+            .collect()
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.allowed().map(|_| ())
+    }
+}
