@@ -91,8 +91,10 @@ pub fn answer(
                 .filter(|o| ns.is_none() || ns_of(o).as_deref() == ns)
                 .filter(|o| labels.matches(o) && fields.matches(o))
                 .collect();
-            serde_json::to_vec(&json!({"apiVersion": api_version, "kind": format!("{kind}List"), "items": items}))
-                .map_err(|e| e.to_string())
+            serde_json::to_vec(
+                &json!({"apiVersion": api_version, "kind": format!("{kind}List"), "items": items}),
+            )
+            .map_err(|e| e.to_string())
         }
         other => Err(format!("unknown operation: {other}")),
     }
@@ -159,21 +161,47 @@ mod tests {
     #[test]
     fn answers_from_the_objects_and_refuses_what_is_not_granted() {
         let objects = vec![ns("shop", "a"), ns("bank", "b")];
-        let grants = vec![Resource { api_version: "v1".into(), kind: "Namespace".into() }];
+        let grants = vec![Resource {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+        }];
         let get = |name: &str| {
-            answer(&objects, &grants, "kubernetes", "get_resource",
-                json!({"api_version": "v1", "kind": "Namespace", "name": name}).to_string().as_bytes())
+            answer(
+                &objects,
+                &grants,
+                "kubernetes",
+                "get_resource",
+                json!({"api_version": "v1", "kind": "Namespace", "name": name})
+                    .to_string()
+                    .as_bytes(),
+            )
         };
         let found: Value = serde_json::from_slice(&get("shop").unwrap()).unwrap();
         assert_eq!(found["metadata"]["name"], "shop");
         assert!(get("nope").unwrap_err().starts_with("Cannot find"));
-        let list = answer(&objects, &grants, "kubernetes", "list_resources_all",
-            json!({"api_version": "v1", "kind": "Namespace", "label_selector": "team!=a"}).to_string().as_bytes()).unwrap();
+        let list = answer(
+            &objects,
+            &grants,
+            "kubernetes",
+            "list_resources_all",
+            json!({"api_version": "v1", "kind": "Namespace", "label_selector": "team!=a"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
         let list: Value = serde_json::from_slice(&list).unwrap();
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         assert_eq!(list["items"][0]["metadata"]["name"], "bank");
-        let e = answer(&objects, &grants, "kubernetes", "get_resource",
-            json!({"api_version": "v1", "kind": "Secret", "name": "x"}).to_string().as_bytes()).unwrap_err();
+        let e = answer(
+            &objects,
+            &grants,
+            "kubernetes",
+            "get_resource",
+            json!({"api_version": "v1", "kind": "Secret", "name": "x"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap_err();
         assert!(e.contains("not been granted"), "{e}");
         assert!(answer(&objects, &grants, "oci", "v1/manifest_digest", b"\"x\"").is_err());
     }

@@ -53,10 +53,7 @@ pub fn parse(doc: &Document<'_>) -> Result<Option<Value>, String> {
         Some(l) => format!(
             "line {}: {}",
             doc.line + l.line() - 1,
-            e.to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
+            e.to_string().split(" at line ").next().unwrap_or_default()
         ),
         None => e.to_string(),
     })?;
@@ -89,9 +86,18 @@ mod tests {
         assert_eq!(
             docs,
             vec![
-                Document { line: 1, text: "a: 1\n" },
-                Document { line: 3, text: "# c\nb: 2\n" },
-                Document { line: 8, text: "c: 3\n" },
+                Document {
+                    line: 1,
+                    text: "a: 1\n"
+                },
+                Document {
+                    line: 3,
+                    text: "# c\nb: 2\n"
+                },
+                Document {
+                    line: 8,
+                    text: "c: 3\n"
+                },
             ]
         );
     }
@@ -99,7 +105,13 @@ mod tests {
     #[test]
     fn a_leading_marker_starts_the_first_document() {
         let docs = split("---\nkind: Pod\n");
-        assert_eq!(docs, vec![Document { line: 2, text: "kind: Pod\n" }]);
+        assert_eq!(
+            docs,
+            vec![Document {
+                line: 2,
+                text: "kind: Pod\n"
+            }]
+        );
     }
 
     #[test]

@@ -400,7 +400,10 @@ pub fn run(yaml: &str, selection: &[Selected], defaults: &Defaults) -> Report {
                 .get("namespace")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            name: request.get("name").and_then(Value::as_str).map(str::to_owned),
+            name: request
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             routed: Vec::new(),
         };
         for s in &valid {

@@ -69,10 +69,16 @@ pub fn path_tokens(text: &str) -> Vec<String> {
                 } else if i < bytes.len() && bytes[i] == b'[' {
                     let close = text[i..].find(']').map(|c| i + c);
                     match close {
-                        Some(c) if text[i + 1..c].chars().all(|ch| ch.is_ascii_digit()) && c > i + 1 => {
+                        Some(c)
+                            if text[i + 1..c].chars().all(|ch| ch.is_ascii_digit())
+                                && c > i + 1 =>
+                        {
                             joints += 1;
                             i = c + 1;
-                            if i + 1 < bytes.len() && bytes[i] == b'.' && bytes[i + 1].is_ascii_alphabetic() {
+                            if i + 1 < bytes.len()
+                                && bytes[i] == b'.'
+                                && bytes[i + 1].is_ascii_alphabetic()
+                            {
                                 i += 1;
                                 continue;
                             }
@@ -286,12 +292,18 @@ spec:
     fn finds_block_paths_and_falls_back_on_flow_style() {
         assert_eq!(at("metadata.name"), Some((4, true)));
         assert_eq!(at("spec.template.spec.containers[0]"), Some((10, true)));
-        assert_eq!(at("spec.template.spec.containers[1].image"), Some((13, true)));
+        assert_eq!(
+            at("spec.template.spec.containers[1].image"),
+            Some((13, true))
+        );
         assert_eq!(
             at("spec.template.spec.containers[1].securityContext.privileged"),
             Some((15, true))
         );
-        assert_eq!(at("spec.template.spec.initContainers[0].name"), Some((17, true)));
+        assert_eq!(
+            at("spec.template.spec.initContainers[0].name"),
+            Some((17, true))
+        );
         assert_eq!(
             at("spec.template.spec.initContainers[0].securityContext.privileged"),
             Some((18, false))
@@ -303,20 +315,39 @@ spec:
     #[test]
     fn tokens_and_paths() {
         assert_eq!(
-            path_tokens("container \"app\" (spec.template.spec.containers[0]) sets securityContext.privileged=true"),
-            vec!["spec.template.spec.containers[0]", "securityContext.privileged"]
+            path_tokens(
+                "container \"app\" (spec.template.spec.containers[0]) sets securityContext.privileged=true"
+            ),
+            vec![
+                "spec.template.spec.containers[0]",
+                "securityContext.privileged"
+            ]
         );
-        assert_eq!(path_tokens("is in namespace \"default\" (metadata.namespace)"), vec!["metadata.namespace"]);
-        assert_eq!(path_tokens("image nginx:1.25 from docker.io"), vec!["docker.io"]);
+        assert_eq!(
+            path_tokens("is in namespace \"default\" (metadata.namespace)"),
+            vec!["metadata.namespace"]
+        );
+        assert_eq!(
+            path_tokens("image nginx:1.25 from docker.io"),
+            vec!["docker.io"]
+        );
         assert_eq!(
             parse_path("a.b[2][\"x.y\"]"),
-            vec![Segment::Key("a".into()), Segment::Key("b".into()), Segment::Index(2), Segment::Key("x.y".into())]
+            vec![
+                Segment::Key("a".into()),
+                Segment::Key("b".into()),
+                Segment::Index(2),
+                Segment::Key("x.y".into())
+            ]
         );
     }
 
     #[test]
     fn findings_point_at_the_offending_lines() {
-        let doc = Document { line: 5, text: DEPLOY };
+        let doc = Document {
+            line: 5,
+            text: DEPLOY,
+        };
         let object: Value = serde_yaml::from_str(DEPLOY).unwrap();
         let f = findings(
             "Deployment default/web: container \"app\" (spec.template.spec.containers[1]) sets securityContext.privileged=true; init container \"init\" (spec.template.spec.initContainers[0]) sets securityContext.privileged=true [ASB 7.3]",
@@ -324,9 +355,15 @@ spec:
             &object,
         );
         assert_eq!(f.len(), 2);
-        assert_eq!(f[0].path.as_deref(), Some("spec.template.spec.containers[1].securityContext.privileged"));
+        assert_eq!(
+            f[0].path.as_deref(),
+            Some("spec.template.spec.containers[1].securityContext.privileged")
+        );
         assert_eq!(f[0].line, Some(5 + 14));
-        assert_eq!(f[1].path.as_deref(), Some("spec.template.spec.initContainers[0]"));
+        assert_eq!(
+            f[1].path.as_deref(),
+            Some("spec.template.spec.initContainers[0]")
+        );
         assert_eq!(f[1].line, Some(5 + 16));
     }
 }

@@ -51,9 +51,8 @@ fn resource_listed(list: &[String], resource: &str, sub: Option<&str>) -> bool {
         None => r == "*" || r == resource,
         Some(sub) => {
             r == "*/*"
-                || r.split_once('/').is_some_and(|(a, b)| {
-                    (a == resource || a == "*") && (b == sub || b == "*")
-                })
+                || r.split_once('/')
+                    .is_some_and(|(a, b)| (a == resource || a == "*") && (b == sub || b == "*"))
         }
     })
 }
@@ -106,11 +105,20 @@ mod tests {
         assert!(!routes(META, &req("apps", "deployments", None, "DELETE")));
         assert!(!routes(META, &req("apps", "statefulsets", None, "CREATE")));
         assert!(!routes(META, &req("", "pods", None, "CREATE")));
-        assert!(routes(META, &req("", "pods", Some("ephemeralcontainers"), "UPDATE")));
-        assert!(!routes("not: [yaml", &req("apps", "deployments", None, "CREATE")));
+        assert!(routes(
+            META,
+            &req("", "pods", Some("ephemeralcontainers"), "UPDATE")
+        ));
+        assert!(!routes(
+            "not: [yaml",
+            &req("apps", "deployments", None, "CREATE")
+        ));
         assert_eq!(
             context_aware_resources(META),
-            vec![Resource { api_version: "v1".into(), kind: "Namespace".into() }]
+            vec![Resource {
+                api_version: "v1".into(),
+                kind: "Namespace".into()
+            }]
         );
     }
 }

@@ -69,14 +69,26 @@ pub fn evaluate(manifests: &str, selection: &str, options: &str) -> String {
             Ok(o) => o,
             Err(e) => return json!({"error": format!("options: {e}")}).to_string(),
         };
-        if let Some(ns) = o.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(ns) = o
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             ns.clone_into(&mut defaults.namespace);
         }
-        if let Some(u) = o.get("username").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(u) = o
+            .get("username")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             u.clone_into(&mut defaults.username);
         }
         if let Some(g) = o.get("groups").and_then(Value::as_array) {
-            defaults.groups = g.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            defaults.groups = g
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
         }
     }
     serde_json::to_string(&crate::run(manifests, &selected, &defaults))

@@ -72,7 +72,11 @@ fn answer(mut stream: TcpStream, dir: &Path) {
     }
     let path = line.split_whitespace().nth(1).unwrap_or("/");
     let path = path.split(['?', '#']).next().unwrap_or("/");
-    let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
+    let rel = if path == "/" {
+        "index.html"
+    } else {
+        path.trim_start_matches('/')
+    };
     let file = dir.join(rel);
     let ok = !rel.contains("..") && file.is_file();
     let (status, body, ty) = if ok {
@@ -98,7 +102,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn poll(client: &fantoccini::Client, script: &str, what: &str) -> Value {
@@ -126,7 +134,8 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
     let port = serve(dist);
 
     let driver_port = free_port();
-    let profile_dir = std::env::temp_dir().join(format!("playground-chromium-{}", std::process::id()));
+    let profile_dir =
+        std::env::temp_dir().join(format!("playground-chromium-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile_dir);
     let driver = Driver(
         Command::new("chromedriver")
@@ -166,29 +175,83 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
 
     let url = format!("http://127.0.0.1:{port}/");
     client.goto(&url).await.unwrap();
-    let ready = poll(&client, "return document.body.dataset.ready || null;", "the page to load its module").await;
-    assert_eq!(ready, json!("true"), "the page did not start: {:?}", client.find(Locator::Id("status")).await.unwrap().text().await);
+    let ready = poll(
+        &client,
+        "return document.body.dataset.ready || null;",
+        "the page to load its module",
+    )
+    .await;
+    assert_eq!(
+        ready,
+        json!("true"),
+        "the page did not start: {:?}",
+        client
+            .find(Locator::Id("status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+    );
 
     // Pick the aks-baseline profile, then paste the Deployment.
-    let profile = client.find(Locator::Css("#profile option[value='aks-baseline']")).await.unwrap();
+    let profile = client
+        .find(Locator::Css("#profile option[value='aks-baseline']"))
+        .await
+        .unwrap();
     profile.click().await.unwrap();
-    let selection = client.find(Locator::Id("selection")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
-    assert!(selection.contains("no-privileged-containers"), "profile selection: {selection}");
+    let selection = client
+        .find(Locator::Id("selection"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        selection.contains("no-privileged-containers"),
+        "profile selection: {selection}"
+    );
     let manifests = client.find(Locator::Id("manifests")).await.unwrap();
     manifests.clear().await.unwrap();
     manifests.send_keys(DEPLOYMENT).await.unwrap();
     let pasted = manifests.prop("value").await.unwrap().unwrap_or_default();
-    assert_eq!(pasted, DEPLOYMENT, "the textarea did not take the text as typed");
-    let before: u64 = client.execute("return Number(document.body.dataset.evaluated || 0);", vec![]).await.unwrap().as_u64().unwrap();
-    client.find(Locator::Id("run")).await.unwrap().click().await.unwrap();
-    poll(&client, &format!("return Number(document.body.dataset.evaluated) > {before};"), "the evaluation").await;
+    assert_eq!(
+        pasted, DEPLOYMENT,
+        "the textarea did not take the text as typed"
+    );
+    let before: u64 = client
+        .execute(
+            "return Number(document.body.dataset.evaluated || 0);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    client
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    poll(
+        &client,
+        &format!("return Number(document.body.dataset.evaluated) > {before};"),
+        "the evaluation",
+    )
+    .await;
 
     // What the rules say about this input, computed by the same code natively.
     let (expected_selection, _) = playground::profile_selection("aks-baseline").unwrap();
     let selected = playground::parse_selection(&expected_selection).unwrap();
     let report = playground::run(DEPLOYMENT, &selected, &playground::Defaults::default());
     let rejected: Vec<_> = report.outcomes.iter().filter(|o| !o.allowed).collect();
-    assert!(rejected.iter().any(|o| o.policy == "no-privileged-containers"));
+    assert!(
+        rejected
+            .iter()
+            .any(|o| o.policy == "no-privileged-containers")
+    );
 
     let shown: Value = client
         .execute(
@@ -202,8 +265,15 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
         .iter()
         .map(|o| (o.policy.clone(), o.message.clone().unwrap()))
         .collect();
-    assert_eq!(shown, want, "rejections shown differ from the rules' verdicts");
-    let privileged = &shown.iter().find(|(p, _)| p == "no-privileged-containers").unwrap().1;
+    assert_eq!(
+        shown, want,
+        "rejections shown differ from the rules' verdicts"
+    );
+    let privileged = &shown
+        .iter()
+        .find(|(p, _)| p == "no-privileged-containers")
+        .unwrap()
+        .1;
     assert!(
         privileged.starts_with("Deployment default/web: container \"app\" (spec.template.spec.containers[0]) sets securityContext.privileged=true ["),
         "{privileged}"
@@ -219,7 +289,10 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
         .unwrap();
     for o in &rejected {
         for c in o.controls.split(", ") {
-            let cell = controls.get(c).and_then(Value::as_str).unwrap_or("(missing)");
+            let cell = controls
+                .get(c)
+                .and_then(Value::as_str)
+                .unwrap_or("(missing)");
             assert!(cell.starts_with("rejected"), "control {c}: {cell}");
         }
     }
@@ -228,7 +301,10 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
         .execute("return [...document.querySelectorAll('#source span.hit')].map(s => Number(s.dataset.n));", vec![])
         .await
         .unwrap();
-    assert!(hits.as_array().unwrap().contains(&json!(16)), "highlighted lines: {hits}");
+    assert!(
+        hits.as_array().unwrap().contains(&json!(16)),
+        "highlighted lines: {hits}"
+    );
 
     let shot = client.screenshot().await.unwrap();
     let out = root().join("target/playground");
@@ -236,14 +312,29 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
     std::fs::write(out.join("browser-test.png"), &shot).unwrap();
 
     // The state travels in the fragment: a fresh load of the URL shows the same input and result.
-    let shared = poll(&client, "return location.hash.length > 3 ? location.href : null;", "the share link").await;
+    let shared = poll(
+        &client,
+        "return location.hash.length > 3 ? location.href : null;",
+        "the share link",
+    )
+    .await;
     client.goto("about:blank").await.unwrap();
     client.goto(shared.as_str().unwrap()).await.unwrap();
     poll(&client, "return document.body.dataset.ready === 'true' && Number(document.body.dataset.evaluated) > 0;", "the shared page").await;
-    let restored = client.find(Locator::Id("manifests")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    let restored = client
+        .find(Locator::Id("manifests"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     assert_eq!(restored, DEPLOYMENT);
     let again: Value = client
-        .execute("return document.querySelectorAll('.verdict.rejected').length;", vec![])
+        .execute(
+            "return document.querySelectorAll('.verdict.rejected').length;",
+            vec![],
+        )
         .await
         .unwrap();
     assert_eq!(again, json!(want.len()));

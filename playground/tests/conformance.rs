@@ -102,12 +102,16 @@ fn the_playground_and_the_modules_agree_on_every_case() {
             if let (Some(m), Err(n)) = (&module_settings.message, &native_settings)
                 && !m.contains(n.as_str())
             {
-                mismatches.push(format!("{label}: settings message: module {m:?}, playground {n:?}"));
+                mismatches.push(format!(
+                    "{label}: settings message: module {m:?}, playground {n:?}"
+                ));
             }
             if !module_settings.valid {
                 continue;
             }
-            let Some(request_path) = &case.request else { continue };
+            let Some(request_path) = &case.request else {
+                continue;
+            };
             let request = host_test::load_request(dir.join(request_path)).unwrap();
             let request = host_test::normalize_request(request.clone(), "value").unwrap_or(request);
             let evaluation = wasm.validate_with(&request, &settings, &options).unwrap();
@@ -148,5 +152,8 @@ fn the_playground_and_the_modules_agree_on_every_case() {
         mismatches.len(),
         mismatches.join("\n")
     );
-    eprintln!("{compared} comparisons over {} policies agree", suites.len());
+    eprintln!(
+        "{compared} comparisons over {} policies agree",
+        suites.len()
+    );
 }
