@@ -128,6 +128,7 @@ fn the_playground_and_the_modules_agree_on_every_case() {
                     .into_iter()
                     .collect(),
                 cluster: cluster.unwrap_or_else(|| Arc::new(ClusterFixture::empty())),
+                hidden_object: None,
             };
             policy_helpers::host::set_handler(Some(Box::new(move |ns, op, payload| {
                 answer(&context, ns, op, payload)
