@@ -19,7 +19,7 @@ PROFILE      ?= pci-dss
 RAW          = target/$(TARGET)/release/$(subst -,_,$(1)).wasm
 
 .PHONY: all help toolchain tools build harness dist examples test test-rust test-cases test-scan \
-        check-fresh sizes artifacthub clean fmt lint registry-deps push render deploy profiles \
+        check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
         playground playground-serve playground-tools browser-deps test-playground
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
@@ -105,6 +105,12 @@ sizes: build ## print every module's size and rewrite the size table in BENCHMAR
 	  echo "<!-- sizes:end -->"; } > target/sizes.md
 	@cat target/sizes.md
 	@awk 'BEGIN{skip=0} /<!-- sizes:begin/{while((getline l < "target/sizes.md")>0) print l; skip=1; next} /<!-- sizes:end -->/{skip=0; next} !skip' BENCHMARKS.md > target/BENCHMARKS.md.new && mv target/BENCHMARKS.md.new BENCHMARKS.md
+
+FUZZ_TARGET  ?= image_ref
+FUZZ_SECONDS ?= 60
+fuzz: ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=image_ref|glob|pod_extraction|modules FUZZ_SECONDS=60 (see RELIABILITY.md)
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $(if $(filter modules,$(FUZZ_TARGET)),--features modules) $(FUZZ_TARGET) -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -515,17 +515,29 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
         None => None,
     };
-    let policies = if let Some(path) = &args.profile {
+    // Without a profile, a module that cannot be used is reported and set aside; the others
+    // still scan, and the exit code is then 2 (as for an input that could not be used).
+    let (policies, broken) = if let Some(path) = &args.profile {
         let profile = host_test::profile::Profile::load(path)?;
-        sc::load_profile(&harness, &args.dist, &profile)?
+        (
+            sc::load_profile(&harness, &args.dist, &profile)?,
+            Vec::new(),
+        )
     } else {
         let modules = if args.module.is_empty() {
             sc::dist_modules(&args.dist)?
         } else {
             args.module.clone()
         };
-        sc::load_policies(&harness, &modules, args.settings_dir.as_deref())?
+        sc::load_policies_continuing(&harness, &modules, args.settings_dir.as_deref())?
     };
+    for (path, error) in &broken {
+        eprintln!(
+            "error: module {}: {}",
+            path.display(),
+            host_test::suite::error_chain(error)
+        );
+    }
     let root = match &args.root {
         Some(root) => std::fs::canonicalize(root)
             .with_context(|| format!("cannot use --root {}", root.display()))?,
@@ -574,6 +586,9 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     }
     if args.format != "table" || args.output.is_some() {
         eprintln!("{}", report.summary());
+    }
+    if !broken.is_empty() {
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::from(report.exit_code()))
 }

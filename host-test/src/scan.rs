@@ -666,6 +666,14 @@ pub enum ScanError {
         /// What is wrong.
         message: String,
     },
+    /// The module failed instead of answering `validate_settings`.
+    #[error("policy '{id}' failed to validate its settings: {message}")]
+    ModuleFailed {
+        /// The policy id.
+        id: String,
+        /// The failure.
+        message: String,
+    },
     /// The module refused its settings.
     #[error("Provided settings for policy '{id}' are not valid: {message}")]
     InvalidSettings {
@@ -913,6 +921,69 @@ pub fn load_policies(
     }
     policies.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(policies)
+}
+
+/// Like [`load_policies`], but a module that cannot be used — it does not load, policy-server
+/// would refuse it, or it fails (traps, loops, answers garbage) instead of answering
+/// `validate_settings` — is set aside with its error and the others are still loaded, so a
+/// scan continues past a hostile module. Settings a working module refuses, unreadable
+/// settings files, invalid severities and duplicate ids still stop the scan.
+///
+/// # Errors
+/// As [`load_policies`], except for the module failures returned beside the policies.
+pub fn load_policies_continuing(
+    harness: &Harness,
+    modules: &[PathBuf],
+    settings_dir: Option<&Path>,
+) -> Result<(Vec<ScanPolicy>, Vec<(PathBuf, ScanError)>), ScanError> {
+    let mut policies: Vec<ScanPolicy> = Vec::new();
+    let mut broken = Vec::new();
+    for path in modules {
+        let module = match harness.load_module(path) {
+            Ok(module) => module,
+            Err(e) => {
+                broken.push((path.clone(), ScanError::Load(e)));
+                continue;
+            }
+        };
+        if let Err(e) = module.check_runnable() {
+            broken.push((path.clone(), ScanError::NotRunnable(e)));
+            continue;
+        }
+        let id = module.name().to_owned();
+        if policies.iter().any(|p| p.id == id) {
+            return Err(ScanError::DuplicateId(id));
+        }
+        let settings = read_settings(settings_dir, &id)?;
+        let options = EvalOptions {
+            policy_id: Some(id.clone()),
+            ..EvalOptions::default()
+        };
+        let outcome = match module.validate_settings_with(&settings, &options) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                broken.push((path.clone(), ScanError::NotRunnable(e)));
+                continue;
+            }
+        };
+        // A failure, or an answer that is not a SettingsValidationResponse at all.
+        let garbage = outcome
+            .message
+            .as_deref()
+            .filter(|m| m.starts_with("error: InvalidResponseWithError("));
+        if let Some(message) = outcome
+            .failure
+            .as_ref()
+            .map(ToString::to_string)
+            .or(garbage.map(str::to_owned))
+        {
+            broken.push((path.clone(), ScanError::ModuleFailed { id, message }));
+            continue;
+        }
+        policies.push(prepare(id, module, settings)?);
+    }
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((policies, broken))
 }
 
 /// Loads the modules a profile names, `DIST/<id>.wasm`, with the profile's settings, mode

@@ -17,8 +17,17 @@ fn every_profile_entry_has_settings_its_module_accepts() {
     let policies = policy::discover(&root).unwrap();
     let mut profiles = profile::discover(&root).unwrap();
     profiles.push(deploy::base_profile(&root, &policies).unwrap());
-    for wanted in ["aks-baseline", "pci-dss", "pss-baseline", "pss-restricted", "base"] {
-        assert!(profiles.iter().any(|p| p.name == wanted), "profile {wanted} is missing");
+    for wanted in [
+        "aks-baseline",
+        "pci-dss",
+        "pss-baseline",
+        "pss-restricted",
+        "base",
+    ] {
+        assert!(
+            profiles.iter().any(|p| p.name == wanted),
+            "profile {wanted} is missing"
+        );
     }
     let harness = host_test::Harness::new(host_test::HarnessConfig::default()).unwrap();
     let mut problems = Vec::new();
@@ -29,7 +38,11 @@ fn every_profile_entry_has_settings_its_module_accepts() {
         }
         for e in &prof.policies {
             let file = root.join("dist").join(format!("{}.wasm", e.id));
-            assert!(file.is_file(), "{} is missing: run `make dist` first", file.display());
+            assert!(
+                file.is_file(),
+                "{} is missing: run `make dist` first",
+                file.display()
+            );
             let module = harness.load_module(&file).unwrap();
             let settings = e.settings.clone().unwrap_or_else(|| json!({}));
             let outcome = module.validate_settings(&settings).unwrap();

@@ -31,7 +31,7 @@ fn dist() -> String {
     dist
 }
 
-/// `host-test scan --dist DIST --profile examples/profile.yaml --cluster examples/cluster.yaml
+/// `host-test scan --dist DIST --profile host-test/tests/data/examples-profile.yaml --cluster examples/cluster.yaml
 /// ARGS…` run from the workspace root: (exit code, stdout, stderr).
 fn scan(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let dist = dist();
@@ -43,7 +43,7 @@ fn scan(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
             "--dist",
             &dist,
             "--profile",
-            "examples/profile.yaml",
+            "host-test/tests/data/examples-profile.yaml",
             "--cluster",
             "examples/cluster.yaml",
         ])
@@ -83,7 +83,7 @@ fn the_compliant_examples_pass_in_every_format() {
         assert_eq!(code, 0, "{format}: {stdout}{stderr}");
         match format {
             "table" => assert_eq!(
-                stdout, "14 objects, 20 evaluations, 0 rejected, 0 errors\n",
+                stdout, "25 objects, 28 evaluations, 0 rejected, 0 errors\n",
                 "{stderr}"
             ),
             "json" => {
@@ -137,7 +137,7 @@ fn the_non_compliant_examples_fail_in_every_format() {
                 assert!(stdout.contains(
                     "    FAIL  no-privileged-containers  critical  spec.template.spec.initContainers[0].securityContext.privileged\n"
                 ), "{stdout}");
-                assert!(stdout.ends_with("6 of 11 fail the scan (--fail-on low)\n6 objects, 14 evaluations, 11 rejected, 0 errors\n"), "{stdout}");
+                assert!(stdout.ends_with("6 of 11 fail the scan (--fail-on low)\n21 objects, 23 evaluations, 11 rejected, 0 errors\n"), "{stdout}");
             }
             "json" => {
                 let json: Value = serde_json::from_str(&stdout).expect("json");
@@ -146,7 +146,7 @@ fn the_non_compliant_examples_fail_in_every_format() {
             }
             "junit" => {
                 assert_valid_junit(&stdout);
-                assert!(stdout.contains("<testsuites name=\"host-test scan\" tests=\"14\" failures=\"6\" errors=\"0\">"), "{stdout}");
+                assert!(stdout.contains("<testsuites name=\"host-test scan\" tests=\"23\" failures=\"6\" errors=\"0\">"), "{stdout}");
                 assert!(
                     stdout.contains(
                         "<skipped message=\"not enforced (monitor mode): is in namespace"
@@ -252,7 +252,7 @@ fn exit_codes_follow_fail_on_and_input_errors() {
             "--dist",
             &dist,
             "--profile",
-            "examples/profile.yaml",
+            "host-test/tests/data/examples-profile.yaml",
             "examples/compliant",
         ])
         .output()
@@ -260,7 +260,7 @@ fn exit_codes_follow_fail_on_and_input_errors() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("error: examples/compliant/helm-payments.yaml:87: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
+        stderr.contains("error: examples/compliant/helm-payments.yaml:98: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
         "{stderr}"
     );
     // Invalid YAML: exit 2 with file and line, never a crash; a usage error: exit 2.

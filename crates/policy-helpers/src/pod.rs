@@ -326,6 +326,20 @@ impl ProbeKind {
 }
 
 impl ContainerRef<'_> {
+    /// The container's image, as written and parsed. `Err` carries the finding to report: the
+    /// container sets no image, or the reference does not parse (with the reason).
+    ///
+    /// # Errors
+    /// The finding detail, e.g. `image "a b" is not a valid reference: …`.
+    pub fn image_ref(&self) -> Result<(&str, crate::image::ImageRef), String> {
+        let Some(written) = self.container.image.as_deref().filter(|i| !i.is_empty()) else {
+            return Err("sets no image".into());
+        };
+        crate::image::ImageRef::parse(written)
+            .map(|r| (written, r))
+            .map_err(|e| format!("image {written:?} is not a valid reference: {e}"))
+    }
+
     /// `env`, decoded (empty when absent).
     ///
     /// # Errors

@@ -38,6 +38,10 @@ pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
     let trimmed = raw.trim();
     let settings: S = if trimmed.is_empty() || trimmed == "null" {
         S::default()
+    } else if !trimmed.starts_with('{') {
+        // serde's derived structs also read a JSON array positionally: refuse anything but an
+        // object, so `[]` or `[[..]]` cannot pass for settings.
+        return Err("settings must be a JSON object".into());
     } else {
         decode::<S>(trimmed).map_err(|e| {
             if e.path.is_empty() || e.path == "." {
@@ -53,4 +57,35 @@ pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
         settings,
         exemptions,
     })
+}
+
+#[cfg(test)]
+mod object_only_tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Default)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Probe {
+        #[serde(default)]
+        exemptions: Exemptions,
+        #[serde(default)]
+        names: Vec<String>,
+    }
+
+    impl PolicySettings for Probe {
+        fn exemptions(&self) -> &Exemptions {
+            &self.exemptions
+        }
+    }
+
+    #[test]
+    fn settings_must_be_an_object() {
+        assert!(check::<Probe>("{}").is_ok());
+        assert!(check::<Probe>("null").is_ok());
+        assert!(check::<Probe>(" ").is_ok());
+        for raw in ["[]", "[{}, [\"a\"]]", "3", "\"x\"", "true"] {
+            let error = check::<Probe>(raw).err().expect(raw);
+            assert_eq!(error, "settings must be a JSON object", "{raw}");
+        }
+    }
 }

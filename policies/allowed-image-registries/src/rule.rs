@@ -53,15 +53,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let mut findings = Findings::new();
     for c in pod.checked_containers(&ctx.exemptions) {
-        let Some(image) = c.container.image.as_deref().filter(|i| !i.is_empty()) else {
-            findings.container(&c, "sets no image");
-            continue;
-        };
-        match ImageRef::parse(image) {
-            Err(e) => {
-                findings.container(&c, format!("image {image:?} is not a valid reference: {e}"))
-            }
-            Ok(r) => {
+        match c.image_ref() {
+            Err(detail) => findings.container(&c, detail),
+            Ok((image, r)) => {
                 if let Some(why) = judge(&r, &lists) {
                     findings.container(&c, format!("image {image:?} {why}"));
                 }

@@ -144,17 +144,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let mut findings = Findings::new();
     for c in pod.checked_containers(&ctx.exemptions) {
-        let Some(written) = c.container.image.as_deref().filter(|i| !i.is_empty()) else {
-            findings.container(&c, "sets no image");
-            continue;
-        };
-        let image = match ImageRef::parse(written) {
-            Ok(r) => r,
-            Err(e) => {
-                findings.container(
-                    &c,
-                    format!("image {written:?} is not a valid reference: {e}"),
-                );
+        let (written, image) = match c.image_ref() {
+            Ok(v) => v,
+            Err(detail) => {
+                findings.container(&c, detail);
                 continue;
             }
         };

@@ -2,7 +2,6 @@
 //! entry and why verification failed.
 
 use policy_helpers::host::{self, HostError, VerifyAnswer};
-use policy_helpers::image::ImageRef;
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -76,17 +75,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let mut cache = Vec::new();
     let mut pins: Vec<(ContainerRef<'_>, String)> = Vec::new();
     for c in pod.checked_containers(&ctx.exemptions) {
-        let Some(written) = c.container.image.as_deref().filter(|i| !i.is_empty()) else {
-            findings.container(&c, "sets no image");
-            continue;
-        };
-        let image = match ImageRef::parse(written) {
-            Ok(r) => r,
-            Err(e) => {
-                findings.container(
-                    &c,
-                    format!("image {written:?} is not a valid reference: {e}"),
-                );
+        let (written, image) = match c.image_ref() {
+            Ok(v) => v,
+            Err(detail) => {
+                findings.container(&c, detail);
                 continue;
             }
         };

@@ -1,0 +1,497 @@
+//! Property-based tests (proptest, fixed seed, bounded case counts: deterministic and short).
+//!
+//! Properties, on the shared parsers natively and on every built module through the harness:
+//! - no panic, no trap, no timeout, no memory-cap hit;
+//! - every response is well-formed (the request's uid; a rejection carries a non-empty
+//!   message that is not a panic);
+//! - settings that fail `validate_settings` never reach the rule: `validate` with them is a
+//!   rejection with code 500 that says the settings are invalid.
+//!
+//! `PROPTEST_CASES` scales every case count (default 1.0 = the figures below).
+
+use host_test::{Failure, PolicyModule, load_request};
+use policy_helpers::glob::Glob;
+use policy_helpers::image::{ImagePattern, ImageRef};
+use policy_helpers::pod::PodObject;
+use policy_helpers::request::Request;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Map, Value, json};
+use workspace_tests::{harness, modules, root};
+
+const SEED: [u8; 32] = *b"aks-baseline-policies-issue-11-p";
+
+fn scaled(cases: u32) -> u32 {
+    let factor: f64 = std::env::var("PROPTEST_CASES_FACTOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    ((f64::from(cases) * factor).round() as u32).max(1)
+}
+
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new_with_rng(
+        Config {
+            cases: scaled(cases),
+            failure_persistence: None,
+            max_shrink_iters: 200,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &SEED),
+    )
+}
+
+/// Arbitrary JSON, bounded in depth and width.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        ".{0,12}".prop_map(Value::String),
+        prop_oneof![
+            Just("ALL"),
+            Just("CAP_SYS_ADMIN"),
+            Just("../../etc"),
+            Just("//var/run/docker.sock/"),
+            Just("docker.io/library/nginx:latest"),
+            Just("*"),
+            Just("**"),
+            Just("-1"),
+            Just("1e309"),
+            Just("0"),
+            Just("kube-system"),
+            Just("default"),
+        ]
+        .prop_map(|s| Value::String(s.to_owned())),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,10}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// Every path (as key/index steps) of a JSON value.
+fn paths(value: &Value, prefix: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    out.push(prefix.clone());
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                prefix.push(Step::Key(k.clone()));
+                paths(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                prefix.push(Step::Index(i));
+                paths(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn at<'v>(value: &'v mut Value, path: &[Step]) -> Option<&'v mut Value> {
+    let mut cur = value;
+    for step in path {
+        cur = match (step, cur) {
+            (Step::Key(k), Value::Object(m)) => m.get_mut(k)?,
+            (Step::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// One structural mutation: where (an index into the paths, modulo), what.
+#[derive(Clone, Debug)]
+enum Mutation {
+    Replace(usize, Value),
+    Remove(usize),
+    Duplicate(usize, u8),
+    Insert(usize, String, Value),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        4 => (any::<usize>(), json_value()).prop_map(|(i, v)| Mutation::Replace(i, v)),
+        2 => any::<usize>().prop_map(Mutation::Remove),
+        1 => (any::<usize>(), 1u8..40).prop_map(|(i, n)| Mutation::Duplicate(i, n)),
+        2 => (any::<usize>(), prop_oneof![
+                Just("privileged".to_owned()), Just("hostPID".to_owned()),
+                Just("securityContext".to_owned()), Just("initContainers".to_owned()),
+                Just("ephemeralContainers".to_owned()), Just("namespace".to_owned()),
+                Just("image".to_owned()), "[a-z]{1,8}"], json_value())
+            .prop_map(|(i, k, v)| Mutation::Insert(i, k, v)),
+    ]
+}
+
+/// Applies mutations below `object` only (the envelope fields stay valid, so the harness
+/// accepts the request and the module is what is exercised), or on the whole request when
+/// `whole` is set.
+fn mutate(mut request: Value, mutations: &[Mutation], whole: bool) -> Value {
+    for m in mutations {
+        let mut all = Vec::new();
+        if whole {
+            paths(&request, &mut Vec::new(), &mut all);
+            all.retain(|p| !p.is_empty());
+        } else {
+            let Some(object) = request.get("object") else {
+                continue;
+            };
+            let mut prefix = vec![Step::Key("object".into())];
+            paths(object, &mut prefix, &mut all);
+        }
+        if all.is_empty() {
+            continue;
+        }
+        let pick = |i: usize| all[i % all.len()].clone();
+        match m {
+            Mutation::Replace(i, v) => {
+                if let Some(slot) = at(&mut request, &pick(*i)) {
+                    *slot = v.clone();
+                }
+            }
+            Mutation::Remove(i) => {
+                let path = pick(*i);
+                if let Some((last, parent)) = path.split_last() {
+                    match (last, at(&mut request, parent)) {
+                        (Step::Key(k), Some(Value::Object(m))) => {
+                            m.remove(k);
+                        }
+                        (Step::Index(i), Some(Value::Array(a))) if *i < a.len() => {
+                            a.remove(*i);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Mutation::Duplicate(i, n) => {
+                if let Some(Value::Array(a)) = at(&mut request, &pick(*i))
+                    && let Some(first) = a.first().cloned()
+                {
+                    a.extend(std::iter::repeat_n(first, usize::from(*n)));
+                }
+            }
+            Mutation::Insert(i, k, v) => {
+                if let Some(Value::Object(m)) = at(&mut request, &pick(*i)) {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    request
+}
+
+/// The requests of a policy's own suite and of its evasion suite.
+fn seed_requests(id: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for dir in [
+        root().join("policies").join(id).join("requests"),
+        root()
+            .join("tests")
+            .join("evasion")
+            .join(id)
+            .join("requests"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        for file in files {
+            if let Ok(request) = load_request(&file) {
+                out.push(request);
+            }
+        }
+    }
+    out
+}
+
+/// Settings objects a policy's suite uses (valid or not), and `{}`.
+fn seed_settings(id: &str) -> Vec<Value> {
+    let mut out = vec![json!({})];
+    let path = root().join("policies").join(id).join("cases.yaml");
+    if let Ok(suite) = host_test::load_suite(&path) {
+        out.extend(suite.defaults.settings.clone());
+        out.extend(suite.cases.iter().filter_map(|c| c.settings.clone()));
+    }
+    out.dedup();
+    out
+}
+
+fn check_failure(id: &str, failure: Option<&Failure>) -> Result<(), TestCaseError> {
+    match failure {
+        None | Some(Failure::Guest { .. }) => Ok(()),
+        Some(other) => Err(TestCaseError::fail(format!("{id}: {other}"))),
+    }
+}
+
+fn well_formed(
+    id: &str,
+    module: &PolicyModule,
+    request: &Value,
+    settings: &Value,
+) -> Result<bool, TestCaseError> {
+    let evaluation = match module.validate(request, settings) {
+        Ok(e) => e,
+        // The harness refused the request before the module saw it (as policy-server would).
+        Err(_) => return Ok(false),
+    };
+    check_failure(id, evaluation.failure.as_ref())?;
+    let response = &evaluation.response;
+    let uid = request
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    prop_assert_eq!(response.uid.as_str(), uid, "{}: uid", id);
+    if !response.allowed {
+        let message = response.message().unwrap_or_default();
+        prop_assert!(
+            !message.trim().is_empty(),
+            "{}: rejection without a message",
+            id
+        );
+        prop_assert!(
+            !message.contains("panicked"),
+            "{}: the module panicked: {}",
+            id,
+            message
+        );
+    }
+    Ok(true)
+}
+
+#[test]
+fn mutated_requests_never_crash_a_module() {
+    let harness = harness();
+    let mut evaluated = 0usize;
+    for (id, module) in modules(&harness) {
+        let requests = seed_requests(&id);
+        if requests.is_empty() {
+            continue;
+        }
+        let settings = seed_settings(&id);
+        let valid: Vec<Value> = settings
+            .into_iter()
+            .filter(|s| module.validate_settings(s).is_ok_and(|o| o.valid))
+            .collect();
+        let strategy = (
+            0..requests.len(),
+            0..valid.len().max(1),
+            prop::collection::vec(mutation(), 1..6),
+            prop::bool::weighted(0.2),
+        );
+        let count = std::cell::Cell::new(0usize);
+        runner(24)
+            .run(&strategy, |(r, s, mutations, whole)| {
+                let request = mutate(requests[r].clone(), &mutations, whole);
+                let settings = valid.get(s).cloned().unwrap_or_else(|| json!({}));
+                if well_formed(&id, &module, &request, &settings)? {
+                    count.set(count.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        evaluated += count.get();
+    }
+    println!("mutated requests evaluated: {evaluated}");
+    assert!(evaluated > 0, "no module evaluated a mutated request");
+}
+
+#[test]
+fn invalid_settings_never_reach_the_rule() {
+    let harness = harness();
+    let mut invalid_seen = 0usize;
+    for (id, module) in modules(&harness) {
+        let seeds = seed_settings(&id);
+        let requests = seed_requests(&id);
+        let request = requests
+            .iter()
+            .find(|r| r.get("operation").and_then(Value::as_str) == Some("CREATE"))
+            .cloned();
+        let strategy = (
+            0..seeds.len(),
+            prop::collection::vec(mutation(), 1..4),
+            prop::bool::weighted(0.1),
+            json_value(),
+        );
+        let seen = std::cell::Cell::new(0usize);
+        runner(24)
+            .run(&strategy, |(s, mutations, replace_whole, whole)| {
+                let settings = if replace_whole {
+                    whole
+                } else {
+                    // Mutate the settings object through the same machinery, under a wrapper.
+                    let wrapped = json!({"object": seeds[s].clone()});
+                    mutate(wrapped, &mutations, false)["object"].clone()
+                };
+                // Settings that are not a mapping are refused by the harness before the module
+                // sees them, as policy-server refuses them when it loads the policy.
+                let Ok(outcome) = module.validate_settings(&settings) else {
+                    return Ok(());
+                };
+                check_failure(&id, outcome.failure.as_ref())?;
+                if outcome.valid {
+                    if let Some(request) = &request {
+                        well_formed(&id, &module, request, &settings)?;
+                    }
+                    return Ok(());
+                }
+                seen.set(seen.get() + 1);
+                let message = outcome.message.unwrap_or_default();
+                prop_assert!(
+                    !message.is_empty(),
+                    "{}: invalid settings without a message",
+                    id
+                );
+                if let Some(request) = &request {
+                    let evaluation = module
+                        .validate(request, &settings)
+                        .map_err(|e| TestCaseError::fail(format!("{id}: {e}")))?;
+                    check_failure(&id, evaluation.failure.as_ref())?;
+                    prop_assert!(
+                        !evaluation.allowed(),
+                        "{}: invalid settings {} were accepted by validate",
+                        id,
+                        settings
+                    );
+                    prop_assert_eq!(evaluation.code(), Some(500), "{}: code", id);
+                    prop_assert!(
+                        evaluation
+                            .message()
+                            .unwrap_or_default()
+                            .contains("invalid settings"),
+                        "{}: {:?}",
+                        id,
+                        evaluation.message()
+                    );
+                }
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        invalid_seen += seen.get();
+    }
+    println!("invalid settings generated: {invalid_seen}");
+    assert!(invalid_seen > 0);
+}
+
+fn image_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,40}",
+        "[a-zA-Z0-9./:@_-]{0,40}",
+        (
+            prop::option::of("[a-z0-9.-]{1,12}(:[0-9]{1,6})?"),
+            "[a-z0-9._/-]{1,20}",
+            prop::option::of(":[a-zA-Z0-9._-]{1,10}"),
+            prop::option::of("@sha256:[0-9a-f]{64}"),
+        )
+            .prop_map(|(r, p, t, d)| {
+                let mut s = String::new();
+                if let Some(r) = r {
+                    s.push_str(&r);
+                    s.push('/');
+                }
+                s.push_str(&p);
+                s.push_str(&t.unwrap_or_default());
+                s.push_str(&d.unwrap_or_default());
+                s
+            }),
+    ]
+}
+
+#[test]
+fn image_references_parse_without_panics_and_consistently() {
+    runner(4000)
+        .run(&(image_like(), image_like()), |(reference, pattern)| {
+            let parsed = ImageRef::parse(&reference);
+            if let Ok(image) = &parsed {
+                prop_assert!(!image.registry.is_empty());
+                prop_assert_eq!(image.registry.to_lowercase(), image.registry.clone());
+                // The normalised name parses again to the same registry and repository.
+                let again = ImageRef::parse(&image.name())
+                    .map_err(|e| TestCaseError::fail(format!("{}: {e}", image.name())))?;
+                prop_assert_eq!(&again.registry, &image.registry);
+                prop_assert_eq!(&again.repository, &image.repository);
+            }
+            if let (Ok(p), Ok(image)) = (ImagePattern::new(&pattern), &parsed) {
+                let _ = p.matches(image);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn globs_compile_without_panics_and_literals_match_themselves() {
+    runner(4000)
+        .run(&("[a-z*?./-]{0,30}", ".{0,30}"), |(pattern, text)| {
+            if let Ok(glob) = Glob::new(&pattern) {
+                let _ = glob.matches(&text);
+                if glob.is_literal() {
+                    prop_assert!(glob.matches(&pattern));
+                }
+            }
+            if !text.is_empty() && !text.contains(['*', '?', '[', '\\']) {
+                let glob = Glob::new(&text);
+                if let Ok(glob) = glob {
+                    prop_assert!(glob.matches(&text), "{:?}", text);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn pod_extraction_never_panics_on_mutated_objects() {
+    let mut seeds = Vec::new();
+    for id in workspace_tests::policy_ids() {
+        seeds.extend(seed_requests(&id));
+    }
+    assert!(!seeds.is_empty());
+    let strategy = (
+        0..seeds.len(),
+        prop::collection::vec(mutation(), 1..8),
+        any::<bool>(),
+    );
+    runner(3000)
+        .run(&strategy, |(i, mutations, whole)| {
+            let request = mutate(seeds[i].clone(), &mutations, whole);
+            let text = request.to_string();
+            let Ok(req) = serde_json::from_str::<Request>(&text) else {
+                return Ok(());
+            };
+            let _ = req.metadata();
+            if let Ok(Some(pod)) = PodObject::from_request(&req) {
+                for c in pod.containers() {
+                    let path = c.path();
+                    prop_assert!(
+                        path.starts_with(pod.spec_path()),
+                        "{} / {}",
+                        path,
+                        pod.spec_path()
+                    );
+                    let _ = c.subject();
+                    let _ = pod.effective_run_as_non_root(&c);
+                    let _ = pod.effective_run_as_user(&c);
+                    let _ = pod.effective_seccomp(&c);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
