@@ -119,16 +119,23 @@ lint: ## clippy on every crate, warnings denied
 	$(CARGO) clippy --profile $(HARNESS_PROF) --workspace --all-targets -- -D warnings
 
 # ---- the browser playground (playground/): the rules compiled for wasm32-unknown-unknown ----
-WASM_BINDGEN_VERSION := 0.2.130
+# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock (the two share
+# an ABI): read it from the lock, install it once into target/tools (ignored by git) with --locked.
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 TOOLS        := target/tools
 WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
 PLAYGROUND_DIST := playground/dist
 PLAYGROUND_PORT ?= 8089
 
-playground-tools: ## install the wasm32-unknown-unknown target and the pinned wasm-bindgen-cli (into target/tools)
+playground-tools: ## install the wasm32-unknown-unknown target and wasm-bindgen-cli at Cargo.lock's wasm-bindgen version (into target/tools)
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "no wasm-bindgen package in Cargo.lock"; exit 2; }
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@if ! $(WASM_BINDGEN) --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then \
-	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); fi
+	@if ! $(WASM_BINDGEN) --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)'; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into $(TOOLS) (once; takes a few minutes)"; \
+	  $(CARGO) install wasm-bindgen-cli --locked --version $(WASM_BINDGEN_VERSION) --root $(TOOLS) || { \
+	    echo "wasm-bindgen-cli's own lock file names a dependency the registry does not serve (yanked or not mirrored):"; \
+	    echo "installing the same wasm-bindgen-cli version with its dependencies resolved afresh"; \
+	    $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); }; fi
 
 playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, the .wasm)
 	playground/gen-registry.sh
