@@ -117,7 +117,14 @@ pub fn answer(
     payload: &[u8],
 ) -> Result<Vec<u8>, String> {
     let mut log = LogSink::default();
-    dispatch(context, &mut log, "kubewarden", namespace, operation, payload)
+    dispatch(
+        context,
+        &mut log,
+        "kubewarden",
+        namespace,
+        operation,
+        payload,
+    )
 }
 
 /// Answers one host call. `Ok` bytes become the host response, `Err` the host error.
