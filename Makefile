@@ -137,12 +137,12 @@ playground-tools: ## install the wasm32-unknown-unknown target and wasm-bindgen-
 	    echo "installing the same wasm-bindgen-cli version with its dependencies resolved afresh"; \
 	    $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); }; fi
 
-playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, the .wasm)
+playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, wapc.js, playground.js and its .wasm)
 	playground/gen-registry.sh
 	$(CARGO) build --release --target wasm32-unknown-unknown -p playground --lib
 	@rm -rf $(PLAYGROUND_DIST) && mkdir -p $(PLAYGROUND_DIST)
 	$(WASM_BINDGEN) --target web --no-typescript --out-dir $(PLAYGROUND_DIST) target/wasm32-unknown-unknown/release/playground.wasm
-	cp playground/web/index.html playground/web/app.js playground/web/style.css $(PLAYGROUND_DIST)/
+	cp playground/web/index.html playground/web/app.js playground/web/style.css playground/web/wapc.js $(PLAYGROUND_DIST)/
 	@echo "playground/dist: $$(stat -c %s $(PLAYGROUND_DIST)/playground_bg.wasm) bytes of wasm"
 
 playground-serve: playground ## serve playground/dist/ on http://127.0.0.1:$(PLAYGROUND_PORT)/

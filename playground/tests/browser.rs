@@ -116,9 +116,128 @@ async fn poll(client: &fantoccini::Client, script: &str, what: &str) -> Value {
         if !v.is_null() && v != json!(false) {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            let status = client
+                .execute(
+                    "return document.getElementById('status')?.textContent ?? '(no page)';",
+                    vec![],
+                )
+                .await;
+            panic!("timed out waiting for {what}; the page's status line: {status:?}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// How many evaluations the page has run so far.
+async fn evaluations(client: &fantoccini::Client) -> u64 {
+    client
+        .execute(
+            "return Number(document.body.dataset.evaluated || 0);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+/// Waits until the page has run an evaluation after the `before`-th, and the debounced
+/// re-evaluation typing may have scheduled has settled.
+async fn evaluated_after(client: &fantoccini::Client, before: u64, what: &str) {
+    poll(
+        client,
+        &format!("return Number(document.body.dataset.evaluated) > {before};"),
+        what,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+/// Clicks "Evaluate" and waits for the result.
+async fn evaluate(client: &fantoccini::Client, what: &str) {
+    let before = evaluations(client).await;
+    client
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    evaluated_after(client, before, what).await;
+}
+
+/// Types `text` into the textarea `id` (replacing what is there), as a user would.
+async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
+    let area = client.find(Locator::Id(id)).await.unwrap();
+    area.clear().await.unwrap();
+    area.send_keys(text).await.unwrap();
+    let typed = area.prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(typed, text, "#{id} did not take the text as typed");
+}
+
+async fn value_of(client: &fantoccini::Client, id: &str) -> String {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Chooses `value` in the `<select id=…>` by clicking its option.
+async fn choose(client: &fantoccini::Client, id: &str, value: &str) {
+    let before = evaluations(client).await;
+    client
+        .find(Locator::Css(&format!("#{id} option[value='{value}']")))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} has no option {value}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(value_of(client, id).await, value);
+    evaluated_after(client, before, &format!("the evaluation after choosing {value}")).await;
+}
+
+/// The rejections the page shows: (policy, message) in page order.
+async fn shown_rejections(client: &fantoccini::Client) -> Vec<(String, String)> {
+    let shown = client
+        .execute(
+            "return [...document.querySelectorAll('.verdict.rejected')].map(v => [v.dataset.policy, v.querySelector('.message')?.textContent ?? '']);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(shown).unwrap()
+}
+
+/// What the rules say about `yaml` under `selection` (the page's defaults), computed natively
+/// by the same code: the rejected outcomes.
+fn expected(yaml: &str, selection: &str) -> playground::Report {
+    let selected = playground::parse_selection(selection).unwrap();
+    playground::run(yaml, &selected, &playground::Defaults::default())
+}
+
+fn rejections(report: &playground::Report) -> Vec<(String, String)> {
+    report
+        .outcomes
+        .iter()
+        .filter(|o| !o.allowed)
+        .map(|o| (o.policy.clone(), o.message.clone().unwrap_or_default()))
+        .collect()
+}
+
+/// The per-control table: control id to its result cell.
+async fn control_cells(client: &fantoccini::Client) -> Value {
+    client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll('#controls tbody tr')].map(r => [r.dataset.control, r.children[1].textContent]));",
+            vec![],
+        )
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +270,7 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1400,1100",
+                     "--disable-dev-shm-usage", "--window-size=1280,1200", "--hide-scrollbars",
                      format!("--user-data-dir={}", profile_dir.display())],
         }
     });
@@ -173,6 +292,8 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
         }
     };
 
+    // 1. A fresh load shows a bundled non-compliant example under the aks-baseline profile,
+    //    already evaluated.
     let url = format!("http://127.0.0.1:{port}/");
     client.goto(&url).await.unwrap();
     let ready = poll(
@@ -192,79 +313,78 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
             .text()
             .await
     );
-
-    // Pick the aks-baseline profile, then paste the Deployment.
-    let profile = client
-        .find(Locator::Css("#profile option[value='aks-baseline']"))
-        .await
-        .unwrap();
-    profile.click().await.unwrap();
-    let selection = client
-        .find(Locator::Id("selection"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert!(
-        selection.contains("no-privileged-containers"),
-        "profile selection: {selection}"
-    );
-    let manifests = client.find(Locator::Id("manifests")).await.unwrap();
-    manifests.clear().await.unwrap();
-    manifests.send_keys(DEPLOYMENT).await.unwrap();
-    let pasted = manifests.prop("value").await.unwrap().unwrap_or_default();
-    assert_eq!(
-        pasted, DEPLOYMENT,
-        "the textarea did not take the text as typed"
-    );
-    let before: u64 = client
-        .execute(
-            "return Number(document.body.dataset.evaluated || 0);",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
-    client
-        .find(Locator::Id("run"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    poll(
-        &client,
-        &format!("return Number(document.body.dataset.evaluated) > {before};"),
-        "the evaluation",
-    )
-    .await;
-
-    // What the rules say about this input, computed by the same code natively.
-    let (expected_selection, _) = playground::profile_selection("aks-baseline").unwrap();
-    let selected = playground::parse_selection(&expected_selection).unwrap();
-    let report = playground::run(DEPLOYMENT, &selected, &playground::Defaults::default());
-    let rejected: Vec<_> = report.outcomes.iter().filter(|o| !o.allowed).collect();
-    assert!(
-        rejected
+    evaluated_after(&client, 0, "the first evaluation").await;
+    assert_eq!(value_of(&client, "profile").await, "aks-baseline");
+    let (aks, _) = playground::profile_selection("aks-baseline").unwrap();
+    assert_eq!(value_of(&client, "selection").await, aks);
+    let example = value_of(&client, "example").await;
+    let bundled = |name: &str| {
+        playground::registry::EXAMPLES
             .iter()
-            .any(|o| o.policy == "no-privileged-containers")
-    );
+            .find(|e| e.name == name)
+            .unwrap_or_else(|| panic!("the page offers example {name:?}, the bundle has none"))
+            .text
+    };
+    assert!(example.starts_with("non-compliant/"), "example {example:?}");
+    assert_eq!(value_of(&client, "manifests").await, bundled(&example));
+    let want = rejections(&expected(bundled(&example), &aks));
+    assert!(!want.is_empty(), "{example} is meant to be rejected");
+    assert_eq!(shown_rejections(&client).await, want, "{example}");
 
-    let shown: Value = client
-        .execute(
-            "return [...document.querySelectorAll('.verdict.rejected')].map(v => [v.dataset.policy, v.querySelector('.message').textContent]);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let shown: Vec<(String, String)> = serde_json::from_value(shown).unwrap();
-    let want: Vec<(String, String)> = rejected
+    // 2. Every bundled example can be loaded from the list; each shows the rules' verdicts.
+    let offered: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('#example option')].map(o => o.value).filter(Boolean);",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = playground::registry::EXAMPLES
         .iter()
-        .map(|o| (o.policy.clone(), o.message.clone().unwrap()))
+        .map(|e| e.name)
         .collect();
+    assert_eq!(offered, names, "examples offered");
+    for name in ["compliant/shop.yaml", "non-compliant/rbac.yaml"] {
+        choose(&client, "example", name).await;
+        assert_eq!(value_of(&client, "manifests").await, bundled(name));
+        let report = expected(bundled(name), &aks);
+        assert_eq!(
+            shown_rejections(&client).await,
+            rejections(&report),
+            "{name}"
+        );
+        let objects: Value = client
+            .execute(
+                "return document.querySelectorAll('#results .object').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(objects, json!(report.documents.len()), "{name}: objects shown");
+    }
+
+    // 3. A profile chosen from the list fills in its selection.
+    choose(&client, "profile", "pss-restricted").await;
+    let (pss, _) = playground::profile_selection("pss-restricted").unwrap();
+    assert_eq!(value_of(&client, "selection").await, pss);
+    choose(&client, "profile", "aks-baseline").await;
+
+    // 4. A non-compliant Deployment pasted under aks-baseline: its rejections, messages with
+    //    field paths, every control of a rejecting policy marked, the offending line highlighted.
+    type_into(&client, "manifests", DEPLOYMENT).await;
+    evaluate(&client, "the evaluation of the pasted Deployment").await;
+    assert_eq!(
+        value_of(&client, "example").await,
+        "",
+        "edited text is no longer the example"
+    );
+    let report = expected(DEPLOYMENT, &aks);
+    let want = rejections(&report);
+    assert!(want.iter().any(|(p, _)| p == "no-privileged-containers"));
+    let shown = shown_rejections(&client).await;
     assert_eq!(
         shown, want,
         "rejections shown differ from the rules' verdicts"
@@ -278,16 +398,8 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
         privileged.starts_with("Deployment default/web: container \"app\" (spec.template.spec.containers[0]) sets securityContext.privileged=true ["),
         "{privileged}"
     );
-
-    // Every control of a rejecting policy is marked rejected in the per-control table.
-    let controls: Value = client
-        .execute(
-            "return Object.fromEntries([...document.querySelectorAll('#controls tbody tr')].map(r => [r.dataset.control, r.children[1].textContent]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    for o in &rejected {
+    let controls = control_cells(&client).await;
+    for o in report.outcomes.iter().filter(|o| !o.allowed) {
         for c in o.controls.split(", ") {
             let cell = controls
                 .get(c)
@@ -296,22 +408,109 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
             assert!(cell.starts_with("rejected"), "control {c}: {cell}");
         }
     }
-    // The offending line (16: `privileged: true`) is highlighted.
-    let hits: Value = client
-        .execute("return [...document.querySelectorAll('#source span.hit')].map(s => Number(s.dataset.n));", vec![])
+    // The policies column names the rejecting policies first, marked.
+    let marked: Value = client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll('#controls tbody tr')].map(r => [r.dataset.control, [...r.children[2].querySelectorAll('span.rejected')].map(s => s.textContent)]));",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(
-        hits.as_array().unwrap().contains(&json!(16)),
-        "highlighted lines: {hits}"
-    );
+    for (c, policies) in marked.as_object().unwrap() {
+        let mut want: Vec<&str> = report
+            .outcomes
+            .iter()
+            .filter(|o| !o.allowed && o.controls.split(", ").any(|x| x == c))
+            .map(|o| o.policy.as_str())
+            .collect();
+        want.dedup();
+        assert_eq!(policies, &json!(want), "control {c}: rejecting policies");
+    }
+    for (c, cell) in controls.as_object().unwrap() {
+        let rejecting = report
+            .outcomes
+            .iter()
+            .any(|o| !o.allowed && o.controls.split(", ").any(|x| x == c));
+        assert_eq!(
+            cell.as_str().unwrap().starts_with("rejected"),
+            rejecting,
+            "control {c}: {cell}"
+        );
+    }
+    // The highlighted lines are exactly those the findings point at; 16 is `privileged: true`.
+    let hits: Vec<usize> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('#source span.hit')].map(s => Number(s.dataset.n));",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let mut lines: Vec<usize> = report
+        .outcomes
+        .iter()
+        .flat_map(|o| o.findings.iter().filter_map(|f| f.line))
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(hits, lines, "highlighted lines");
+    assert!(hits.contains(&16), "highlighted lines: {hits:?}");
+    let privileged_line: Value = client
+        .execute("return document.getElementById('L16').textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(privileged_line, json!("          privileged: true"));
 
+    // The screenshot (kept as the test's artifact): the page from the top, as a visitor sees it.
+    client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .unwrap();
     let shot = client.screenshot().await.unwrap();
     let out = root().join("target/playground");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("browser-test.png"), &shot).unwrap();
 
-    // The state travels in the fragment: a fresh load of the URL shows the same input and result.
+    // 5. Edited settings: a refused key is reported naming it; valid settings change the verdict.
+    type_into(
+        &client,
+        "selection",
+        "no-privileged-containers:\n  privilegedContainers: true\n",
+    )
+    .await;
+    evaluate(&client, "the evaluation with refused settings").await;
+    assert_eq!(value_of(&client, "profile").await, "", "editing leaves the profile");
+    let errors: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('#errors .settings-error')].map(e => e.textContent);",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("no-privileged-containers: invalid settings: ")
+            && errors[0].contains("privilegedContainers"),
+        "{errors:?}"
+    );
+    let custom = "no-privileged-containers:\n  exemptions:\n    namespaces: [default]\nallowed-image-registries:\n  allowedRegistries: [contoso.azurecr.io]\n";
+    type_into(&client, "selection", custom).await;
+    evaluate(&client, "the evaluation with edited settings").await;
+    let want = rejections(&expected(DEPLOYMENT, custom));
+    assert_eq!(
+        want.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        ["allowed-image-registries"],
+        "the exemption lifts the privileged rejection, the registry list adds one"
+    );
+    assert_eq!(shown_rejections(&client).await, want);
+
+    // 6. The state travels in the fragment: a fresh load of the URL shows the same input,
+    //    settings and result.
     let shared = poll(
         &client,
         "return location.hash.length > 3 ? location.href : null;",
@@ -321,23 +520,9 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
     client.goto("about:blank").await.unwrap();
     client.goto(shared.as_str().unwrap()).await.unwrap();
     poll(&client, "return document.body.dataset.ready === 'true' && Number(document.body.dataset.evaluated) > 0;", "the shared page").await;
-    let restored = client
-        .find(Locator::Id("manifests"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert_eq!(restored, DEPLOYMENT);
-    let again: Value = client
-        .execute(
-            "return document.querySelectorAll('.verdict.rejected').length;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(again, json!(want.len()));
+    assert_eq!(value_of(&client, "manifests").await, DEPLOYMENT);
+    assert_eq!(value_of(&client, "selection").await, custom);
+    assert_eq!(shown_rejections(&client).await, want);
 
     client.close().await.unwrap();
     drop(driver);

@@ -85,20 +85,23 @@ function render(report, text) {
   const controls = new Map();
   for (const o of report.outcomes) {
     for (const c of o.controls.split(",").map((s) => s.trim()).filter(Boolean)) {
-      const entry = controls.get(c) || { rejected: 0, evaluated: 0, policies: new Set() };
+      const entry = controls.get(c) || { rejected: 0, evaluated: 0, policies: new Set(), rejecting: new Set() };
       entry.evaluated += 1;
-      if (!o.allowed) entry.rejected += 1;
+      if (!o.allowed) { entry.rejected += 1; entry.rejecting.add(o.policy); }
       entry.policies.add(o.policy);
       controls.set(c, entry);
     }
   }
-  const order = (c) => c.replace(/\d+/g, (d) => d.padStart(4, "0"));
+  // Rejected controls first, each group in catalogue order (ASB 1.10 after ASB 1.9).
+  const order = (c) => (controls.get(c).rejected ? "0" : "1") + c.replace(/\d+/g, (d) => d.padStart(4, "0"));
   for (const c of [...controls.keys()].sort((a, b) => order(a).localeCompare(order(b)))) {
     const e = controls.get(c);
     tbody.append(el("tr", { "data-control": c },
       el("td", {}, c),
       el("td", { class: e.rejected ? "rejected" : "allowed" }, e.rejected ? `rejected (${e.rejected})` : "pass"),
-      el("td", {}, [...e.policies].join(", "))));
+      // The policies that rejected first (marked), then those that passed.
+      el("td", {}, ...[...e.rejecting].flatMap((p, i) => [i ? ", " : "", el("span", { class: "rejected" }, p)]),
+        ...[...e.policies].filter((p) => !e.rejecting.has(p)).flatMap((p, i) => [i || e.rejecting.size ? ", " : "", p]))));
   }
 
   const hits = new Map();
@@ -107,7 +110,9 @@ function render(report, text) {
     const box = el("div", { class: "object", "data-document": String(i) }, el("h4", {}, el("a", { href: "#", onclick: (ev) => { ev.preventDefault(); jump(d.line); } }, label), ` (line ${d.line})`));
     const outcomes = report.outcomes.filter((o) => o.document === i);
     if (!outcomes.length) box.append(el("div", { class: "note" }, "no selected policy applies to this kind"));
-    for (const o of outcomes) {
+    // Rejections in full; the policies that allow the object on one line.
+    const allowed = outcomes.filter((o) => o.allowed && !o.warnings.length);
+    for (const o of outcomes.filter((o) => !allowed.includes(o))) {
       const v = el("div", { class: "verdict " + (o.allowed ? "allowed" : "rejected"), "data-policy": o.policy },
         el("strong", {}, `${o.policy}: ${o.allowed ? "allowed" : "rejected"}${o.code ? " (" + o.code + ")" : ""}`), ` [${o.controls}]`);
       if (!o.allowed && o.message) v.append(el("div", { class: "message" }, o.message));
@@ -124,6 +129,7 @@ function render(report, text) {
       if (list.children.length) v.append(list);
       box.append(v);
     }
+    if (allowed.length) box.append(el("div", { class: "allowed-by" }, el("span", { class: "allowed" }, "allowed"), ` by ${allowed.map((o) => o.policy).join(", ")}`));
     $("results").append(box);
   });
   renderSource(text, hits);
@@ -179,9 +185,17 @@ async function main() {
   $("upload").addEventListener("change", async (ev) => {
     const texts = await Promise.all([...ev.target.files].map((f) => f.text()));
     $("manifests").value = texts.map((t) => t.replace(/\n*$/, "\n")).join("---\n");
+    $("example").value = "";
     run();
   });
-  for (const id of ["manifests", "selection", "namespace", "username"]) $(id).addEventListener("input", () => { if (id === "selection") $("profile").value = ""; soon(); });
+  for (const id of ["manifests", "selection", "namespace", "username"]) {
+    $(id).addEventListener("input", () => {
+      // Edited text is no longer the example or the profile the lists name.
+      if (id === "selection") $("profile").value = "";
+      if (id === "manifests") $("example").value = "";
+      soon();
+    });
+  }
   $("run").addEventListener("click", run);
   $("share").addEventListener("click", async () => {
     await saveState();
