@@ -139,9 +139,10 @@ playground-tools: ## install the wasm32-unknown-unknown target and wasm-bindgen-
 
 playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, wapc.js, playground.js and its .wasm)
 	playground/gen-registry.sh
-	$(CARGO) build --release --target wasm32-unknown-unknown -p playground --lib
+	$(CARGO) build --profile playground --target wasm32-unknown-unknown -p playground --lib
 	@rm -rf $(PLAYGROUND_DIST) && mkdir -p $(PLAYGROUND_DIST)
-	$(WASM_BINDGEN) --target web --no-typescript --out-dir $(PLAYGROUND_DIST) target/wasm32-unknown-unknown/release/playground.wasm
+	$(WASM_BINDGEN) --target web --no-typescript --remove-name-section --remove-producers-section \
+	  --out-dir $(PLAYGROUND_DIST) target/wasm32-unknown-unknown/playground/playground.wasm
 	cp playground/web/index.html playground/web/app.js playground/web/style.css playground/web/wapc.js $(PLAYGROUND_DIST)/
 	@echo "playground/dist: $$(stat -c %s $(PLAYGROUND_DIST)/playground_bg.wasm) bytes of wasm"
 
