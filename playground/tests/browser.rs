@@ -198,7 +198,12 @@ async fn choose(client: &fantoccini::Client, id: &str, value: &str) {
         .await
         .unwrap();
     assert_eq!(value_of(client, id).await, value);
-    evaluated_after(client, before, &format!("the evaluation after choosing {value}")).await;
+    evaluated_after(
+        client,
+        before,
+        &format!("the evaluation after choosing {value}"),
+    )
+    .await;
 }
 
 /// The rejections the page shows: (policy, message) in page order.
@@ -363,7 +368,11 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
             )
             .await
             .unwrap();
-        assert_eq!(objects, json!(report.documents.len()), "{name}: objects shown");
+        assert_eq!(
+            objects,
+            json!(report.documents.len()),
+            "{name}: objects shown"
+        );
     }
 
     // 3. A profile chosen from the list fills in its selection.
@@ -371,6 +380,37 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
     let (pss, _) = playground::profile_selection("pss-restricted").unwrap();
     assert_eq!(value_of(&client, "selection").await, pss);
     choose(&client, "profile", "aks-baseline").await;
+
+    // 3b. Uploaded files (several at once) become one multi-document input.
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    let uploads = [
+        (profile_dir.with_extension("deployment.yaml"), DEPLOYMENT),
+        (profile_dir.with_extension("namespace.yaml"), namespace),
+    ];
+    for (path, text) in &uploads {
+        std::fs::write(path, text).unwrap();
+    }
+    let before = evaluations(&client).await;
+    let paths: Vec<String> = uploads
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    client
+        .find(Locator::Id("upload"))
+        .await
+        .unwrap()
+        .send_keys(&paths.join("\n"))
+        .await
+        .unwrap();
+    evaluated_after(&client, before, "the evaluation of the uploaded files").await;
+    let joined = format!("{DEPLOYMENT}---\n{namespace}");
+    assert_eq!(value_of(&client, "manifests").await, joined);
+    let report = expected(&joined, &aks);
+    assert_eq!(report.documents.len(), 2);
+    assert_eq!(shown_rejections(&client).await, rejections(&report));
+    for (path, _) in &uploads {
+        let _ = std::fs::remove_file(path);
+    }
 
     // 4. A non-compliant Deployment pasted under aks-baseline: its rejections, messages with
     //    field paths, every control of a rejecting policy marked, the offending line highlighted.
@@ -481,7 +521,11 @@ async fn the_page_shows_the_rejected_controls_and_messages() {
     )
     .await;
     evaluate(&client, "the evaluation with refused settings").await;
-    assert_eq!(value_of(&client, "profile").await, "", "editing leaves the profile");
+    assert_eq!(
+        value_of(&client, "profile").await,
+        "",
+        "editing leaves the profile"
+    );
     let errors: Vec<String> = serde_json::from_value(
         client
             .execute(
