@@ -25,7 +25,8 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
                   --enable-reference-types
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
-        check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles
+        check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
+        playground playground-serve playground-tools browser-deps test-playground
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -97,10 +98,10 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-scan check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, generated files fresh
+test: test-rust test-cases test-scan test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, generated files fresh
 
 test-rust: dist registry-deps tools ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
-	HOST_TEST_REQUIRE_XMLLINT=1 $(CARGO) test --profile $(HARNESS_PROF) --workspace
+	HOST_TEST_REQUIRE_XMLLINT=1 $(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground
 
 test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm
 	$(HOST_TEST) test --dist $(DIST)
@@ -154,6 +155,46 @@ fmt: ## format the code
 
 lint: ## clippy on every crate, warnings denied
 	$(CARGO) clippy --profile $(HARNESS_PROF) --workspace --all-targets -- -D warnings
+
+# ---- the browser playground (playground/): the rules compiled for wasm32-unknown-unknown ----
+# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock (the two share
+# an ABI): read it from the lock, install it once into target/tools (ignored by git) with --locked.
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+TOOLS        := target/tools
+WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
+PLAYGROUND_DIST := playground/dist
+PLAYGROUND_PORT ?= 8089
+
+playground-tools: ## install the wasm32-unknown-unknown target and wasm-bindgen-cli at Cargo.lock's wasm-bindgen version (into target/tools)
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "no wasm-bindgen package in Cargo.lock"; exit 2; }
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if ! $(WASM_BINDGEN) --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)'; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into $(TOOLS) (once; takes a few minutes)"; \
+	  $(CARGO) install wasm-bindgen-cli --locked --version $(WASM_BINDGEN_VERSION) --root $(TOOLS) || { \
+	    echo "wasm-bindgen-cli's own lock file names a dependency the registry does not serve (yanked or not mirrored):"; \
+	    echo "installing the same wasm-bindgen-cli version with its dependencies resolved afresh"; \
+	    $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); }; fi
+
+playground: playground-tools ## build the static playground into playground/dist/ (index.html, app.js, style.css, wapc.js, playground.js and its .wasm)
+	playground/gen-registry.sh
+	$(CARGO) build --profile playground --target wasm32-unknown-unknown -p playground --lib
+	@rm -rf $(PLAYGROUND_DIST) && mkdir -p $(PLAYGROUND_DIST)
+	$(WASM_BINDGEN) --target web --no-typescript --remove-name-section --remove-producers-section \
+	  --out-dir $(PLAYGROUND_DIST) target/wasm32-unknown-unknown/playground/playground.wasm
+	cp playground/web/index.html playground/web/app.js playground/web/style.css playground/web/wapc.js $(PLAYGROUND_DIST)/
+	@echo "playground/dist: $$(stat -c %s $(PLAYGROUND_DIST)/playground_bg.wasm) bytes of wasm"
+
+playground-serve: playground ## serve playground/dist/ on http://127.0.0.1:$(PLAYGROUND_PORT)/
+	@echo "http://127.0.0.1:$(PLAYGROUND_PORT)/"
+	cd $(PLAYGROUND_DIST) && python3 -m http.server $(PLAYGROUND_PORT) --bind 127.0.0.1
+
+browser-deps: ## install Debian's chromium and chromium-driver (for the browser test) if missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test-playground: playground dist browser-deps ## the playground's tests: registry complete, agreement with dist/*.wasm on every case, the page in headless chromium
+	PLAYGROUND_DIST_DIR=$(CURDIR)/$(PLAYGROUND_DIST) $(CARGO) test --profile $(HARNESS_PROF) -p playground
 
 clean: ## remove build outputs
 	$(CARGO) clean

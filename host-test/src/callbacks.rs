@@ -104,6 +104,29 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Answers one `kubewarden` host call outside a guest, exactly as a module's call would be
+/// answered under `context` (gating and fixture included); guest log lines are dropped. Used to
+/// run the same rules natively against the same fixtures (the playground's conformance test).
+///
+/// # Errors
+/// The host error text the guest would receive.
+pub fn answer(
+    context: &HostContext,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> Result<Vec<u8>, String> {
+    let mut log = LogSink::default();
+    dispatch(
+        context,
+        &mut log,
+        "kubewarden",
+        namespace,
+        operation,
+        payload,
+    )
+}
+
 /// Answers one host call. `Ok` bytes become the host response, `Err` the host error.
 pub(crate) fn dispatch(
     context: &HostContext,

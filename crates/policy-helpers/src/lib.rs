@@ -72,14 +72,18 @@ pub use kubewarden_policy_sdk as sdk;
 /// Exports a [`Policy`] implementation as a Kubewarden waPC module.
 ///
 /// Expands to the `wapc_init` export that registers `validate`, `validate_settings` and
-/// `protocol_version`, which is all the glue a policy's `lib.rs` needs.
+/// `protocol_version`, which is all the glue a policy's `lib.rs` needs. The export exists only
+/// for the engine's target (`wasm32-wasip1`): elsewhere (native tests, the browser playground,
+/// which links every policy crate into one module) there is no waPC host and one symbol per
+/// policy would collide.
 #[macro_export]
 macro_rules! export_policy {
     ($policy:ty) => {
         /// waPC entry point: registers the policy's operations with the guest runtime.
-        /// Only in the module: native builds (tests, benchmarks linking several policies) call
-        /// `runtime::evaluate` directly and must not clash on the symbol.
-        #[cfg(target_arch = "wasm32")]
+        /// Only in the engine's module (`wasm32-wasip1`): native builds (tests, benchmarks
+        /// linking several policies) and the browser playground (`wasm32-unknown-unknown`)
+        /// call `runtime::evaluate` directly and must not clash on the symbol.
+        #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
         #[unsafe(no_mangle)]
         pub extern "C" fn wapc_init() {
             $crate::sdk::wapc_guest::register_function(

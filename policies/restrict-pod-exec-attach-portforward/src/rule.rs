@@ -52,30 +52,23 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
 }
 
-/// Reads a namespace's labels through the `kubernetes/get_resource` host capability.
+/// Reads a namespace's labels through the `kubernetes/get_resource` host capability
+/// ([`policy_helpers::host`], answered by the engine, or off-engine by the installed handler).
 ///
 /// # Errors
-/// The host's error, or a message when the answer is not a Namespace.
+/// The host's error, a message when the answer is not a Namespace, or when the namespace does
+/// not exist (the caller fails closed on every error).
 pub fn namespace_labels(ns: &str) -> Result<BTreeMap<String, String>, String> {
     #[derive(Deserialize)]
     struct Ns {
         #[serde(default)]
         metadata: ObjectMeta,
     }
-    let name = serde_json::to_string(ns).map_err(|e| e.to_string())?;
-    let payload = format!(
-        r#"{{"api_version":"v1","kind":"Namespace","name":{name},"namespace":null,"disable_cache":false,"field_masks":["metadata.labels"]}}"#
-    );
-    let answer = policy_helpers::sdk::wapc_guest::host_call(
-        "kubewarden",
-        "kubernetes",
-        "get_resource",
-        payload.as_bytes(),
-    )
-    .map_err(|e| e.to_string())?;
-    serde_json::from_slice::<Ns>(&answer)
-        .map(|n| n.metadata.labels)
-        .map_err(|e| format!("the answer is not a Namespace: {e}"))
+    match policy_helpers::host::get::<Ns>("v1", "Namespace", ns, None) {
+        Ok(Some(n)) => Ok(n.metadata.labels),
+        Ok(None) => Err(format!("namespace {ns:?} was not found")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn any(globs: &[policy_helpers::glob::Glob], s: &str) -> bool {
