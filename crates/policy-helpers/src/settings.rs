@@ -83,6 +83,8 @@ mod object_only_tests {
         assert!(check::<Probe>("{}").is_ok());
         assert!(check::<Probe>("null").is_ok());
         assert!(check::<Probe>(" ").is_ok());
+        let read = check::<Probe>(r#"{"names": ["a", "b"]}"#).expect("an object");
+        assert_eq!(read.settings.names, ["a", "b"]);
         for raw in ["[]", "[{}, [\"a\"]]", "3", "\"x\"", "true"] {
             let error = check::<Probe>(raw).err().expect(raw);
             assert_eq!(error, "settings must be a JSON object", "{raw}");
