@@ -8,7 +8,7 @@ use policy_helpers::glob::Glob;
 use policy_helpers::hostpath::{PathPattern, canonical_run, components, is_at_or_under, normalise};
 use policy_helpers::image::{ImagePattern, ImageRef};
 use policy_helpers::pod::PodObject;
-use policy_helpers::quantity::{MAX_LEN, Quantity};
+use policy_helpers::quantity::{MAX_LEN, Quantity, kubelet_reads_as_unset};
 use policy_helpers::request::Request;
 use policy_helpers::secrets::{
     DEFAULT_ALLOWED_NAMES, DEFAULT_SENSITIVE_NAMES, NameRules, Scanner, compile_value_patterns,
@@ -34,7 +34,9 @@ pub fn split<'t>(text: &'t str, default: &'t str) -> (&'t str, &'t str) {
 /// Quantities: a parsed quantity stays within the cap (2^63-1 units), has the sign it was
 /// given, prints (`Display`, exact) as text that parses to the same value, has a
 /// `milli_value` that is its value rounded up to a milli unit, negates with a leading `-` and
-/// is unchanged by a leading `+`.
+/// is unchanged by a leading `+`; the kubelet reads a CPU or memory quantity as unset exactly
+/// when it is zero (every positive spelling, however small, rounds up to at least 1m / 1 byte),
+/// and never an ephemeral-storage one.
 pub fn quantity(text: &str) -> Outcome {
     const CAP_NANOS: i128 = (i64::MAX as i128) * 1_000_000_000;
     let Ok(q) = Quantity::parse(text) else {
@@ -59,6 +61,19 @@ pub fn quantity(text: &str) -> Outcome {
     ensure!(
         milli * 1_000_000 >= nanos && (milli - 1) * 1_000_000 < nanos,
         "{text:?}: milli_value {milli} for {nanos} nanos"
+    );
+    if !q.is_negative() {
+        for resource in ["cpu", "memory"] {
+            ensure!(
+                kubelet_reads_as_unset(resource, q) == q.is_zero(),
+                "{text:?}: {resource} read as unset={} for {nanos} nanos",
+                kubelet_reads_as_unset(resource, q)
+            );
+        }
+    }
+    ensure!(
+        !kubelet_reads_as_unset("ephemeral-storage", q),
+        "{text:?}: ephemeral-storage read as unset"
     );
     if !text.starts_with(['-', '+']) && text.len() < MAX_LEN {
         let neg = Quantity::parse(&format!("-{text}")).map_err(|e| e.to_string())?;

@@ -232,6 +232,17 @@ impl Quantity {
         }
     }
 
+    /// The value in whole units, rounded up (as Kubernetes' `Value`, which the kubelet uses for
+    /// memory in bytes).
+    pub fn value(self) -> i128 {
+        let q = self.nanos.div_euclid(NANO as i128);
+        if self.nanos.rem_euclid(NANO as i128) == 0 {
+            q
+        } else {
+            q + 1
+        }
+    }
+
     /// Whether the value is zero.
     pub fn is_zero(self) -> bool {
         self.nanos == 0
@@ -245,6 +256,35 @@ impl Quantity {
     /// Compares with another quantity (the same as `Ord`, spelled out for readability).
     pub fn compare(self, other: Quantity) -> Ordering {
         self.nanos.cmp(&other.nanos)
+    }
+}
+
+/// How the kubelet reads a container's `limits.<resource>` and `requests.<resource>`: whether
+/// a value it is given means "nothing set".
+///
+/// Source rules (kubelet, `pkg/kubelet/kuberuntime`, `calculateLinuxResources` and
+/// `milliCPUToQuota`; Windows `CpuMaximum` follows the same zero test):
+///
+/// - `limits.cpu` becomes the CFS quota from `MilliValue()` (rounded *up* to the millicore):
+///   `milliCPUToQuota` returns no quota at all for 0m, so a CPU limit of 0 is no limit; any
+///   positive value is at least 1m and gets a quota of at least 1 ms per 100 ms period (never
+///   unlimited).
+/// - `limits.memory` becomes `MemoryLimitInBytes` from `Value()` (rounded *up* to the byte) only
+///   `if memLimit != 0`: a memory limit of 0 is no limit; any positive value is at least 1 byte.
+/// - The API server rounds every non-zero quantity *up* to at least 1n when it parses it
+///   ("if you want some resources, you should get some"), so nothing but a zero (`0`, `0m`,
+///   `0Gi`, `-0`, `0.0`, `0e9`) reaches the kubelet as 0: `0.0001` CPU is 1m, not 0m.
+/// - `requests.cpu`/`requests.memory` of 0: the QoS class (`GetPodQOS`) counts only requests
+///   `> 0`, and 0 CPU gets the minimum 2 CPU shares: a zero request reserves nothing.
+/// - `ephemeral-storage` is *not* like this: a container limit of 0 is skipped by the
+///   per-container eviction check, but the pod-level check (`podEphemeralStorageLimitEviction`)
+///   sums the containers' limits and evicts a pod using more than that sum, so a zero
+///   ephemeral-storage limit is a (tight) limit, not "no limit".
+pub fn kubelet_reads_as_unset(resource: &str, q: Quantity) -> bool {
+    match resource {
+        "cpu" => q.milli_value() == 0,
+        "memory" => q.value() == 0,
+        _ => false,
     }
 }
 
@@ -403,6 +443,33 @@ mod tests {
         assert_eq!(q("0.1m").milli_value(), 1);
         assert_eq!(q("-0.1m").milli_value(), 0);
         assert_eq!(q("250m").milli_value(), 250);
+    }
+
+    #[test]
+    fn whole_values_round_up() {
+        assert_eq!(q("1").value(), 1);
+        assert_eq!(q("0.5").value(), 1);
+        assert_eq!(q("1n").value(), 1);
+        assert_eq!(q("1Ki").value(), 1024);
+        assert_eq!(q("0").value(), 0);
+        assert_eq!(q("-0.5").value(), 0);
+    }
+
+    #[test]
+    fn zero_cpu_and_memory_are_unset_for_the_kubelet() {
+        for zero in ["0", "0m", "0Gi", "-0", "0.0", "0e9", "+0", "000", "0.000n"] {
+            let z = q(zero);
+            assert!(kubelet_reads_as_unset("cpu", z), "{zero}");
+            assert!(kubelet_reads_as_unset("memory", z), "{zero}");
+            assert!(!kubelet_reads_as_unset("ephemeral-storage", z), "{zero}");
+        }
+        // The API server and the kubelet round up: the smallest values are real limits.
+        for tiny in ["0.0001", "1n", "1e-30", "0.1m", "1m", "1u"] {
+            let t = q(tiny);
+            assert!(!kubelet_reads_as_unset("cpu", t), "{tiny}");
+            assert!(!kubelet_reads_as_unset("memory", t), "{tiny}");
+            assert!(t.milli_value() >= 1 && t.value() >= 1, "{tiny}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use policy_helpers::pod::{ContainerKind, ContainerRef, PodObject};
-use policy_helpers::quantity::Quantity;
+use policy_helpers::quantity::{Quantity, kubelet_reads_as_unset};
 use policy_helpers::settings::Checked;
 use policy_helpers::verdict::Violation;
 use policy_helpers::{Findings, Operation, Request, Verdict};
@@ -15,13 +15,17 @@ use crate::settings::{Limits, Settings};
 /// A quantity of the object that is not a quantity: the object is malformed.
 struct Unreadable(String);
 
-/// A default the policy writes into a container: (`requests`|`limits`, resource, quantity).
-type Added = (&'static str, &'static str, String);
+/// A default the policy writes into a container: (`requests`|`limits`, resource, quantity,
+/// whether it replaces a 0 the kubelet reads as unset).
+type Added = (&'static str, &'static str, String, bool);
 
 /// A value in force for one resource of one container, and how to name it in messages.
 struct InForce {
     label: String,
     q: Quantity,
+    /// The kubelet reads it as nothing set (a CPU or memory 0, see
+    /// [`kubelet_reads_as_unset`]).
+    unset: bool,
 }
 
 fn read(
@@ -37,6 +41,7 @@ fn read(
             Some(InForce {
                 label: format!("resources.{section}.{resource} {text:?}"),
                 q,
+                unset: kubelet_reads_as_unset(resource, q),
             })
         })
         .map_err(|e| Unreadable(format!("resources.{section}.{resource}: {e}")))
@@ -56,39 +61,68 @@ fn check_resource(
     let r = l.resource;
     let mut limit = read(limits, "limits", r)?;
     let mut request = read(requests, "requests", r)?;
+    // A CPU or memory 0 is nothing for the kubelet (no CFS quota, no memory limit, no
+    // reservation): it is read as unset, and a default replaces it.
+    let zero_limit = limit.as_ref().is_some_and(|v| v.unset);
+    let zero_request = request.as_ref().is_some_and(|v| v.unset);
     if apply_defaults {
-        if limit.is_none()
+        if limit.as_ref().is_none_or(|v| v.unset)
             && let Some((text, q)) = &l.default_limit
         {
-            added.push(("limits", r, text.clone()));
+            added.push(("limits", r, text.clone(), zero_limit));
             limit = Some(InForce {
                 label: format!("resources.limits.{r} {text:?} ({}.defaultLimit)", l.key),
                 q: *q,
+                unset: kubelet_reads_as_unset(r, *q),
             });
         }
-        if request.is_none()
+        if request.as_ref().is_none_or(|v| v.unset)
             && let Some((text, q)) = &l.default_request
         {
-            added.push(("requests", r, text.clone()));
+            added.push(("requests", r, text.clone(), zero_request));
             request = Some(InForce {
                 label: format!("resources.requests.{r} {text:?} ({}.defaultRequest)", l.key),
                 q: *q,
+                unset: kubelet_reads_as_unset(r, *q),
             });
         }
     }
     // Kubernetes defaults a missing request to the limit, so a limit alone is a request.
     let effective_request = request.as_ref().or(limit.as_ref());
-    if l.require_request && effective_request.is_none() {
-        missing.push(format!("resources.requests.{r}"));
+    let unset_note = |v: Option<&InForce>, what: &str| match v {
+        Some(v) if v.unset => format!(
+            "resources.{what}.{r} ({} {})",
+            v.label,
+            if what == "limits" {
+                "is no limit for the kubelet"
+            } else {
+                "reserves nothing"
+            }
+        ),
+        _ => format!("resources.{what}.{r}"),
+    };
+    if l.require_request && effective_request.is_none_or(|v| v.unset) {
+        missing.push(unset_note(effective_request, "requests"));
     }
-    if l.require_limit && limit.is_none() {
-        missing.push(format!("resources.limits.{r}"));
+    if l.require_limit && limit.as_ref().is_none_or(|v| v.unset) {
+        missing.push(unset_note(limit.as_ref(), "limits"));
     }
     if let (Some(rq), Some(lq)) = (&request, &limit)
+        && !lq.unset
         && rq.q > lq.q
     {
         out.push(format!("{} is above {}", rq.label, lq.label));
     }
+    // No limit is above every maximum, and below no minimum.
+    if !l.require_limit
+        && let (Some(v), Some((bt, _))) = (limit.as_ref().filter(|v| v.unset), &l.max_limit)
+    {
+        out.push(format!(
+            "{} is no limit for the kubelet, above the maximum {bt} ({}.maxLimit)",
+            v.label, l.key
+        ));
+    }
+    let real_limit = limit.as_ref().filter(|v| !v.unset);
     let bound = |value: Option<&InForce>,
                  bound: &Option<(String, Quantity)>,
                  setting: &str,
@@ -107,8 +141,8 @@ fn check_resource(
     };
     bound(effective_request, &l.max_request, "maxRequest", true, out);
     bound(effective_request, &l.min_request, "minRequest", false, out);
-    bound(limit.as_ref(), &l.max_limit, "maxLimit", true, out);
-    bound(limit.as_ref(), &l.min_limit, "minLimit", false, out);
+    bound(real_limit, &l.max_limit, "maxLimit", true, out);
+    bound(real_limit, &l.min_limit, "minLimit", false, out);
     Ok(())
 }
 
@@ -166,7 +200,7 @@ fn with_defaults(
         if !resources.is_object() {
             *resources = Value::Object(Default::default());
         }
-        for (section, resource, text) in adds {
+        for (section, resource, text, _) in adds {
             let map = resources
                 .as_object_mut()
                 .map(|m| {
@@ -254,7 +288,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 .map(|(_, _, a, subject)| {
                     let set: Vec<String> = a
                         .iter()
-                        .map(|(s, r, t)| format!("resources.{s}.{r}={t}"))
+                        .map(|(s, r, t, zero)| {
+                            let was = if *zero { " (in place of 0)" } else { "" };
+                            format!("resources.{s}.{r}={t}{was}")
+                        })
                         .collect();
                     format!("{subject} {}", set.join(", "))
                 })
