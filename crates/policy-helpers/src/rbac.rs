@@ -412,7 +412,115 @@ pub struct Subject {
     pub namespace: String,
 }
 
+/// The user name prefix of a ServiceAccount token: `system:serviceaccount:<namespace>:<name>`.
+pub const SERVICE_ACCOUNT_USER_PREFIX: &str = "system:serviceaccount:";
+
+/// The group of every ServiceAccount; `system:serviceaccounts:<namespace>` is the group of the
+/// ServiceAccounts of one namespace.
+pub const SERVICE_ACCOUNTS_GROUP: &str = "system:serviceaccounts";
+
+/// Who a subject grants to, read as the API server's RBAC authorizer matches it
+/// (`appliesToUser`): a `User` subject matches the request's user name exactly, a `Group`
+/// subject one of its groups, a `ServiceAccount` subject the user name
+/// `system:serviceaccount:<namespace>:<name>` (its namespace defaulting to the RoleBinding's).
+/// A ServiceAccount token authenticates as that user name with the groups
+/// `system:serviceaccounts` and `system:serviceaccounts:<namespace>`
+/// (`serviceaccount.UserInfo`). So a `User` subject spelt `system:serviceaccount:<ns>:<name>`
+/// *is* that ServiceAccount, and those two groups are sets of ServiceAccounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity<'a> {
+    /// One ServiceAccount, written as `kind: ServiceAccount` or as its user name.
+    ServiceAccount {
+        /// Its namespace.
+        namespace: &'a str,
+        /// Its name.
+        name: &'a str,
+        /// Whether it was written as a `User` subject.
+        as_user: bool,
+    },
+    /// `Group system:serviceaccounts`: every ServiceAccount of every namespace.
+    AllServiceAccounts,
+    /// `Group system:serviceaccounts:<namespace>`: every ServiceAccount of one namespace.
+    NamespaceServiceAccounts(&'a str),
+    /// Any other user.
+    User(&'a str),
+    /// Any other group.
+    Group(&'a str),
+    /// A kind the authorizer matches to nobody (or a ServiceAccount without a namespace in a
+    /// ClusterRoleBinding).
+    Nobody,
+}
+
+/// The ServiceAccount `(namespace, name)` a user name belongs to:
+/// `system:serviceaccount:<namespace>:<name>` with both parts non-empty and no further `:`
+/// (as `serviceaccount.SplitUsername` splits it).
+pub fn service_account_of_user(user: &str) -> Option<(&str, &str)> {
+    let rest = user.strip_prefix(SERVICE_ACCOUNT_USER_PREFIX)?;
+    let (ns, name) = rest.split_once(':')?;
+    (!ns.is_empty() && !name.is_empty() && !name.contains(':')).then_some((ns, name))
+}
+
+/// The namespace whose ServiceAccounts a group is, `Some("")` for `system:serviceaccounts`
+/// (every namespace), `None` for any other group.
+pub fn service_accounts_group_namespace(group: &str) -> Option<&str> {
+    let rest = group.strip_prefix(SERVICE_ACCOUNTS_GROUP)?;
+    if rest.is_empty() {
+        return Some("");
+    }
+    let ns = rest.strip_prefix(':')?;
+    (!ns.is_empty() && !ns.contains(':')).then_some(ns)
+}
+
 impl Subject {
+    /// Who this subject grants to; `binding_namespace` is the RoleBinding's namespace (`None`
+    /// for a ClusterRoleBinding), the default of a ServiceAccount subject's namespace.
+    pub fn identity<'a>(&'a self, binding_namespace: Option<&'a str>) -> Identity<'a> {
+        match self.kind.as_str() {
+            "ServiceAccount" => {
+                let namespace = if self.namespace.is_empty() {
+                    binding_namespace.unwrap_or("")
+                } else {
+                    self.namespace.as_str()
+                };
+                if namespace.is_empty() {
+                    Identity::Nobody
+                } else {
+                    Identity::ServiceAccount {
+                        namespace,
+                        name: &self.name,
+                        as_user: false,
+                    }
+                }
+            }
+            "User" => match service_account_of_user(&self.name) {
+                Some((namespace, name)) => Identity::ServiceAccount {
+                    namespace,
+                    name,
+                    as_user: true,
+                },
+                None => Identity::User(&self.name),
+            },
+            "Group" => match service_accounts_group_namespace(&self.name) {
+                Some("") => Identity::AllServiceAccounts,
+                Some(ns) => Identity::NamespaceServiceAccounts(ns),
+                None => Identity::Group(&self.name),
+            },
+            _ => Identity::Nobody,
+        }
+    }
+
+    /// The ServiceAccount `(namespace, name)` this subject is, in either spelling
+    /// (`kind: ServiceAccount` with its own namespace, or a `User` named
+    /// `system:serviceaccount:<namespace>:<name>`).
+    pub fn service_account(&self) -> Option<(&str, &str)> {
+        match self.identity(None) {
+            Identity::ServiceAccount {
+                namespace, name, ..
+            } => Some((namespace, name)),
+            _ => None,
+        }
+    }
+
     /// `User "alice"`, `Group "ops"`, `ServiceAccount "ci/deployer"`.
     pub fn describe(&self) -> String {
         if self.kind == "ServiceAccount" {
@@ -624,19 +732,34 @@ impl SubjectPatterns {
         Ok(SubjectPatterns { items })
     }
 
-    /// Whether the subject is named. A ServiceAccount subject is also matched by `User`
-    /// patterns on its user name `system:serviceaccount:<ns>:<name>`.
+    /// Whether the subject of a ClusterRoleBinding (or one with its namespace) is named; see
+    /// [`SubjectPatterns::matches_in`].
     pub fn matches(&self, s: &Subject) -> bool {
-        self.items.iter().any(|(kind, ns, name)| match *kind {
-            "ServiceAccount" => {
-                s.kind == "ServiceAccount"
-                    && ns.as_ref().is_some_and(|g| g.matches(&s.namespace))
-                    && name.matches(&s.name)
+        self.matches_in(s, None)
+    }
+
+    /// Whether the subject of a binding is named; `binding_namespace` is a RoleBinding's
+    /// namespace, where a ServiceAccount subject without one lives. A ServiceAccount is one
+    /// identity in both spellings ([`Subject::identity`]): `ServiceAccount:<ns>/<name>`
+    /// patterns match a `User` subject named `system:serviceaccount:<ns>:<name>`, and `User`
+    /// patterns match a ServiceAccount subject on that user name. The groups
+    /// `system:serviceaccounts[:<ns>]` are matched by `Group` patterns only.
+    pub fn matches_in(&self, s: &Subject, binding_namespace: Option<&str>) -> bool {
+        let sa = match s.identity(binding_namespace) {
+            Identity::ServiceAccount {
+                namespace, name, ..
+            } => Some((namespace, name)),
+            _ => None,
+        };
+        self.items.iter().any(|(kind, ns, name)| match (*kind, sa) {
+            ("ServiceAccount", Some((sa_ns, sa_name))) => {
+                ns.as_ref().is_some_and(|g| g.matches(sa_ns)) && name.matches(sa_name)
             }
-            "User" if s.kind == "ServiceAccount" => {
-                name.matches(&format!("system:serviceaccount:{}:{}", s.namespace, s.name))
+            ("ServiceAccount", None) => false,
+            ("User", Some((sa_ns, sa_name))) => {
+                name.matches(&format!("{SERVICE_ACCOUNT_USER_PREFIX}{sa_ns}:{sa_name}"))
             }
-            k => s.kind == k && name.matches(&s.name),
+            (k, _) => s.kind == k && name.matches(&s.name),
         })
     }
 
@@ -892,6 +1015,83 @@ mod tests {
             s("ServiceAccount", "ci", "deployer").describe(),
             "ServiceAccount \"ci/deployer\""
         );
+        // A ServiceAccount written as a User is that ServiceAccount.
+        assert!(p.matches(&s("User", "", "system:serviceaccount:kube-system:coredns")));
+        assert!(p.matches(&s(
+            "User",
+            "",
+            "system:serviceaccount:flux-system:kustomize"
+        )));
+        assert!(!p.matches(&s("User", "", "system:serviceaccount:shop:web")));
+        // The groups of ServiceAccounts are groups.
+        assert!(!p.matches(&s("Group", "", "system:serviceaccounts:kube-system")));
+    }
+
+    #[test]
+    fn identities_in_every_spelling() {
+        let s = |kind: &str, ns: &str, name: &str| Subject {
+            kind: kind.into(),
+            namespace: ns.into(),
+            name: name.into(),
+            ..Subject::default()
+        };
+        let sa = |namespace, name, as_user| Identity::ServiceAccount {
+            namespace,
+            name,
+            as_user,
+        };
+        assert_eq!(
+            s("User", "", "system:serviceaccount:ci:deployer").identity(None),
+            sa("ci", "deployer", true)
+        );
+        assert_eq!(
+            s("ServiceAccount", "ci", "deployer").identity(None),
+            sa("ci", "deployer", false)
+        );
+        // A RoleBinding's ServiceAccount subject without a namespace is in the binding's.
+        assert_eq!(
+            s("ServiceAccount", "", "deployer").identity(Some("shop")),
+            sa("shop", "deployer", false)
+        );
+        assert_eq!(
+            s("ServiceAccount", "", "deployer").identity(None),
+            Identity::Nobody
+        );
+        assert_eq!(
+            s("Group", "", "system:serviceaccounts").identity(None),
+            Identity::AllServiceAccounts
+        );
+        assert_eq!(
+            s("Group", "", "system:serviceaccounts:shop").identity(None),
+            Identity::NamespaceServiceAccounts("shop")
+        );
+        for user in [
+            "system:serviceaccount:ci",
+            "system:serviceaccount::x",
+            "system:serviceaccount:ci:",
+            "system:serviceaccount:a:b:c",
+            "system:serviceaccounts:ci:x",
+            "System:serviceaccount:ci:x",
+            "alice",
+        ] {
+            assert_eq!(
+                s("User", "", user).identity(None),
+                Identity::User(user),
+                "{user}"
+            );
+        }
+        for group in [
+            "system:serviceaccounts:",
+            "system:serviceaccountsx",
+            "system:authenticated",
+        ] {
+            assert_eq!(
+                s("Group", "", group).identity(None),
+                Identity::Group(group),
+                "{group}"
+            );
+        }
+        assert_eq!(s("Robot", "", "x").identity(None), Identity::Nobody);
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
     let namespace = req.effective_namespace(&b.metadata).to_string();
+    let cluster_wide = policy_helpers::rbac::RbacKind::of(req)
+        == Some(policy_helpers::rbac::RbacKind::ClusterRoleBinding);
+    let binding_ns = (!cluster_wide).then_some(namespace.as_str());
     if c.allowed_role_refs
         .matches_role_ref(&b.role_ref, &namespace)
     {
@@ -44,7 +47,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         .subjects
         .iter()
         .enumerate()
-        .filter(|(_, s)| c.denied_subjects.matches(s))
+        .filter(|(_, s)| c.denied_subjects.matches_in(s, binding_ns))
         .map(|(i, s)| {
             let added = if req.operation == Operation::Update && !old.contains(s) {
                 ", added by this update"

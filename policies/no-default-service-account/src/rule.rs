@@ -2,25 +2,11 @@
 //! label); bindings do not grant to a `default` ServiceAccount.
 
 use policy_helpers::pod::PodObject;
+use policy_helpers::rbac::{Binding, Identity};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Subject {
-    kind: Option<String>,
-    name: Option<String>,
-    namespace: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Binding {
-    subjects: Option<Vec<Subject>>,
-}
 
 /// Checks pod-bearing kinds and role bindings.
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
@@ -98,18 +84,43 @@ fn check_binding(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
     let own = req.effective_namespace(&meta);
+    let binding_ns = (!cluster).then_some(own);
     let mut findings = Findings::new();
-    for (i, s) in binding.subjects.iter().flatten().enumerate() {
-        if s.kind.as_deref() == Some("ServiceAccount") && s.name.as_deref() == Some("default") {
-            let ns = s
-                .namespace
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .unwrap_or(if cluster { "" } else { own });
-            findings.object(format!(
-                "grants to the default ServiceAccount of namespace {ns:?} (subjects[{i}]), so every pod without its own ServiceAccount gets the role; bind a dedicated ServiceAccount"
-            ));
-        }
+    // Every spelling of the default ServiceAccount (`policy_helpers::rbac::Identity`): the
+    // ServiceAccount subject, its user name as a User subject, and the groups of
+    // ServiceAccounts, which hold the default ones.
+    for (i, s) in binding.subjects.iter().enumerate() {
+        let whom = match s.identity(binding_ns) {
+            Identity::ServiceAccount {
+                namespace,
+                name: "default",
+                as_user,
+            } => {
+                let spelt = if as_user {
+                    format!(", written as User {:?}", s.name)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "the default ServiceAccount of namespace {namespace:?} (subjects[{i}]{spelt})"
+                )
+            }
+            Identity::NamespaceServiceAccounts(ns) => format!(
+                "every ServiceAccount of namespace {ns:?}, its default ServiceAccount included (subjects[{i}], Group {:?})",
+                s.name
+            ),
+            Identity::AllServiceAccounts => format!(
+                "every ServiceAccount of every namespace, the default ServiceAccounts included (subjects[{i}], Group {:?})",
+                s.name
+            ),
+            Identity::Nobody if s.kind == "ServiceAccount" && s.name == "default" => {
+                format!("the default ServiceAccount of namespace \"\" (subjects[{i}])")
+            }
+            _ => continue,
+        };
+        findings.object(format!(
+            "grants to {whom}, so every pod without its own ServiceAccount gets the role; bind a dedicated ServiceAccount"
+        ));
     }
     findings.into_verdict()
 }

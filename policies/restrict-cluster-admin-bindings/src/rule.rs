@@ -64,7 +64,7 @@ fn binding(req: &Request<'_>, c: &Compiled) -> Verdict {
         .subjects
         .iter()
         .enumerate()
-        .filter(|(_, s)| !c.allowed_subjects.matches(s))
+        .filter(|(_, s)| !c.allowed_subjects.matches_in(s, binding_ns))
         .map(|(i, s)| {
             let added = if req.operation == Operation::Update && !old.contains(s) {
                 ", added by this update"
