@@ -203,6 +203,254 @@ pub fn parse_cidrs(key: &str, items: &[String]) -> Result<Vec<IpNet>, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Address spellings
+// ---------------------------------------------------------------------------------------------
+
+impl IpNet {
+    /// Parses an address or CIDR as Kubernetes' legacy ("sloppy") parser does
+    /// (`k8s.io/utils/net.ParseIPSloppy` / `ParseCIDRSloppy`, Go 1.16's `net` parser): as
+    /// [`IpNet::parse`], but an IPv4 octet may carry leading zeros and is still *decimal*
+    /// (`010.001.002.003` is `10.1.2.3`). The API server validates `Service.spec.externalIPs`,
+    /// `spec.loadBalancerSourceRanges` (and its annotation) and NetworkPolicy `ipBlock` with
+    /// it, and kube-proxy and the cloud provider read those fields with it, so this is the
+    /// address they act on. Go's current `net.ParseIP`/`ParseCIDR` (used by CNI dataplanes)
+    /// refuses such octets instead.
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the text.
+    pub fn parse_sloppy(text: &str) -> Result<IpNet, String> {
+        let t = text.trim();
+        let (addr, prefix) = match t.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (t, None),
+        };
+        match sloppy_dotted_quad(addr) {
+            Some(v4) if v4.to_string() != addr => {
+                let rebuilt = match prefix {
+                    Some(p) => format!("{v4}/{p}"),
+                    None => v4.to_string(),
+                };
+                IpNet::parse(&rebuilt).map_err(|_| format!("{text:?} has an invalid prefix length"))
+            }
+            _ => IpNet::parse(text),
+        }
+    }
+
+    /// The first and last address of the network, as numbers of its family.
+    pub fn first_last(&self) -> (u128, u128) {
+        match *self {
+            IpNet::V4 { addr, prefix } => {
+                let a = u128::from(addr);
+                (a, a | u128::from(!mask4(prefix)))
+            }
+            IpNet::V6 { addr, prefix } => (addr, addr | !mask6(prefix)),
+        }
+    }
+}
+
+/// A dotted quad whose octets are decimal digits (leading zeros allowed, each at most 255).
+fn sloppy_dotted_quad(s: &str) -> Option<Ipv4Addr> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digits = p.trim_start_matches('0');
+        *o = if digits.is_empty() {
+            0
+        } else if digits.len() > 3 {
+            return None;
+        } else {
+            digits.parse().ok()?
+        };
+    }
+    parts.next().is_none().then(|| Ipv4Addr::from(out))
+}
+
+/// Reads an IPv4 address the way a C resolver does with a numeric host (`inet_aton`, which
+/// glibc's `getaddrinfo`, curl, ping and most HTTP clients apply before any DNS lookup): one to
+/// four parts separated by dots, each decimal, octal with a leading `0`, or hexadecimal with
+/// `0x`/`0X`; the last part fills the remaining bytes. So `2852039166`, `0xA9FEA9FE`,
+/// `0251.0376.0251.0376`, `169.254.43518` and `169.16689662` are all `169.254.169.254`.
+/// `None` when the text is not such an address (a host name). Used wherever a module compares
+/// an address a client will resolve (e.g. an ExternalName target); fields the API server
+/// validates as IPs cannot hold these forms (see [`IpNet::parse_sloppy`]).
+pub fn parse_ipv4_inet_aton(text: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 8 {
+            return None;
+        }
+        if !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+            return None;
+        }
+        // Leading zeros beyond any width are allowed; the value must fit 32 bits.
+        let trimmed = digits.trim_start_matches('0');
+        let v = if trimmed.is_empty() {
+            0
+        } else {
+            u32::from_str_radix(trimmed, radix).ok()?
+        };
+        values.push(v);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|v| *v > 255) {
+        return None;
+    }
+    let tail_bits = 32 - 8 * head.len() as u32;
+    if tail_bits < 32 && u64::from(*last) >= (1u64 << tail_bits) {
+        return None;
+    }
+    let mut addr: u32 = 0;
+    for (i, v) in head.iter().enumerate() {
+        addr |= v << (24 - 8 * i as u32);
+    }
+    Some(Ipv4Addr::from(addr | last))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address sets
+// ---------------------------------------------------------------------------------------------
+
+/// A set of IPv4 and IPv6 addresses, held per family as sorted, disjoint, non-adjacent
+/// inclusive ranges, so that several CIDRs (and their `except`s) are judged by the addresses
+/// they hold together: `0.0.0.0/1` plus `128.0.0.0/1` is the whole IPv4 space.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddrSet {
+    v4: Vec<(u128, u128)>,
+    v6: Vec<(u128, u128)>,
+}
+
+fn ranges_add(ranges: &mut Vec<(u128, u128)>, lo: u128, hi: u128) {
+    let (mut lo, mut hi) = (lo, hi);
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    for &(a, b) in ranges.iter() {
+        // Disjoint and not adjacent: kept as is.
+        if b.checked_add(1).is_some_and(|b1| b1 < lo) || hi.checked_add(1).is_some_and(|h1| h1 < a)
+        {
+            out.push((a, b));
+        } else {
+            lo = lo.min(a);
+            hi = hi.max(b);
+        }
+    }
+    out.push((lo, hi));
+    out.sort_unstable();
+    *ranges = out;
+}
+
+fn ranges_remove(ranges: &mut Vec<(u128, u128)>, lo: u128, hi: u128) {
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    for &(a, b) in ranges.iter() {
+        if b < lo || a > hi {
+            out.push((a, b));
+            continue;
+        }
+        if a < lo {
+            out.push((a, lo - 1));
+        }
+        if b > hi {
+            out.push((hi + 1, b));
+        }
+    }
+    *ranges = out;
+}
+
+impl AddrSet {
+    /// The empty set.
+    pub fn new() -> AddrSet {
+        AddrSet::default()
+    }
+
+    fn family(&mut self, net: &IpNet) -> &mut Vec<(u128, u128)> {
+        if net.is_v4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        }
+    }
+
+    /// Adds every address of `net`.
+    pub fn add(&mut self, net: &IpNet) {
+        let (lo, hi) = net.first_last();
+        ranges_add(self.family(net), lo, hi);
+    }
+
+    /// Adds every address of another set.
+    pub fn add_set(&mut self, other: &AddrSet) {
+        for &(lo, hi) in &other.v4 {
+            ranges_add(&mut self.v4, lo, hi);
+        }
+        for &(lo, hi) in &other.v6 {
+            ranges_add(&mut self.v6, lo, hi);
+        }
+    }
+
+    /// Removes every address of `net`.
+    pub fn remove(&mut self, net: &IpNet) {
+        let (lo, hi) = net.first_last();
+        ranges_remove(self.family(net), lo, hi);
+    }
+
+    /// Whether every address of `net` is in the set.
+    pub fn covers(&self, net: &IpNet) -> bool {
+        let (lo, hi) = net.first_last();
+        let ranges = if net.is_v4() { &self.v4 } else { &self.v6 };
+        // Ranges are merged, so a covered network lies inside one range.
+        ranges.iter().any(|&(a, b)| a <= lo && hi <= b)
+    }
+
+    /// Whether some address of `net` is in the set.
+    pub fn meets(&self, net: &IpNet) -> bool {
+        let (lo, hi) = net.first_last();
+        let ranges = if net.is_v4() { &self.v4 } else { &self.v6 };
+        ranges.iter().any(|&(a, b)| a <= hi && lo <= b)
+    }
+
+    /// Whether the set holds no address.
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+}
+
+/// Whether an address or CIDR text is written in IPv6 notation (`::ffff:10.0.0.0/104` is,
+/// `10.0.0.0/8` is not), whatever address it denotes.
+pub fn written_as_ipv6(text: &str) -> bool {
+    text.contains(':')
+}
+
+/// The addresses a NetworkPolicy `ipBlock` admits, read so that nothing it opens is missed:
+/// its `cidr` minus each `except` that really carves something out of it. An `except` written
+/// in the other notation than `cidr` (`0.0.0.0/0` except `::ffff:10.0.0.0/104`, which the API
+/// server accepts as a subset because Go compares IPv4-mapped addresses as IPv4) carves
+/// nothing here: dataplanes program IPv4 and IPv6 rules apart and need not apply it to IPv4
+/// traffic. An `except` outside `cidr` carves nothing either (the API server refuses it).
+pub fn ip_block_addresses(cidr_text: &str, cidr: &IpNet, except: &[(&str, IpNet)]) -> AddrSet {
+    let mut set = AddrSet::new();
+    set.add(cidr);
+    for (text, e) in except {
+        if written_as_ipv6(text) == written_as_ipv6(cidr_text) && cidr.overlaps(e) {
+            set.remove(e);
+        }
+    }
+    set
+}
+
+// ---------------------------------------------------------------------------------------------
 // Ports
 // ---------------------------------------------------------------------------------------------
 
@@ -1078,6 +1326,123 @@ mod tests {
         assert_eq!(net("::ffff:0.0.0.0/96"), net("0.0.0.0/0"));
         assert_eq!(net("10.0.0.0/8").to_string(), "10.0.0.0/8");
         assert_eq!(net("2001:DB8::/32").to_string(), "2001:db8::/32");
+    }
+
+    #[test]
+    fn address_sets_are_unions() {
+        let mut s = AddrSet::new();
+        assert!(s.is_empty());
+        s.add(&net("0.0.0.0/1"));
+        assert!(!s.covers(&net("0.0.0.0/0")));
+        s.add(&net("128.0.0.0/1"));
+        assert!(s.covers(&net("0.0.0.0/0")));
+        assert!(!s.covers(&net("::/0")));
+        // Four /2s, out of order, and an IPv4-mapped quarter.
+        let mut q = AddrSet::new();
+        for c in [
+            "192.0.0.0/2",
+            "::ffff:0.0.0.0/98",
+            "128.0.0.0/2",
+            "64.0.0.0/2",
+        ] {
+            q.add(&net(c));
+        }
+        assert!(q.covers(&net("0.0.0.0/0")));
+        q.remove(&net("10.0.0.0/8"));
+        assert!(!q.covers(&net("0.0.0.0/0")));
+        assert!(q.covers(&net("11.0.0.0/8")));
+        assert!(!q.meets(&net("10.1.0.0/16")));
+        q.add(&net("10.0.0.0/8"));
+        assert!(q.covers(&net("0.0.0.0/0")));
+        // IPv6 ends at u128::MAX without overflow.
+        let mut v6 = AddrSet::new();
+        v6.add(&net("8000::/1"));
+        v6.add(&net("::/1"));
+        assert!(v6.covers(&net("::/0")));
+        v6.remove(&net("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"));
+        assert!(!v6.covers(&net("::/0")));
+        assert!(v6.covers(&net("::/1")));
+    }
+
+    #[test]
+    fn ip_blocks_carve_only_with_excepts_of_their_notation() {
+        let c = net("0.0.0.0/0");
+        let e = |t: &'static str| (t, IpNet::parse(t).unwrap());
+        let carved = ip_block_addresses("0.0.0.0/0", &c, &[e("10.0.0.0/8")]);
+        assert!(!carved.covers(&c));
+        // An IPv4-mapped except of an IPv4 cidr carves nothing.
+        let mapped = ip_block_addresses("0.0.0.0/0", &c, &[e("::ffff:10.0.0.0/104")]);
+        assert!(mapped.covers(&c));
+        // An except outside the cidr carves nothing.
+        let outside = ip_block_addresses("10.0.0.0/8", &net("10.0.0.0/8"), &[e("11.0.0.0/8")]);
+        assert!(outside.covers(&net("10.0.0.0/8")));
+    }
+
+    #[test]
+    fn inet_aton_spellings() {
+        let meta = Ipv4Addr::new(169, 254, 169, 254);
+        for s in [
+            "169.254.169.254",
+            "2852039166",
+            "0xA9FEA9FE",
+            "0xa9fea9fe",
+            "0251.0376.0251.0376",
+            "0xa9.0xfe.0xa9.0xfe",
+            "169.254.43518",
+            "169.16689662",
+            "0251.254.0xa9.254",
+            "000251.0376.0251.0376",
+            "025177524776",
+        ] {
+            assert_eq!(parse_ipv4_inet_aton(s), Some(meta), "{s}");
+        }
+        assert_eq!(
+            parse_ipv4_inet_aton("127.1"),
+            Some(Ipv4Addr::new(127, 0, 0, 1))
+        );
+        assert_eq!(parse_ipv4_inet_aton("0"), Some(Ipv4Addr::new(0, 0, 0, 0)));
+        for s in [
+            "",
+            "256.1.1.1",
+            "1.2.3.4.5",
+            "08.1.1.1",
+            "0x",
+            "1..2",
+            "1.2.3.",
+            "4294967296",
+            "1.16777216",
+            "example.com",
+            "1.2.3.4 ",
+            "-1",
+            "+1",
+        ] {
+            assert_eq!(parse_ipv4_inet_aton(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn sloppy_parsing_reads_leading_zeros_as_decimal() {
+        assert_eq!(
+            IpNet::parse_sloppy("010.001.002.003").unwrap(),
+            net("10.1.2.3")
+        );
+        assert_eq!(
+            IpNet::parse_sloppy("0169.0254.0169.0254/32").unwrap(),
+            net("169.254.169.254/32")
+        );
+        assert_eq!(
+            IpNet::parse_sloppy("10.0.0.0/8").unwrap(),
+            net("10.0.0.0/8")
+        );
+        assert_eq!(
+            IpNet::parse_sloppy("2001:db8::/32").unwrap(),
+            net("2001:db8::/32")
+        );
+        assert!(IpNet::parse("010.0.0.0/8").is_err());
+        assert!(IpNet::parse_sloppy("0256.0.0.1").is_err());
+        assert!(IpNet::parse_sloppy("2852039166").is_err());
+        assert!(IpNet::parse_sloppy("0xA9FEA9FE").is_err());
+        assert!(IpNet::parse_sloppy("010.0.0.0/33").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The rule: a pure function over the request's kind, namespace and (for Services and CRDs)
 //! a few fields of the object.
 
+use policy_helpers::net::parse_ipv4_inet_aton;
 use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
@@ -34,19 +35,6 @@ struct CrdSpec {
     group: Option<String>,
 }
 
-fn ipv4(s: &str) -> Option<[u8; 4]> {
-    let mut out = [0u8; 4];
-    let mut parts = s.split('.');
-    for o in &mut out {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        *o = p.parse().ok()?;
-    }
-    parts.next().is_none().then_some(out)
-}
-
 /// Why an ExternalName target is node-local or a platform endpoint, if it is one.
 pub fn local_target(name: &str) -> Option<&'static str> {
     let n = name.trim_end_matches('.').to_ascii_lowercase();
@@ -63,7 +51,10 @@ pub fn local_target(name: &str) -> Option<&'static str> {
     if n.starts_with("fe80:") {
         return Some("an IPv6 link-local address");
     }
-    let ip = ipv4(n)?;
+    // A client resolves the target with its C resolver, which reads every `inet_aton`
+    // spelling of an IPv4 address (`2852039166`, `0xa9fea9fe`, `0251.0376.0251.0376`,
+    // `169.254.43518`) as that address before any DNS lookup.
+    let ip = parse_ipv4_inet_aton(n)?.octets();
     match ip {
         [127, ..] => Some("a loopback address"),
         [0, ..] => Some("the unspecified address"),
@@ -186,6 +177,14 @@ mod tests {
             "::1",
             "[::1]",
             "fe80::1",
+            "2852039166",
+            "0xa9fea9fe",
+            "0251.0376.0251.0376",
+            "169.254.43518",
+            "127.1",
+            "127.0.0",
+            "0x7f.1",
+            "0",
         ] {
             assert!(local_target(n).is_some(), "{n}");
         }
@@ -196,7 +195,8 @@ mod tests {
             "128.0.0.1",
             "1270.0.0.1",
             "168.63.129.17",
-            "127.0.0",
+            "1.2.3",
+            "08.0.0.1",
             "",
         ] {
             assert!(local_target(n).is_none(), "{n}");

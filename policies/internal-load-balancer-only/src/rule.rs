@@ -1,6 +1,6 @@
 //! The rule: a pure function over the Service view.
 
-use policy_helpers::net::{IpNet, ServiceView, compile_globs, matches_any};
+use policy_helpers::net::{AddrSet, IpNet, ServiceView, compile_globs, matches_any};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -15,6 +15,9 @@ pub const LEGACY_RANGES: &str = "service.beta.kubernetes.io/load-balancer-source
 pub const AZURE_RANGES: &str = "service.beta.kubernetes.io/azure-allowed-ip-ranges";
 /// The Azure annotation with allowed service tags.
 pub const AZURE_TAGS: &str = "service.beta.kubernetes.io/azure-allowed-service-tags";
+
+/// How many source ranges a message lists.
+const LISTED: usize = 8;
 
 /// Rejects a public `LoadBalancer` Service outside the allowed namespaces, and an allowed one
 /// whose source ranges are missing, malformed or too broad.
@@ -105,11 +108,17 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
              with no source ranges: set spec.loadBalancerSourceRanges to the client networks"
         ));
     }
+    // Read as the API server validates them and the Azure cloud provider applies them
+    // (`ParseCIDRSloppy`: a zero-led octet is decimal); the load balancer admits their union.
+    let mut union = AddrSet::new();
+    let mut single: Vec<IpNet> = Vec::new();
     for (field, text) in &ranges {
-        match IpNet::parse(text) {
+        match IpNet::parse_sloppy(text) {
             Err(e) => findings.object(format!("{field}: {e}")),
             Ok(net) => {
+                union.add(&net);
                 if let Some(d) = s.denied_source_ranges.iter().find(|d| net.contains(d)) {
+                    single.push(*d);
                     findings.object(format!(
                         "{field}={text:?} admits the denied range {d} on a public load balancer"
                     ));
@@ -126,6 +135,22 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                     ));
                 }
             }
+        }
+    }
+    for d in &s.denied_source_ranges {
+        if !single.contains(d) && union.covers(d) {
+            let mut all: Vec<String> = ranges
+                .iter()
+                .take(LISTED)
+                .map(|(field, text)| format!("{field}={text:?}"))
+                .collect();
+            if ranges.len() > LISTED {
+                all.push(format!("and {} more", ranges.len() - LISTED));
+            }
+            findings.object(format!(
+                "the source ranges together admit every address of the denied range {d} on a public load balancer: {}",
+                all.join(", ")
+            ));
         }
     }
     for t in tags {

@@ -1,12 +1,16 @@
 //! The rule: a pure function over the NetworkPolicy view.
 
 use policy_helpers::net::{
-    Direction, IpNet, NetworkPolicyRule, NetworkPolicyView, compile_globs, matches_any,
+    AddrSet, Direction, IpNet, NetworkPolicyRule, NetworkPolicyView, compile_globs,
+    ip_block_addresses, matches_any, written_as_ipv6,
 };
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
 use crate::settings::{Settings, exempt_policies};
+
+/// How many ipBlocks a message lists.
+const LISTED: usize = 8;
 
 /// Rejects rules that open everything: peer-less rules on ports outside
 /// `allowAnyPeerOnPorts`, `ipBlock`s covering a denied CIDR without `except`,
@@ -92,6 +96,12 @@ fn check_rule(
         }
         return;
     }
+    // What the rule's ipBlocks admit together: the dataplane allows a packet matching any peer,
+    // so the union is what the rule opens (`0.0.0.0/1` plus `128.0.0.0/1` is `0.0.0.0/0`).
+    let mut union = AddrSet::new();
+    let mut blocks: Vec<String> = Vec::new();
+    let mut single: Vec<IpNet> = Vec::new();
+    let mut listed_out = 0usize;
     for (j, peer) in rule.peers.iter().enumerate() {
         let pat = format!("{at}.{peers}[{j}]");
         if peer
@@ -110,44 +120,89 @@ fn check_rule(
         let cidr = match IpNet::parse(&block.cidr) {
             Ok(c) => c,
             Err(e) => {
-                findings.object(format!("{pat}.ipBlock.cidr: {e}"));
+                findings.object(format!(
+                    "{pat}.ipBlock.cidr: {e}{}",
+                    leading_zero_note(&block.cidr)
+                ));
                 continue;
             }
         };
         let mut except = Vec::with_capacity(block.except.len());
         for (k, e) in block.except.iter().enumerate() {
             match IpNet::parse(e) {
-                Ok(n) => except.push(n),
-                Err(err) => findings.object(format!("{pat}.ipBlock.except[{k}]: {err}")),
+                Ok(n) => except.push((e.as_str(), n)),
+                Err(err) => findings.object(format!(
+                    "{pat}.ipBlock.except[{k}]: {err}{}",
+                    leading_zero_note(e)
+                )),
             }
         }
         if block.except.is_empty()
             && let Some(d) = s.denied_cidrs.iter().find(|d| cidr.contains(d))
         {
+            single.push(*d);
             findings.object(format!(
                 "{pat}.ipBlock.cidr {:?} covers {d} without except",
                 block.cidr
             ));
         }
-        // The addresses of a metadata endpoint this block reaches: the smaller of the two
-        // (CIDRs either nest or are disjoint), unless an `except` covers them.
-        let reaches = |m: &IpNet| {
-            let inter = if cidr.contains(m) {
-                *m
-            } else if m.contains(&cidr) {
-                cidr
-            } else {
-                return false;
-            };
-            !except.iter().any(|e| e.contains(&inter))
-        };
+        let admitted = ip_block_addresses(&block.cidr, &cidr, &except);
+        union.add_set(&admitted);
+        let idle: Vec<&str> = except
+            .iter()
+            .filter(|(t, _)| written_as_ipv6(t) != written_as_ipv6(&block.cidr))
+            .map(|(t, _)| *t)
+            .collect();
+        let mut what = format!("{peers}[{j}] {:?}", block.cidr);
+        if !block.except.is_empty() {
+            what.push_str(&format!(" except {:?}", block.except));
+        }
+        if !idle.is_empty() {
+            what.push_str(&format!(
+                " ({idle:?} in the other notation carves nothing out)"
+            ));
+        }
+        if blocks.len() < LISTED {
+            blocks.push(what);
+        } else {
+            listed_out += 1;
+        }
+        // The addresses of a metadata endpoint this block reaches (an `except` in the other
+        // notation does not protect it).
         if dir == Direction::Egress
-            && let Some(m) = s.metadata_endpoints.iter().find(|m| reaches(m))
+            && let Some(m) = s.metadata_endpoints.iter().find(|m| admitted.meets(m))
         {
             findings.object(format!(
                 "{pat}.ipBlock.cidr {:?} reaches the instance metadata endpoint {m} (add it to except)",
                 block.cidr
             ));
         }
+    }
+    if listed_out > 0 {
+        blocks.push(format!("and {listed_out} more"));
+    }
+    for d in &s.denied_cidrs {
+        if !single.contains(d) && union.covers(d) {
+            findings.object(format!(
+                "{at}.{peers}: its ipBlocks admit every address of {d}, as open as {d} itself: {}",
+                blocks.join(", ")
+            ));
+        }
+    }
+}
+
+/// Why a CIDR with a zero-led octet is refused: the API server (before strict validation)
+/// reads `010` as decimal 10, Go's current parser (CNI dataplanes) refuses it and C resolvers
+/// read it as octal 8, so what the rule opens depends on who reads it.
+fn leading_zero_note(text: &str) -> &'static str {
+    let addr = text.split('/').next().unwrap_or("");
+    let zero_led = !written_as_ipv6(addr)
+        && addr
+            .split('.')
+            .any(|o| o.len() > 1 && o.starts_with('0') && o.bytes().all(|b| b.is_ascii_digit()));
+    if zero_led {
+        " (an octet with a leading zero: the API server reads it as decimal, dataplanes refuse it or read it as octal; write the address without leading zeros)"
+    } else {
+        ""
     }
 }

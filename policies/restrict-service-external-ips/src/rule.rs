@@ -17,7 +17,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let mut findings = Findings::new();
     for (i, ip) in svc.spec.external_ips.iter().enumerate() {
         let field = format!("spec.externalIPs[{i}]");
-        match IpNet::parse(ip) {
+        // Read as the API server validates it and kube-proxy applies it (`ParseIPSloppy`: a
+        // zero-led octet is decimal, so `010.0.0.1` is 10.0.0.1).
+        match IpNet::parse_sloppy(ip) {
             Err(e) => findings.object(format!("{field}: {e}")),
             Ok(net) if allowed.iter().any(|a| a.contains(&net)) => {}
             Ok(_) => {
