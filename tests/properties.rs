@@ -579,3 +579,326 @@ fn pod_extraction_never_panics_on_mutated_objects() {
         })
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Values read as their consumers read them (issue 17): address sets, address spellings,
+// identities.
+// ---------------------------------------------------------------------------------------------
+
+/// Splits `addr/prefix` into a partition of CIDRs, taking split decisions from `splits`.
+fn partition(
+    addr: u32,
+    prefix: u8,
+    splits: &mut std::slice::Iter<'_, bool>,
+    out: &mut Vec<(u32, u8)>,
+) {
+    if prefix < 16 && splits.next().copied().unwrap_or(false) {
+        let half = 1u32 << (31 - u32::from(prefix));
+        partition(addr, prefix + 1, splits, out);
+        partition(addr | half, prefix + 1, splits, out);
+    } else {
+        out.push((addr, prefix));
+    }
+}
+
+/// A piece as a NetworkPolicy author may write it: dotted, or IPv4-mapped IPv6.
+fn spell_cidr((addr, prefix): (u32, u8), mapped: bool) -> String {
+    let a = std::net::Ipv4Addr::from(addr);
+    if mapped {
+        format!("::ffff:{a}/{}", u32::from(prefix) + 96)
+    } else {
+        format!("{a}/{prefix}")
+    }
+}
+
+/// Pieces of a random partition of 0.0.0.0/0, shuffled, some in IPv4-mapped notation, and
+/// the index of one piece to leave out (or none).
+fn ipv4_partition() -> impl Strategy<Value = (Vec<String>, Option<usize>)> {
+    (
+        prop::collection::vec(prop::bool::weighted(0.7), 1..60),
+        prop::collection::vec(any::<bool>(), 64),
+        any::<u64>(),
+        prop::option::of(any::<prop::sample::Index>()),
+    )
+        .prop_map(|(splits, mapped, seed, drop)| {
+            let mut pieces = Vec::new();
+            partition(0, 0, &mut splits.iter(), &mut pieces);
+            // A deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for i in (1..pieces.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                pieces.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let texts: Vec<String> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| spell_cidr(*p, mapped[i % mapped.len()]))
+                .collect();
+            // Leaving out the only piece would leave a rule without peers (every source).
+            let drop = drop
+                .filter(|_| texts.len() > 1)
+                .map(|d| d.index(texts.len()));
+            (texts, drop)
+        })
+}
+
+#[test]
+fn any_set_of_cidrs_whose_union_is_everything_is_everything() {
+    use policy_helpers::net::{AddrSet, IpNet};
+    let everything = IpNet::parse("0.0.0.0/0").unwrap();
+    runner(2000)
+        .run(&ipv4_partition(), |(pieces, drop)| {
+            let mut set = AddrSet::new();
+            for (i, p) in pieces.iter().enumerate() {
+                if Some(i) != drop {
+                    set.add(&IpNet::parse(p).map_err(TestCaseError::fail)?);
+                }
+            }
+            prop_assert_eq!(
+                set.covers(&everything),
+                drop.is_none(),
+                "{:?} without {:?}",
+                pieces,
+                drop
+            );
+            if let Some(d) = drop {
+                let left_out = IpNet::parse(&pieces[d]).unwrap();
+                prop_assert!(!set.meets(&left_out), "{} is met", pieces[d]);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn module(id: &str) -> &'static PolicyModule {
+    &shared_modules()
+        .iter()
+        .find(|(i, _)| i == id)
+        .unwrap_or_else(|| panic!("{id} is not built"))
+        .1
+}
+
+fn admission(
+    uid: &str,
+    group: &str,
+    kind: &str,
+    resource: &str,
+    namespace: &str,
+    object: Value,
+) -> Value {
+    json!({
+        "uid": uid,
+        "kind": {"group": group, "version": "v1", "kind": kind},
+        "resource": {"group": group, "version": "v1", "resource": resource},
+        "name": object["metadata"]["name"].clone(),
+        "namespace": namespace,
+        "operation": "CREATE",
+        "userInfo": {"username": "alice@contoso.com", "groups": ["system:authenticated"]},
+        "object": object,
+    })
+}
+
+#[test]
+fn a_rule_whose_ip_blocks_cover_everything_is_rejected_through_the_module() {
+    let m = module("restrict-permissive-networkpolicy");
+    runner(150)
+        .run(&ipv4_partition(), |(pieces, drop)| {
+            let peers: Vec<Value> = pieces
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != drop)
+                .map(|(_, p)| json!({"ipBlock": {"cidr": p}}))
+                .collect();
+            let np = json!({
+                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                         "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": 443}]}]},
+            });
+            let request = admission(
+                "np",
+                "networking.k8s.io",
+                "NetworkPolicy",
+                "networkpolicies",
+                "shop",
+                np,
+            );
+            let e = m
+                .validate(&request, &json!({}))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let message = e.response.message().unwrap_or_default();
+            // Without a piece the rule still opens most of the internet, but not all of it.
+            prop_assert_eq!(
+                e.response.allowed,
+                drop.is_some(),
+                "{:?} without {:?}: {}",
+                pieces,
+                drop,
+                message
+            );
+            if drop.is_none() {
+                prop_assert!(message.contains("0.0.0.0/0"), "{}", message);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// `addr` spelt as `inet_aton` reads it, in `parts` parts (the last fills the remaining
+/// bytes), each decimal (style 0), octal with extra leading zeros (1), or hexadecimal in lower
+/// (2) or upper case (3).
+fn spell_inet_aton(addr: u32, parts: usize, styles: &[(u8, usize)]) -> String {
+    let bytes = addr.to_be_bytes();
+    let mut values: Vec<u32> = bytes[..parts - 1].iter().map(|b| u32::from(*b)).collect();
+    values.push(
+        bytes[parts - 1..]
+            .iter()
+            .fold(0u32, |v, b| (v << 8) | u32::from(*b)),
+    );
+    let text: Vec<String> = values
+        .iter()
+        .zip(styles)
+        .map(|(v, (style, zeros))| match style {
+            0 => v.to_string(),
+            1 => format!("0{}{v:o}", "0".repeat(*zeros)),
+            2 => format!("0x{v:x}"),
+            _ => format!("0X{v:X}"),
+        })
+        .collect();
+    text.join(".")
+}
+
+fn inet_aton_spelling() -> impl Strategy<Value = (u32, String)> {
+    (
+        any::<u32>(),
+        1usize..=4,
+        prop::collection::vec((0u8..4, 0usize..3), 4),
+    )
+        .prop_map(|(addr, parts, styles)| (addr, spell_inet_aton(addr, parts, &styles)))
+}
+
+#[test]
+fn any_inet_aton_spelling_of_an_ipv4_address_is_that_address() {
+    runner(4000)
+        .run(&inet_aton_spelling(), |(addr, text)| {
+            prop_assert_eq!(
+                policy_helpers::net::parse_ipv4_inet_aton(&text),
+                Some(std::net::Ipv4Addr::from(addr)),
+                "{}",
+                text
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn any_spelling_of_the_metadata_address_is_refused_as_an_external_name() {
+    let m = module("deny-resource-kinds");
+    // Service names are lower case (DNS-1123), so the API server admits only lower-case hex.
+    let strategy = (1usize..=4, prop::collection::vec((0u8..3, 0usize..3), 4));
+    runner(100)
+        .run(&strategy, |(parts, styles)| {
+            let addr = u32::from(std::net::Ipv4Addr::new(169, 254, 169, 254));
+            let target = spell_inet_aton(addr, parts, &styles);
+            let svc = json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "metadata", "namespace": "shop"},
+                "spec": {"type": "ExternalName", "externalName": target},
+            });
+            let request = admission("svc", "", "Service", "services", "shop", svc);
+            let e = m
+                .validate(&request, &json!({}))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(!e.response.allowed, "{} admitted", target);
+            prop_assert!(
+                e.response
+                    .message()
+                    .unwrap_or_default()
+                    .contains("instance metadata"),
+                "{}: {:?}",
+                target,
+                e.response.message()
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_service_account_is_matched_the_same_in_both_spellings() {
+    use policy_helpers::rbac::{Subject, SubjectPatterns};
+    let label = "[a-z][a-z0-9-]{0,6}";
+    let pattern = prop_oneof![
+        (label, label).prop_map(|(n, s)| format!("ServiceAccount:{n}/{s}")),
+        label.prop_map(|n| format!("ServiceAccount:{n}/*")),
+        Just("ServiceAccount:*/default".to_string()),
+        (label, label).prop_map(|(n, s)| format!("User:system:serviceaccount:{n}:{s}")),
+        label.prop_map(|n| format!("User:system:serviceaccount:{n}:*")),
+        label.prop_map(|n| format!("Group:system:serviceaccounts:{n}")),
+        label.prop_map(|n| format!("User:{n}")),
+    ];
+    runner(3000)
+        .run(
+            &(
+                prop::collection::vec(pattern, 1..5),
+                label,
+                prop_oneof![Just("default".to_string()), label.prop_map(String::from)],
+            ),
+            |(patterns, ns, name)| {
+                let p = SubjectPatterns::compile("p", &patterns).map_err(TestCaseError::fail)?;
+                let as_sa = Subject {
+                    kind: "ServiceAccount".into(),
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    ..Subject::default()
+                };
+                let as_user = Subject {
+                    kind: "User".into(),
+                    api_group: "rbac.authorization.k8s.io".into(),
+                    name: format!("system:serviceaccount:{ns}:{name}"),
+                    ..Subject::default()
+                };
+                prop_assert_eq!(as_sa.service_account(), as_user.service_account());
+                prop_assert_eq!(
+                    p.matches(&as_sa),
+                    p.matches(&as_user),
+                    "{:?} on {}/{}",
+                    patterns,
+                    ns,
+                    name
+                );
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn the_default_service_account_as_a_user_is_refused_through_the_module() {
+    let m = module("no-default-service-account");
+    runner(100)
+        .run(&"[a-z][a-z0-9-]{0,10}", |ns| {
+            let binding = json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "b", "namespace": "shop"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
+                              "name": format!("system:serviceaccount:{ns}:default")}],
+            });
+            let mut request = admission("rb", "rbac.authorization.k8s.io", "RoleBinding", "rolebindings", "shop", binding);
+            request["kind"]["version"] = json!("v1");
+            let e = m.validate(&request, &json!({})).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(!e.response.allowed, "{} admitted", ns);
+            let expected = format!("the default ServiceAccount of namespace {ns:?}");
+            prop_assert!(
+                e.response.message().unwrap_or_default().contains(&expected),
+                "{:?}",
+                e.response.message()
+            );
+            Ok(())
+        })
+        .unwrap();
+}
