@@ -314,6 +314,13 @@ pub static MODULES: &[Module] = &[
         metadata: include_str!("../../policies/restrict-ingress-class/metadata.yml"),
     },
     Module {
+        id: "restrict-ingress-nginx-annotations",
+        controls: <restrict_ingress_nginx_annotations::RestrictIngressNginxAnnotations as policy_helpers::Policy>::CONTROLS,
+        evaluate: policy_helpers::runtime::evaluate::<restrict_ingress_nginx_annotations::RestrictIngressNginxAnnotations>,
+        check_settings: crate::check_settings::<restrict_ingress_nginx_annotations::RestrictIngressNginxAnnotations>,
+        metadata: include_str!("../../policies/restrict-ingress-nginx-annotations/metadata.yml"),
+    },
+    Module {
         id: "restrict-nodeport-services",
         controls: <restrict_nodeport_services::RestrictNodePortServices as policy_helpers::Policy>::CONTROLS,
         evaluate: policy_helpers::runtime::evaluate::<restrict_nodeport_services::RestrictNodePortServices>,
