@@ -9,7 +9,9 @@
 //! ([`PolicyRule::all_verbs`]).
 //!
 //! Also here: typed views of Role/ClusterRole ([`Role`]) and RoleBinding/ClusterRoleBinding
-//! ([`Binding`]) objects, subjects and role references, name patterns for roles
+//! ([`Binding`]) objects, the reviews a role or binding policy starts from ([`RoleReview`],
+//! [`BindingReview`]), subjects read as the authorizer matches them ([`Identity`]: a
+//! ServiceAccount in either spelling, the groups of ServiceAccounts) and role references, name patterns for roles
 //! ([`RolePatterns`]) and subjects ([`SubjectPatterns`]), the aggregation labels through which a
 //! ClusterRole's rules flow into `admin`, `edit` and `view`, and the comparison of an UPDATE with
 //! the old object ([`mark_widened`]).
@@ -581,6 +583,90 @@ impl RbacKind {
     /// Whether it is namespaced.
     pub fn is_namespaced(self) -> bool {
         matches!(self, RbacKind::Role | RbacKind::RoleBinding)
+    }
+}
+
+/// A RoleBinding or ClusterRoleBinding under admission: the new object, its namespace and, on
+/// UPDATE, the old subjects. The preamble every binding policy shares.
+#[derive(Debug)]
+pub struct BindingReview {
+    /// RoleBinding or ClusterRoleBinding.
+    pub kind: RbacKind,
+    /// The binding's namespace (the object's, else the request's).
+    pub namespace: String,
+    /// The binding as it would be stored.
+    pub binding: Binding,
+    /// The subjects before an UPDATE (empty on CREATE, or when the old object cannot be read).
+    pub old_subjects: Vec<Subject>,
+}
+
+impl BindingReview {
+    /// Reads the RoleBinding or ClusterRoleBinding of a request; `Ok(None)` for any other
+    /// request or one without an object.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] naming the field that does not have the RBAC shape.
+    pub fn from_request(req: &Request<'_>) -> Result<Option<BindingReview>, ObjectError> {
+        let Some(kind) = RbacKind::of(req).filter(|k| !k.is_role()) else {
+            return Ok(None);
+        };
+        let Some(binding) = req.object_as::<Binding>()? else {
+            return Ok(None);
+        };
+        let old_subjects = req
+            .old_object_as::<Binding>()
+            .ok()
+            .flatten()
+            .map(|o| o.subjects)
+            .unwrap_or_default();
+        let namespace = req.effective_namespace(&binding.metadata).to_string();
+        Ok(Some(BindingReview {
+            kind,
+            namespace,
+            binding,
+            old_subjects,
+        }))
+    }
+
+    /// Whether it is a ClusterRoleBinding (it grants in every namespace).
+    pub fn is_cluster_wide(&self) -> bool {
+        self.kind == RbacKind::ClusterRoleBinding
+    }
+
+    /// The namespace a ServiceAccount subject without one lives in: a RoleBinding's own,
+    /// `None` for a ClusterRoleBinding (see [`Subject::identity`]).
+    pub fn subject_namespace(&self) -> Option<&str> {
+        (!self.is_cluster_wide()).then_some(self.namespace.as_str())
+    }
+
+    /// The binding's name (from the object, else the request).
+    pub fn name<'s>(&'s self, req: &'s Request<'_>) -> &'s str {
+        if self.binding.metadata.name.is_empty() {
+            req.name.as_deref().unwrap_or("")
+        } else {
+            &self.binding.metadata.name
+        }
+    }
+
+    /// Each subject `pick` selects, named with its index, e.g.
+    /// `ServiceAccount "ci/deployer" (subjects[2], added by this update)`: on UPDATE a subject
+    /// the old binding did not have is marked.
+    pub fn name_subjects(&self, req: &Request<'_>, pick: impl Fn(&Subject) -> bool) -> Vec<String> {
+        let update = req.operation == crate::Operation::Update;
+        self.binding
+            .subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| pick(s))
+            .map(|(i, s)| {
+                let added = if update && !self.old_subjects.contains(s) {
+                    ", added by this update"
+                } else {
+                    ""
+                };
+                format!("{} (subjects[{i}]{added})", s.describe())
+            })
+            .collect()
     }
 }
 

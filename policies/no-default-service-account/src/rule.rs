@@ -2,7 +2,7 @@
 //! label); bindings do not grant to a `default` ServiceAccount.
 
 use policy_helpers::pod::PodObject;
-use policy_helpers::rbac::{Binding, Identity};
+use policy_helpers::rbac::{BindingReview, Identity};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -66,30 +66,20 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 }
 
 fn check_binding(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
-    let cluster = match req.kind.kind.as_str() {
-        "RoleBinding" => false,
-        "ClusterRoleBinding" => true,
-        _ => return Verdict::accept(),
-    };
     if !ctx.settings.check_bindings {
         return Verdict::accept();
     }
-    let binding = match req.object_as::<Binding>() {
+    let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
-    let meta = match req.metadata() {
-        Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
-    let own = req.effective_namespace(&meta);
-    let binding_ns = (!cluster).then_some(own);
+    let binding_ns = review.subject_namespace();
     let mut findings = Findings::new();
     // Every spelling of the default ServiceAccount (`policy_helpers::rbac::Identity`): the
     // ServiceAccount subject, its user name as a User subject, and the groups of
     // ServiceAccounts, which hold the default ones.
-    for (i, s) in binding.subjects.iter().enumerate() {
+    for (i, s) in review.binding.subjects.iter().enumerate() {
         let whom = match s.identity(binding_ns) {
             Identity::ServiceAccount {
                 namespace,

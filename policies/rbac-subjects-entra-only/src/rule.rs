@@ -4,7 +4,7 @@
 //! RoleBinding's ServiceAccounts live in its own namespace.
 
 use policy_helpers::identity::is_guid;
-use policy_helpers::rbac::{Binding, Identity};
+use policy_helpers::rbac::{BindingReview, Identity};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -12,29 +12,21 @@ use crate::settings::Settings;
 
 /// Rejects bindings with subjects that are not Entra object ids or allowed identities.
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
-    let cluster = match (req.kind.group.as_str(), req.kind.kind.as_str()) {
-        ("rbac.authorization.k8s.io", "RoleBinding") => false,
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => true,
-        _ => return Verdict::accept(),
-    };
-    let binding = match req.object_as::<Binding>() {
+    let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
-    let meta = match req.metadata() {
-        Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
+    let cluster = review.is_cluster_wide();
     let s = &ctx.settings;
     let lists = match s.compile() {
         Ok(c) => c,
         Err(e) => return Verdict::unreadable(format!("has invalid settings: {e}")),
     };
-    let namespace = req.effective_namespace(&meta);
+    let namespace = review.namespace.as_str();
+    let binding_ns = review.subject_namespace();
     let mut findings = Findings::new();
-    let binding_ns = (!cluster).then_some(namespace);
-    for (i, subject) in binding.subjects.iter().enumerate() {
+    for (i, subject) in review.binding.subjects.iter().enumerate() {
         let kind = subject.kind.as_str();
         let name = subject.name.as_str();
         let at = format!("subjects[{i}] ({kind} {name:?})");

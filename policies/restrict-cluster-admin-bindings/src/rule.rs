@@ -2,7 +2,7 @@
 //! everything.
 
 use policy_helpers::rbac::{
-    Binding, RbacKind, RoleReview, RuleFinding, mark_widened, report_aggregation,
+    BindingReview, RbacKind, RoleReview, RuleFinding, mark_widened, report_aggregation,
 };
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Policy, Request, Verdict};
@@ -31,56 +31,33 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 }
 
 fn binding(req: &Request<'_>, c: &Compiled) -> Verdict {
-    let cluster_wide = RbacKind::of(req) == Some(RbacKind::ClusterRoleBinding);
-    let b = match req.object_as::<Binding>() {
+    let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
-    let namespace = req.effective_namespace(&b.metadata).to_string();
-    let name = if b.metadata.name.is_empty() {
-        req.name.as_deref().unwrap_or("")
-    } else {
-        b.metadata.name.as_str()
-    };
-    let binding_ns = (!cluster_wide).then_some(namespace.as_str());
-    if c.allowed_binding_names.matches(binding_ns, name) {
+    let cluster_wide = review.is_cluster_wide();
+    let binding_ns = review.subject_namespace();
+    if c.allowed_binding_names
+        .matches(binding_ns, review.name(req))
+    {
         return Verdict::accept();
     }
-    let r = &b.role_ref;
+    let r = &review.binding.role_ref;
     let restricted = r.is_cluster_role()
         && (c.restricted_roles.matches(None, &r.name)
             || (cluster_wide && c.restricted_cluster_wide_roles.matches(None, &r.name)));
     if !restricted {
         return Verdict::accept();
     }
-    let old: Vec<_> = req
-        .old_object_as::<Binding>()
-        .ok()
-        .flatten()
-        .map(|o| o.subjects)
-        .unwrap_or_default();
-    let offending: Vec<String> = b
-        .subjects
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !c.allowed_subjects.matches_in(s, binding_ns))
-        .map(|(i, s)| {
-            let added = if req.operation == Operation::Update && !old.contains(s) {
-                ", added by this update"
-            } else {
-                ""
-            };
-            format!("{} (subjects[{i}]{added})", s.describe())
-        })
-        .collect();
+    let offending = review.name_subjects(req, |s| !c.allowed_subjects.matches_in(s, binding_ns));
     if offending.is_empty() {
         return Verdict::accept();
     }
     let scope = if cluster_wide {
         "in every namespace".to_string()
     } else {
-        format!("in namespace {namespace:?}")
+        format!("in namespace {:?}", review.namespace)
     };
     let mut f = Findings::new();
     f.object(format!(
