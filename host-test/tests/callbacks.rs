@@ -77,7 +77,7 @@ fn get_resource_answers_from_the_fixture() {
     assert_eq!(
         missing,
         Err(
-            "Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'"
+            "Callback evaluation failure: Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'"
                 .to_owned()
         )
     );
@@ -91,7 +91,7 @@ fn get_resource_answers_from_the_fixture() {
     );
     assert_eq!(
         no_namespace,
-        Err("Resource v1/ServiceAccount is namespaced, but no namespace was provided".to_owned())
+        Err("Callback evaluation failure: Resource v1/ServiceAccount is namespaced, but no namespace was provided".to_owned())
     );
 }
 
@@ -300,7 +300,7 @@ fn sigstore_verification_from_the_fixture() {
     );
     assert_eq!(
         unsigned,
-        Err("no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
+        Err("Callback evaluation failure: no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
     );
     // The legacy v1 wire form is externally tagged.
     let v1 = json_of(host_call(
@@ -438,7 +438,10 @@ fn fixture_failures_turn_calls_into_errors() {
         "get_resource",
         r#"{"api_version":"v1","kind":"Namespace","name":"flaky"}"#,
     );
-    assert_eq!(flaky, Err("connection refused".to_owned()));
+    assert_eq!(
+        flaky,
+        Err("Callback evaluation failure: connection refused".to_owned())
+    );
     // Only calls matching the failure's request fail.
     assert!(
         host_call(
