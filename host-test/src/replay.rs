@@ -16,10 +16,8 @@
 //! calls that reach policy-evaluator's callback handler are recorded: `tracing/log` is handled
 //! in the waPC host, and calls the policy was not granted are refused before the handler.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::callbacks::{CALLBACK_FAILURE, HostContext, answer};
 
@@ -49,242 +47,64 @@ pub enum Response {
     },
 }
 
-/// policy-evaluator's `CallbackRequestType`, the variants our modules can reach, with the
-/// same variant and field names (kwctl compares the parsed values, so field order and
-/// absent `Option`s do not matter).
-#[derive(Debug, Serialize)]
-enum CallbackRequest {
-    OciManifestDigest {
-        image: String,
-    },
-    SigstorePubKeyVerify {
-        image: String,
-        pub_keys: Vec<String>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreKeylessVerify {
-        image: String,
-        keyless: Vec<KeylessInfo>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreKeylessPrefixVerify {
-        image: String,
-        keyless_prefix: Vec<KeylessPrefixInfo>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreGithubActionsVerify {
-        image: String,
-        owner: String,
-        repo: Option<String>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreCertificateVerify {
-        image: String,
-        certificate: Vec<u8>,
-        certificate_chain: Option<Vec<Vec<u8>>>,
-        require_rekor_bundle: bool,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    KubernetesListResourceNamespace {
-        api_version: String,
-        kind: String,
-        namespace: String,
-        label_selector: Option<String>,
-        field_selector: Option<String>,
-    },
-    KubernetesListResourceAll {
-        api_version: String,
-        kind: String,
-        label_selector: Option<String>,
-        field_selector: Option<String>,
-    },
-    KubernetesGetResource {
-        api_version: String,
-        kind: String,
-        name: String,
-        namespace: Option<String>,
-        disable_cache: bool,
-    },
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct KeylessInfo {
-    issuer: String,
-    subject: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct KeylessPrefixInfo {
-    issuer: String,
-    url_prefix: String,
-}
-
-/// The SDK's payloads, read as policy-evaluator reads them (required fields required).
-#[derive(Deserialize)]
-#[serde(tag = "type")]
-enum VerifyV2 {
-    SigstorePubKeyVerify {
-        image: String,
-        pub_keys: Vec<String>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreKeylessVerify {
-        image: String,
-        keyless: Vec<KeylessInfo>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreKeylessPrefixVerify {
-        image: String,
-        keyless_prefix: Vec<KeylessPrefixInfo>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreGithubActionsVerify {
-        image: String,
-        owner: String,
-        repo: Option<String>,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-    SigstoreCertificateVerify {
-        image: String,
-        certificate: Vec<u8>,
-        certificate_chain: Option<Vec<Vec<u8>>>,
-        require_rekor_bundle: bool,
-        annotations: Option<BTreeMap<String, String>>,
-    },
-}
-
-#[derive(Deserialize)]
-struct ListNamespaced {
-    api_version: String,
-    kind: String,
-    namespace: String,
-    label_selector: Option<String>,
-    field_selector: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ListAll {
-    api_version: String,
-    kind: String,
-    label_selector: Option<String>,
-    field_selector: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Get {
-    api_version: String,
-    kind: String,
-    name: String,
-    namespace: Option<String>,
-    disable_cache: bool,
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(call: &str, payload: &[u8]) -> Result<T, String> {
-    serde_json::from_slice(payload)
-        .map_err(|e| format!("policy-evaluator cannot read the {call} payload: {e}"))
-}
-
-/// The `CallbackRequestType` a host call becomes in policy-evaluator, `Ok(None)` for calls
-/// that never reach its callback handler (`tracing/log`).
+/// The `CallbackRequestType` variant a host call becomes in policy-evaluator, with its
+/// fields, as a tagged YAML value (`!KubernetesGetResource {api_version: …, …}`), `Ok(None)`
+/// for calls that never reach its callback handler (`tracing/log`). The fields are the
+/// payload's own: kwctl ignores the ones the variant does not have (`field_masks`) and reads
+/// absent `Option`s as `None`, and a field it requires but the module did not send fails
+/// the replay, as it would fail in policy-server.
 ///
 /// # Errors
-/// When policy-evaluator could not read the payload, or the call is one this format does not
+/// When the payload is not JSON of the call's shape, or the call is one this format does not
 /// cover.
 fn callback_request(
     namespace: &str,
     operation: &str,
     payload: &[u8],
-) -> Result<Option<CallbackRequest>, String> {
+) -> Result<Option<serde_yaml::Value>, String> {
     let call = format!("{namespace}/{operation}");
-    Ok(Some(match (namespace, operation) {
-        ("tracing", _) => return Ok(None),
+    if namespace == "tracing" {
+        return Ok(None);
+    }
+    let json: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the {call} payload is not JSON: {e}"))?;
+    let field = |name: &str| json!({ name: json.clone() });
+    let (variant, fields) = match (namespace, operation) {
         ("kubernetes", "list_resources_by_namespace") => {
-            let r: ListNamespaced = parse(&call, payload)?;
-            CallbackRequest::KubernetesListResourceNamespace {
-                api_version: r.api_version,
-                kind: r.kind,
-                namespace: r.namespace,
-                label_selector: r.label_selector,
-                field_selector: r.field_selector,
-            }
+            ("KubernetesListResourceNamespace".to_owned(), json.clone())
         }
-        ("kubernetes", "list_resources_all") => {
-            let r: ListAll = parse(&call, payload)?;
-            CallbackRequest::KubernetesListResourceAll {
-                api_version: r.api_version,
-                kind: r.kind,
-                label_selector: r.label_selector,
-                field_selector: r.field_selector,
-            }
+        ("kubernetes", "list_resources_all") => ("KubernetesListResourceAll".to_owned(), json.clone()),
+        ("kubernetes", "get_resource") => ("KubernetesGetResource".to_owned(), json.clone()),
+        ("kubernetes", "can_i") => ("KubernetesCanI".to_owned(), json.clone()),
+        ("oci", "v1/manifest_digest") => ("OciManifestDigest".to_owned(), field("image")),
+        ("oci", "v1/oci_manifest") => ("OciManifest".to_owned(), field("image")),
+        ("oci", "v1/oci_manifest_config") => ("OciManifestAndConfig".to_owned(), field("image")),
+        ("net", "v1/dns_lookup_host") => ("DNSLookupHost".to_owned(), field("host")),
+        // v2: internally tagged by `type`; v1: externally tagged.
+        ("oci", "v2/verify") => {
+            let mut fields = json.clone();
+            let variant = fields
+                .as_object_mut()
+                .and_then(|o| o.remove("type"))
+                .and_then(|t| t.as_str().map(str::to_owned))
+                .ok_or_else(|| format!("the {call} payload has no `type`"))?;
+            (variant, fields)
         }
-        ("kubernetes", "get_resource") => {
-            let r: Get = parse(&call, payload)?;
-            CallbackRequest::KubernetesGetResource {
-                api_version: r.api_version,
-                kind: r.kind,
-                name: r.name,
-                namespace: r.namespace,
-                disable_cache: r.disable_cache,
+        ("oci", "v1/verify") => match json.as_object().map(|o| o.iter().next()) {
+            Some(Some((variant, fields))) if json.as_object().is_some_and(|o| o.len() == 1) => {
+                (variant.clone(), fields.clone())
             }
-        }
-        ("oci", "v1/manifest_digest") => CallbackRequest::OciManifestDigest {
-            image: parse(&call, payload)?,
-        },
-        ("oci", "v2/verify") => match parse::<VerifyV2>(&call, payload)? {
-            VerifyV2::SigstorePubKeyVerify {
-                image,
-                pub_keys,
-                annotations,
-            } => CallbackRequest::SigstorePubKeyVerify {
-                image,
-                pub_keys,
-                annotations,
-            },
-            VerifyV2::SigstoreKeylessVerify {
-                image,
-                keyless,
-                annotations,
-            } => CallbackRequest::SigstoreKeylessVerify {
-                image,
-                keyless,
-                annotations,
-            },
-            VerifyV2::SigstoreKeylessPrefixVerify {
-                image,
-                keyless_prefix,
-                annotations,
-            } => CallbackRequest::SigstoreKeylessPrefixVerify {
-                image,
-                keyless_prefix,
-                annotations,
-            },
-            VerifyV2::SigstoreGithubActionsVerify {
-                image,
-                owner,
-                repo,
-                annotations,
-            } => CallbackRequest::SigstoreGithubActionsVerify {
-                image,
-                owner,
-                repo,
-                annotations,
-            },
-            VerifyV2::SigstoreCertificateVerify {
-                image,
-                certificate,
-                certificate_chain,
-                require_rekor_bundle,
-                annotations,
-            } => CallbackRequest::SigstoreCertificateVerify {
-                image,
-                certificate,
-                certificate_chain,
-                require_rekor_bundle,
-                annotations,
-            },
+            _ => return Err(format!("the {call} payload is not an externally tagged request")),
         },
         _ => return Err(format!("{call} is not covered by the session format here")),
-    }))
+    };
+    let fields = serde_yaml::to_value(&fields).map_err(|e| e.to_string())?;
+    Ok(Some(serde_yaml::Value::Tagged(Box::new(
+        serde_yaml::value::TaggedValue {
+            tag: serde_yaml::value::Tag::new(variant),
+            value: fields,
+        },
+    ))))
 }
 
 /// Whether policy-evaluator hands the call to its callback handler under `context`'s grants
