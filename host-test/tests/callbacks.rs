@@ -144,7 +144,7 @@ fn list_calls_filter_by_namespace_and_selectors() {
     assert_eq!(
         cluster_wide,
         Err(
-            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
+            "Callback evaluation failure: resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
                 .to_owned()
         )
     );
@@ -285,7 +285,7 @@ fn sigstore_verification_from_the_fixture() {
     assert!(
         wrong_annotation
             .expect_err("untrusted")
-            .starts_with("Image verification failed: missing signatures")
+            .starts_with("Callback evaluation failure: Image verification failed: missing signatures")
     );
     let keyless = json_of(v2(
         r#"{"type":"SigstoreKeylessPrefixVerify","image":"ghcr.io/acme/app:1.0","keyless_prefix":[{"issuer":"https://token.actions.githubusercontent.com","url_prefix":"https://github.com/acme/"}],"annotations":null}"#,
