@@ -26,7 +26,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
         check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
-        playground playground-serve playground-tools browser-deps test-playground
+        playground playground-serve playground-tools browser-deps test-playground conformance sessions
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -100,11 +100,30 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 
 test: test-rust test-cases test-scan test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, generated files fresh
 
+# Kubewarden's own runners for `make conformance` (reference binaries, never a build or test
+# dependency): KWCTL= and POLICY_SERVER= name them; by default the ones next to the repository.
+ANCHORS       := $(abspath ../shared/anchors)
+KWCTL         ?= $(wildcard $(ANCHORS)/kwctl)
+POLICY_SERVER ?= $(wildcard $(ANCHORS)/policy-server)
+SIGSTORE_TRUST_CONFIG ?= $(wildcard $(ANCHORS)/sigstore-offline.json)
+CONFORMANCE_JOBS ?= 2
+
+conformance: dist ## every case through kwctl and one policy-server, compared with host-test; writes docs/conformance.md (KWCTL=, POLICY_SERVER=, POLICY=<id> for a subset; not part of make test)
+	@if [ -z "$(KWCTL)" ] || [ -z "$(POLICY_SERVER)" ]; then \
+	  echo "make conformance needs Kubewarden's kwctl and policy-server 1.36: give KWCTL=/path/to/kwctl POLICY_SERVER=/path/to/policy-server"; \
+	  echo "(by default ../shared/anchors/kwctl and ../shared/anchors/policy-server next to this repository; not found)"; exit 2; fi
+	env -u RUST_BACKTRACE $(HOST_TEST) conformance --root . --dist $(DIST) --kwctl "$(KWCTL)" --policy-server "$(POLICY_SERVER)" \
+	  $(if $(SIGSTORE_TRUST_CONFIG),--sigstore-trust-config "$(SIGSTORE_TRUST_CONFIG)") --jobs $(CONFORMANCE_JOBS) $(POLICY)
+
+sessions: dist ## rewrite the recorded host-call sessions (policies/<id>/sessions/, kwctl's replay format) from the cases; review the diff
+	$(HOST_TEST) sessions --root . --dist $(DIST) --write
+
 test-rust: dist registry-deps tools ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
 	HOST_TEST_REQUIRE_XMLLINT=1 $(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground
 
-test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm
+test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm; the recorded host-call sessions still match
 	$(HOST_TEST) test --dist $(DIST)
+	$(HOST_TEST) sessions --root . --dist $(DIST)
 
 test-scan: dist tools ## scan examples/ with the built bundle in every format: exit codes, SARIF and JUnit schemas
 	HOST_TEST_DIST=$(abspath $(DIST)) HOST_TEST_REQUIRE_XMLLINT=1 \

@@ -58,7 +58,8 @@ impl HostContext {
             .any(|pattern| capability_matches(pattern, path))
     }
 
-    fn can_access_kubernetes(&self, api_version: &str, kind: &str) -> bool {
+    /// Whether the context-aware allow-list grants `api_version`/`kind`.
+    pub fn can_access_kubernetes(&self, api_version: &str, kind: &str) -> bool {
         self.context_aware_resources
             .contains(&ContextAwareResource {
                 api_version: api_version.to_owned(),
@@ -79,6 +80,37 @@ pub fn capability_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
+/// The error policy-server gives every Kubernetes lookup when it runs without a cluster
+/// (started with `--ignore-kubernetes-connection-failure` and no reachable API server): it has
+/// no Kubernetes client, and each `kubernetes/*` host call fails with this text (measured with
+/// policy-server 1.36.0-beta.1).
+pub const NO_CLUSTER_MESSAGE: &str = "kube::Client was not initialized properly";
+
+/// The Kubernetes operations a policy can call.
+const KUBERNETES_OPERATIONS: &[&str] = &[
+    "list_resources_by_namespace",
+    "list_resources_all",
+    "get_resource",
+    "can_i",
+];
+
+/// `fixture` (or an empty cluster) as policy-server without a cluster answers it: every
+/// Kubernetes lookup that passes the policy's grants fails with [`NO_CLUSTER_MESSAGE`]; the
+/// other capabilities (OCI, sigstore) keep the fixture's answers.
+pub fn without_cluster(fixture: Option<&ClusterFixture>) -> ClusterFixture {
+    let mut cluster = fixture.cloned().unwrap_or_default();
+    let failing = KUBERNETES_OPERATIONS
+        .iter()
+        .map(|operation| crate::fixture::FailureEntry {
+            namespace: "kubernetes".to_owned(),
+            operation: (*operation).to_owned(),
+            message: NO_CLUSTER_MESSAGE.to_owned(),
+            request: None,
+        });
+    cluster.failures.splice(0..0, failing);
+    cluster
+}
+
 const KNOWN: &[(&str, &[&str])] = &[
     ("tracing", &["log"]),
     (
@@ -95,12 +127,7 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("crypto", &["v1/is_certificate_trusted"]),
     (
         "kubernetes",
-        &[
-            "list_resources_by_namespace",
-            "list_resources_all",
-            "get_resource",
-            "can_i",
-        ],
+        KUBERNETES_OPERATIONS,
     ),
 ];
 
@@ -171,13 +198,30 @@ pub(crate) fn dispatch(
         }
     }
 
+    handle(context, namespace, operation, payload, &request)
+        .map_err(|e| format!("{CALLBACK_FAILURE}{e}"))
+}
+
+/// What policy-evaluator puts before every error of its callback handler (the lookups and
+/// verifications themselves, after the grants are checked): `Callback evaluation failure:
+/// {e:?}` in its waPC host callback (policy-evaluator 1.36 `runtimes/wapc/callback.rs`).
+pub const CALLBACK_FAILURE: &str = "Callback evaluation failure: ";
+
+/// The callback handler's part of a host call: answers from the fixture.
+fn handle(
+    context: &HostContext,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+    request: &Value,
+) -> Result<Vec<u8>, String> {
     let cluster = &context.cluster;
     if let Some(failure) = cluster.failures.iter().find(|f| {
         f.namespace == namespace
             && f.operation == operation
             && f.request
                 .as_ref()
-                .is_none_or(|r| json_contains(&request, r))
+                .is_none_or(|r| json_contains(request, r))
     }) {
         return Err(failure.message.clone());
     }
@@ -186,7 +230,7 @@ pub(crate) fn dispatch(
             && a.operation == operation
             && a.request
                 .as_ref()
-                .is_none_or(|r| json_contains(&request, r))
+                .is_none_or(|r| json_contains(request, r))
     }) {
         return serde_json::to_vec(&answer.response).map_err(|e| e.to_string());
     }
@@ -200,8 +244,8 @@ pub(crate) fn dispatch(
         }
         ("kubernetes", "get_resource") => get(cluster, payload, context.hidden_object),
         ("kubernetes", "can_i") => can_i(cluster, payload),
-        ("oci", "v1/manifest_digest") => manifest_digest(cluster, &request),
-        ("oci", "v1/verify") | ("oci", "v2/verify") => verify(cluster, operation, &request),
+        ("oci", "v1/manifest_digest") => manifest_digest(cluster, request),
+        ("oci", "v1/verify") | ("oci", "v2/verify") => verify(cluster, operation, request),
         _ => Err(format!(
             "the cluster fixture has no answer for {namespace}/{operation} (add one under 'answers' of the HostTestFixture document)"
         )),

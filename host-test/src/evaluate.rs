@@ -376,7 +376,8 @@ impl PolicyModule {
         }
     }
 
-    fn host_context(&self, options: &EvalOptions) -> HostContext {
+    /// The host-call context an evaluation under `options` answers from (grants and fixture).
+    pub fn host_context(&self, options: &EvalOptions) -> HostContext {
         let context_aware: BTreeSet<ContextAwareResource> = match &options.context_aware_resources {
             Some(list) => list.iter().cloned().collect(),
             None => self

@@ -24,6 +24,7 @@
 pub mod annotate;
 pub mod artifacthub;
 pub mod callbacks;
+pub mod conformance;
 pub mod engine;
 pub mod evaluate;
 pub mod fixture;
@@ -34,6 +35,7 @@ pub mod metadata;
 pub mod profile;
 pub mod progress;
 pub mod report;
+pub mod replay;
 pub mod request;
 pub mod response;
 pub mod sarif;

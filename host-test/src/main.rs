@@ -15,6 +15,8 @@ use host_test::metadata::{self, Metadata};
 use host_test::suite::{self, RunOptions};
 use host_test::{ClusterFixture, EvalOptions, Harness, HarnessConfig, Limits, PolicyMode, request};
 
+mod host_conformance;
+
 /// Runs Kubewarden waPC policy modules exactly as policy-server does.
 #[derive(Parser)]
 #[command(name = "host-test", version, about)]
@@ -39,6 +41,10 @@ enum Command {
     Scan(ScanArgs),
     /// Generate artifacthub/ from the policies' metadata.yml, Cargo.toml and README.md.
     Artifacthub(ArtifacthubArgs),
+    /// Every case through kwctl and policy-server, compared with host-test (docs/conformance.md).
+    Conformance(host_conformance::ConformanceArgs),
+    /// Write or check the recorded host-call sessions (kwctl's replay format) of the cases.
+    Sessions(host_conformance::SessionsArgs),
 }
 
 #[derive(Args)]
@@ -340,6 +346,8 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(args),
         Command::Scan(args) => scan(args),
         Command::Artifacthub(args) => artifacthub(args),
+        Command::Conformance(args) => host_conformance::conformance(args),
+        Command::Sessions(args) => host_conformance::sessions(args),
     };
     match outcome {
         Ok(code) => code,

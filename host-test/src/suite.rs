@@ -16,7 +16,7 @@ use crate::evaluate::{EvalError, EvalOptions, PolicyModule};
 use crate::fixture::ClusterFixture;
 use crate::request;
 use crate::response::{AdmissionResponse, PolicyMode};
-use crate::state::LogEntry;
+use crate::state::{HostCallRecord, LogEntry};
 
 /// Why a suite could not be loaded or run at all.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +92,22 @@ pub struct Defaults {
     /// Context-aware allow-list.
     #[serde(default)]
     pub context_aware_resources: Option<Vec<ContextAwareResource>>,
+    /// How Kubernetes lookups are answered.
+    #[serde(default)]
+    pub lookups: Option<Lookups>,
+}
+
+/// How a case's Kubernetes lookups (`kubernetes/*` host calls) are answered.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Lookups {
+    /// From the cluster fixture (an empty cluster when the case names none): what a
+    /// policy-server connected to a cluster answers.
+    #[default]
+    Cluster,
+    /// Every one fails with the error policy-server gives when it runs without a cluster
+    /// (`--ignore-kubernetes-connection-failure`), see [`crate::callbacks::without_cluster`].
+    Fail,
 }
 
 /// What a case expects.
@@ -167,6 +183,9 @@ pub struct Case {
     /// Context-aware allow-list (default: the module metadata's).
     #[serde(default)]
     pub context_aware_resources: Option<Vec<ContextAwareResource>>,
+    /// How Kubernetes lookups are answered (default: from the cluster fixture).
+    #[serde(default)]
+    pub lookups: Option<Lookups>,
     /// Expectations.
     pub expect: Expect,
 }
@@ -192,7 +211,8 @@ pub struct Suite {
 }
 
 impl Suite {
-    fn dir(&self) -> &Path {
+    /// The directory case paths are relative to.
+    pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or_else(|| Path::new("."))
     }
 }
@@ -251,6 +271,8 @@ pub struct CaseResult {
     pub routed: Option<bool>,
     /// Captured guest output.
     pub log: Vec<LogEntry>,
+    /// The host calls of the evaluation (none when the request was not evaluated).
+    pub host_calls: Vec<HostCallRecord>,
 }
 
 impl CaseResult {
@@ -328,7 +350,7 @@ pub fn run_suite(
         .policy_id
         .clone()
         .unwrap_or_else(|| module.name().to_owned());
-    let mut fixtures: HashMap<PathBuf, Result<Arc<ClusterFixture>, String>> = HashMap::new();
+    let mut fixtures = FixtureCache::new();
     let cases = suite
         .cases
         .iter()
@@ -341,29 +363,38 @@ pub fn run_suite(
     })
 }
 
-fn run_case(
-    module: &PolicyModule,
+/// Fixtures already read, by path (each read once per suite run).
+pub type FixtureCache = HashMap<PathBuf, Result<Arc<ClusterFixture>, String>>;
+
+/// A case's settings and evaluation options with the suite's defaults applied and its
+/// cluster fixture read (and turned into failing lookups for `lookups: fail`).
+#[derive(Debug, Clone)]
+pub struct ResolvedCase {
+    /// The settings object (`null` when none is given).
+    pub settings: Value,
+    /// The evaluation options (policy-server's configuration of the policy).
+    pub options: EvalOptions,
+    /// How Kubernetes lookups are answered.
+    pub lookups: Lookups,
+}
+
+/// Applies the suite's defaults to `case` and reads its cluster fixture.
+///
+/// # Errors
+/// When the cluster fixture cannot be read.
+pub fn resolve_case(
     suite: &Suite,
     case: &Case,
     policy: &str,
-    fixtures: &mut HashMap<PathBuf, Result<Arc<ClusterFixture>, String>>,
-) -> CaseResult {
-    let mut result = CaseResult {
-        name: case.name.clone(),
-        problems: Vec::new(),
-        response: None,
-        settings: None,
-        routed: None,
-        log: Vec::new(),
-    };
+    fixtures: &mut FixtureCache,
+) -> Result<ResolvedCase, String> {
     let defaults = &suite.defaults;
-    let expect = &case.expect;
     let settings = case
         .settings
         .clone()
         .or_else(|| defaults.settings.clone())
         .unwrap_or(Value::Null);
-
+    let lookups = case.lookups.or(defaults.lookups).unwrap_or_default();
     let cluster = match case.cluster.as_ref().or(defaults.cluster.as_ref()) {
         Some(path) => {
             let path = suite.dir().join(path);
@@ -375,15 +406,15 @@ fn run_case(
                         .map_err(|e| error_chain(&e))
                 })
                 .clone();
-            match loaded {
-                Ok(fixture) => Some(fixture),
-                Err(e) => {
-                    result.problems.push(e);
-                    return result;
-                }
-            }
+            Some(loaded?)
         }
         None => None,
+    };
+    let cluster = match lookups {
+        Lookups::Cluster => cluster,
+        Lookups::Fail => Some(Arc::new(crate::callbacks::without_cluster(
+            cluster.as_deref(),
+        ))),
     };
     let options = EvalOptions {
         policy_id: Some(policy.to_owned()),
@@ -404,6 +435,39 @@ fn run_case(
             .or_else(|| defaults.context_aware_resources.clone()),
         cluster,
         hidden_object: None,
+    };
+    Ok(ResolvedCase {
+        settings,
+        options,
+        lookups,
+    })
+}
+
+fn run_case(
+    module: &PolicyModule,
+    suite: &Suite,
+    case: &Case,
+    policy: &str,
+    fixtures: &mut FixtureCache,
+) -> CaseResult {
+    let mut result = CaseResult {
+        name: case.name.clone(),
+        problems: Vec::new(),
+        response: None,
+        settings: None,
+        routed: None,
+        log: Vec::new(),
+        host_calls: Vec::new(),
+    };
+    let expect = &case.expect;
+    let ResolvedCase {
+        settings, options, ..
+    } = match resolve_case(suite, case, policy, fixtures) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            result.problems.push(e);
+            return result;
+        }
     };
 
     let outcome = match module.validate_settings_with(&settings, &options) {
@@ -492,6 +556,7 @@ fn run_case(
         }
     };
     result.log.extend(evaluation.log.iter().cloned());
+    result.host_calls = evaluation.host_calls.clone();
     let response = &evaluation.response;
     let problems = &mut result.problems;
     match expect.allowed {

@@ -77,7 +77,7 @@ fn get_resource_answers_from_the_fixture() {
     assert_eq!(
         missing,
         Err(
-            "Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'"
+            "Callback evaluation failure: Cannot find v1/ServiceAccount named 'ghost' inside of namespace 'Some(\"default\")'"
                 .to_owned()
         )
     );
@@ -91,7 +91,7 @@ fn get_resource_answers_from_the_fixture() {
     );
     assert_eq!(
         no_namespace,
-        Err("Resource v1/ServiceAccount is namespaced, but no namespace was provided".to_owned())
+        Err("Callback evaluation failure: Resource v1/ServiceAccount is namespaced, but no namespace was provided".to_owned())
     );
 }
 
@@ -144,7 +144,7 @@ fn list_calls_filter_by_namespace_and_selectors() {
     assert_eq!(
         cluster_wide,
         Err(
-            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
+            "Callback evaluation failure: resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
                 .to_owned()
         )
     );
@@ -285,7 +285,7 @@ fn sigstore_verification_from_the_fixture() {
     assert!(
         wrong_annotation
             .expect_err("untrusted")
-            .starts_with("Image verification failed: missing signatures")
+            .starts_with("Callback evaluation failure: Image verification failed: missing signatures")
     );
     let keyless = json_of(v2(
         r#"{"type":"SigstoreKeylessPrefixVerify","image":"ghcr.io/acme/app:1.0","keyless_prefix":[{"issuer":"https://token.actions.githubusercontent.com","url_prefix":"https://github.com/acme/"}],"annotations":null}"#,
@@ -300,7 +300,7 @@ fn sigstore_verification_from_the_fixture() {
     );
     assert_eq!(
         unsigned,
-        Err("no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
+        Err("Callback evaluation failure: no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
     );
     // The legacy v1 wire form is externally tagged.
     let v1 = json_of(host_call(
@@ -438,7 +438,10 @@ fn fixture_failures_turn_calls_into_errors() {
         "get_resource",
         r#"{"api_version":"v1","kind":"Namespace","name":"flaky"}"#,
     );
-    assert_eq!(flaky, Err("connection refused".to_owned()));
+    assert_eq!(
+        flaky,
+        Err("Callback evaluation failure: connection refused".to_owned())
+    );
     // Only calls matching the failure's request fail.
     assert!(
         host_call(

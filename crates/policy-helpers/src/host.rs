@@ -46,7 +46,8 @@ pub enum HostError {
 
 impl HostError {
     /// Whether the engine said the object does not exist (policy-server's `get_resource`
-    /// answers a missing object with an error starting `Cannot find`).
+    /// answers a missing object with an error starting `Cannot find`, after the
+    /// `Callback evaluation failure:` prefix [`call`] removes).
     pub fn is_not_found(&self) -> bool {
         matches!(self, HostError::Host { message, .. } if message.starts_with("Cannot find"))
     }
@@ -92,24 +93,48 @@ pub fn call(namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>,
     #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
     {
         kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", namespace, operation, payload)
-            .map_err(|e| HostError::Host {
-                call: format!("{namespace}/{operation}"),
-                message: host_error_text(&e.to_string()),
-            })
+            .map_err(|e| host_error(namespace, operation, &host_error_text(&e.to_string())))
     }
     #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
     {
         HANDLER.with(|h| match h.borrow().as_ref() {
-            Some(handler) => {
-                handler(namespace, operation, payload).map_err(|message| HostError::Host {
-                    call: format!("{namespace}/{operation}"),
-                    message,
-                })
-            }
+            Some(handler) => handler(namespace, operation, payload)
+                .map_err(|message| host_error(namespace, operation, &message)),
             None => Err(HostError::Unavailable {
                 call: format!("{namespace}/{operation}"),
             }),
         })
+    }
+}
+
+/// Longest host error text a message quotes, in bytes (cut at a character boundary).
+pub const MAX_QUOTED_HOST_ERROR: usize = 240;
+
+/// What policy-evaluator puts before every error of its callback handler (the lookup itself
+/// failed, as opposed to a grant refused): `Callback evaluation failure: {e:?}`.
+const CALLBACK_FAILURE: &str = "Callback evaluation failure:";
+
+/// The one place a host's error text enters a module: without policy-evaluator's
+/// [`CALLBACK_FAILURE`] prefix, only its first line, at most [`MAX_QUOTED_HOST_ERROR`] bytes.
+/// policy-evaluator formats a failed lookup with `{e:?}`, so with `RUST_BACKTRACE` set in
+/// policy-server's environment the error carries a stack trace (and a cause chain) on the lines
+/// below, which must not reach the admission message a user reads.
+fn host_error(namespace: &str, operation: &str, text: &str) -> HostError {
+    let text = text.trim();
+    let text = text.strip_prefix(CALLBACK_FAILURE).map_or(text, str::trim_start);
+    let first = text.lines().next().unwrap_or("").trim_end();
+    let message = if first.len() <= MAX_QUOTED_HOST_ERROR {
+        first.to_string()
+    } else {
+        let mut end = MAX_QUOTED_HOST_ERROR;
+        while !first.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &first[..end])
+    };
+    HostError::Host {
+        call: format!("{namespace}/{operation}"),
+        message,
     }
 }
 
@@ -373,6 +398,27 @@ mod tests {
         assert!(!e.is_not_found());
         let e = verify(&json!({"type": "SigstorePubKeyVerify"})).unwrap_err();
         assert!(matches!(e, HostError::Host { .. }));
+        set_handler(None);
+    }
+
+    #[test]
+    fn host_errors_are_cut_to_their_first_line_and_a_bounded_length() {
+        set_handler(Some(Box::new(|_, op, _| {
+            Err(if op == "list_resources_all" {
+                "Callback evaluation failure: Cannot list: connection refused\n\nStack backtrace:\n   0: anyhow::error".into()
+            } else {
+                format!("{}é tail", "x".repeat(MAX_QUOTED_HOST_ERROR - 1))
+            })
+        })));
+        let e = list_all::<Value>("v1", "Secret", None, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "host call kubernetes/list_resources_all failed: Cannot list: connection refused"
+        );
+        let HostError::Host { message, .. } = manifest_digest("x").unwrap_err() else {
+            panic!("expected a host error");
+        };
+        assert_eq!(message, format!("{}…", "x".repeat(MAX_QUOTED_HOST_ERROR - 1)));
         set_handler(None);
     }
 

@@ -90,10 +90,11 @@ macro_rules! export_policy {
                 "validate",
                 $crate::runtime::validate::<$policy>,
             );
-            $crate::sdk::wapc_guest::register_function(
-                "validate_settings",
-                $crate::runtime::validate_settings::<$policy>,
-            );
+            // The policy id in settings messages is the crate name of the policy that
+            // expands this macro (every policy crate is named after its id).
+            $crate::sdk::wapc_guest::register_function("validate_settings", |payload: &[u8]| {
+                $crate::runtime::validate_settings::<$policy>(env!("CARGO_PKG_NAME"), payload)
+            });
             $crate::sdk::wapc_guest::register_function(
                 "protocol_version",
                 $crate::sdk::protocol_version_guest,

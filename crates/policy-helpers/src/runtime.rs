@@ -194,15 +194,18 @@ pub fn validate<P: Policy>(payload: &[u8]) -> CallResult {
     }
 }
 
-/// The `validate_settings` export: `valid: false` with a message naming the key.
+/// The `validate_settings` export of policy `policy_id` (its crate name, passed by
+/// [`crate::export_policy!`]): `valid: false` with a message that starts with the policy id
+/// and names the key. policy-server stops at start-up with `Policy settings are invalid:
+/// <message>` and does not say which policy it was; the id in the message does.
 ///
 /// # Errors
 /// Never in practice (serialising the answer cannot fail).
-pub fn validate_settings<P: Policy>(payload: &[u8]) -> CallResult {
+pub fn validate_settings<P: Policy>(policy_id: &str, payload: &[u8]) -> CallResult {
     let answer = match std::str::from_utf8(payload) {
         Err(_) => SettingsValidationResponse {
             valid: false,
-            message: Some("settings are not UTF-8 JSON".into()),
+            message: Some(format!("{policy_id}: settings are not UTF-8 JSON")),
         },
         Ok(text) => match check::<P::Settings>(text) {
             Ok(_) => SettingsValidationResponse {
@@ -211,7 +214,7 @@ pub fn validate_settings<P: Policy>(payload: &[u8]) -> CallResult {
             },
             Err(e) => SettingsValidationResponse {
                 valid: false,
-                message: Some(e),
+                message: Some(format!("{policy_id}: {e}")),
             },
         },
     };
