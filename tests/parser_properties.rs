@@ -352,10 +352,17 @@ pub fn consumer_bools(text: &str) -> Outcome {
     } else {
         go_parse_bool(trimmed).map(Some).ok_or(())
     };
-    ensure!(kv == expected, "{text:?}: Key Vault provider {kv:?}, expected {expected:?}");
+    ensure!(
+        kv == expected,
+        "{text:?}: Key Vault provider {kv:?}, expected {expected:?}"
+    );
     let azure = azure_cloud_provider_true(text);
     ensure!(
-        azure == (text.len() == 4 && text.to_ascii_lowercase() == "true"),
+        azure
+            == text
+                .chars()
+                .map(|c| c.to_ascii_lowercase())
+                .eq("true".chars()),
         "{text:?}: Azure cloud provider internal = {azure}"
     );
     ensure!(

@@ -631,7 +631,7 @@ fn module(id: &str) -> &'static PolicyModule {
 }
 
 fn request_file(id: &str, name: &str) -> Value {
-    load_request(&root().join("policies").join(id).join("requests").join(name))
+    load_request(root().join("policies").join(id).join("requests").join(name))
         .unwrap_or_else(|e| panic!("{id}/{name}: {e}"))
 }
 
@@ -664,9 +664,17 @@ fn any_parsebool_spelling_of_the_key_vault_identity_switches_is_read_as_the_prov
                 .validate(&request, &json!({"requireClientIDMatch": false}))
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             let message = e.response.message().unwrap_or_default().to_string();
-            prop_assert_eq!(e.response.allowed, !on, "{:?}={:?}: {}", key, value, message);
+            prop_assert_eq!(
+                e.response.allowed,
+                !on,
+                "{:?}={:?}: {}",
+                key,
+                value,
+                message
+            );
             if on {
-                let expected = format!("{key}={value:?}, which the Key Vault provider reads as true");
+                let expected =
+                    format!("{key}={value:?}, which the Key Vault provider reads as true");
                 prop_assert!(message.contains(&expected), "{}", message);
             }
             Ok(())
@@ -694,8 +702,12 @@ fn toml_gap() -> impl Strategy<Value = String> {
 }
 
 fn toml_comment() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["", " # enabled = false", " # [log_collection_settings.stdout]"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "",
+        " # enabled = false",
+        " # [log_collection_settings.stdout]",
+    ])
+    .prop_map(str::to_string)
 }
 
 /// `log_collection_settings.stdout.enabled = <value>` written in one of the forms TOML allows

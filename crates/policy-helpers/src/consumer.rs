@@ -95,7 +95,9 @@ mod tests {
         for f in GO_FALSE {
             assert_eq!(go_parse_bool(f), Some(false), "{f}");
         }
-        for x in ["", "yes", "on", "tRUE", " true", "true ", "2", "0x1", "TRUE\n"] {
+        for x in [
+            "", "yes", "on", "tRUE", " true", "true ", "2", "0x1", "TRUE\n",
+        ] {
             assert_eq!(go_parse_bool(x), None, "{x:?}");
         }
     }

@@ -117,9 +117,7 @@ impl PolicySettings for Settings {
             .iter()
             .position(String::is_empty)
         {
-            return Err(format!(
-                "defaultCertificateClasses[{i}]: empty class name"
-            ));
+            return Err(format!("defaultCertificateClasses[{i}]: empty class name"));
         }
         for (i, p) in self.gateway_protocols.iter().enumerate() {
             if !GATEWAY_PROTOCOLS.contains(&p.as_str()) {

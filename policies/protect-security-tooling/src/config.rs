@@ -28,8 +28,9 @@ pub struct Found {
 pub struct ParseError(pub String);
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .map_or(1, |before| before.bytes().filter(|b| *b == b'\n').count() + 1)
+    text.get(..offset).map_or(1, |before| {
+        before.bytes().filter(|b| *b == b'\n').count() + 1
+    })
 }
 
 fn render(v: &DeValue<'_>) -> String {
@@ -97,7 +98,14 @@ pub fn values(text: &str, section: &str, setting: &str) -> Result<Vec<Found>, Pa
         .filter(|p| !p.is_empty())
         .collect();
     let mut out = Vec::new();
-    walk(text, doc.get_ref(), &parts, setting, String::new(), &mut out);
+    walk(
+        text,
+        doc.get_ref(),
+        &parts,
+        setting,
+        String::new(),
+        &mut out,
+    );
     Ok(out)
 }
 
@@ -143,7 +151,11 @@ mod tests {
         assert_eq!(stderr[0].line, 8);
         let env = values(AMA, "log_collection_settings.env_var", "enabled").unwrap();
         assert_eq!(env[0].value, "true");
-        assert!(values(AMA, "log_collection_settings", "enabled").unwrap().is_empty());
+        assert!(
+            values(AMA, "log_collection_settings", "enabled")
+                .unwrap()
+                .is_empty()
+        );
         assert!(values(AMA, "other", "enabled").unwrap().is_empty());
     }
 
@@ -152,11 +164,23 @@ mod tests {
         for (text, line) in [
             ("[log_collection_settings]\nstdout.enabled = false\n", 2),
             ("log_collection_settings.stdout.enabled = false\n", 1),
-            ("[log_collection_settings]\nstdout = { enabled = false }\n", 2),
-            ("log_collection_settings = { stdout = { enabled = false } }\n", 1),
-            ("[\"log_collection_settings\" . 'stdout']\n\"en\\u0061bled\" = false\n", 2),
+            (
+                "[log_collection_settings]\nstdout = { enabled = false }\n",
+                2,
+            ),
+            (
+                "log_collection_settings = { stdout = { enabled = false } }\n",
+                1,
+            ),
+            (
+                "[\"log_collection_settings\" . 'stdout']\n\"en\\u0061bled\" = false\n",
+                2,
+            ),
             ("[ log_collection_settings.stdout ]\n  'enabled'=false\n", 2),
-            ("# c\n[log_collection_settings.stdout] # c\nenabled = false # c\n", 3),
+            (
+                "# c\n[log_collection_settings.stdout] # c\nenabled = false # c\n",
+                3,
+            ),
         ] {
             assert_eq!(one(text), found(line, "false"), "{text}");
         }
@@ -164,9 +188,18 @@ mod tests {
 
     #[test]
     fn values_are_rendered_by_type() {
-        assert_eq!(one("[log_collection_settings.stdout]\nenabled = \"false\"\n")[0].2, "false");
-        assert_eq!(one("[log_collection_settings.stdout]\nenabled = 0\n")[0].2, "0");
-        assert_eq!(one("[log_collection_settings.stdout]\nenabled = []\n")[0].2, "<array>");
+        assert_eq!(
+            one("[log_collection_settings.stdout]\nenabled = \"false\"\n")[0].2,
+            "false"
+        );
+        assert_eq!(
+            one("[log_collection_settings.stdout]\nenabled = 0\n")[0].2,
+            "0"
+        );
+        assert_eq!(
+            one("[log_collection_settings.stdout]\nenabled = []\n")[0].2,
+            "<array>"
+        );
         assert_eq!(
             one("[log_collection_settings.stdout]\nenabled = { x = 1 }\n")[0].2,
             "<table>"
@@ -176,7 +209,10 @@ mod tests {
     #[test]
     fn arrays_of_tables_are_searched() {
         let v = values("[[a.b]]\nx = 1\n[[a.b]]\nx = 2\n", "a.b", "x").unwrap();
-        let got: Vec<(&str, &str)> = v.iter().map(|f| (f.path.as_str(), f.value.as_str())).collect();
+        let got: Vec<(&str, &str)> = v
+            .iter()
+            .map(|f| (f.path.as_str(), f.value.as_str()))
+            .collect();
         assert_eq!(got, vec![("a.b[0].x", "1"), ("a.b[1].x", "2")]);
     }
 
