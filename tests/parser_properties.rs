@@ -4,6 +4,10 @@
 //! takes the input as the fuzz target receives it and returns what is wrong, if anything.
 //! Included with `#[path]` by both (it needs only `policy-helpers` and `serde_json`).
 
+use policy_helpers::consumer::{
+    GO_FALSE, GO_TRUE, azure_cloud_provider_true, exact_true, go_parse_bool, go_trim_space,
+    keyvault_provider_bool,
+};
 use policy_helpers::glob::Glob;
 use policy_helpers::hostpath::{PathPattern, canonical_run, components, is_at_or_under, normalise};
 use policy_helpers::image::{ImagePattern, ImageRef};
@@ -337,5 +341,48 @@ pub fn pod_extraction(data: &[u8]) -> Outcome {
             let _ = pod.effective_seccomp(&c);
         }
     }
+    Ok(())
+}
+
+/// String booleans, each consumer's rule: Go's `strconv.ParseBool` is true exactly for its six
+/// true spellings and false exactly for its six false ones; the Key Vault provider's reading
+/// is `ParseBool` after Go's `TrimSpace`, blank meaning unset; the Azure cloud provider's
+/// internal-load-balancer reading is true exactly for the four letters of `true` in any case,
+/// nothing around them; exact `"true"` is exactly that string. Never two readers agreeing by
+/// accident where their consumers differ: `1` is true for ParseBool and public for Azure.
+pub fn consumer_bools(text: &str) -> Outcome {
+    let go = go_parse_bool(text);
+    ensure!(
+        (go == Some(true)) == GO_TRUE.contains(&text),
+        "{text:?}: ParseBool true = {go:?}"
+    );
+    ensure!(
+        (go == Some(false)) == GO_FALSE.contains(&text),
+        "{text:?}: ParseBool false = {go:?}"
+    );
+    let trimmed = go_trim_space(text);
+    let kv = keyvault_provider_bool(Some(text));
+    let expected = if trimmed.is_empty() {
+        Ok(None)
+    } else {
+        go_parse_bool(trimmed).map(Some).ok_or(())
+    };
+    ensure!(
+        kv == expected,
+        "{text:?}: Key Vault provider {kv:?}, expected {expected:?}"
+    );
+    let azure = azure_cloud_provider_true(text);
+    ensure!(
+        azure
+            == text
+                .chars()
+                .map(|c| c.to_ascii_lowercase())
+                .eq("true".chars()),
+        "{text:?}: Azure cloud provider internal = {azure}"
+    );
+    ensure!(
+        exact_true(Some(text)) == (text == "true"),
+        "{text:?}: exact true"
+    );
     Ok(())
 }

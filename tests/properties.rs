@@ -902,3 +902,184 @@ fn the_default_service_account_as_a_user_is_refused_through_the_module() {
         })
         .unwrap();
 }
+
+// Booleans and configuration formats read as their consumers read them (issue 17, classes 1 and 6).
+
+/// Go's `unicode.IsSpace` characters, as padding.
+fn go_space() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{85}', '\u{a0}', '\u{2003}', '\u{3000}',
+        ]),
+        0..3,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
+/// Boolean-looking strings: every Go spelling, padded or not; `true` in random letter case;
+/// near misses; noise.
+fn bool_like() -> impl Strategy<Value = String> {
+    let spellings: Vec<&'static str> = policy_helpers::consumer::GO_TRUE
+        .into_iter()
+        .chain(policy_helpers::consumer::GO_FALSE)
+        .chain(["yes", "no", "on", "off", "y", "2", "tru", "truee", ""])
+        .collect();
+    prop_oneof![
+        3 => (go_space(), prop::sample::select(spellings), go_space())
+            .prop_map(|(a, s, b)| format!("{a}{s}{b}")),
+        2 => prop::collection::vec(any::<bool>(), 4).prop_map(|upper| {
+            "true"
+                .chars()
+                .zip(upper)
+                .map(|(c, u)| if u { c.to_ascii_uppercase() } else { c })
+                .collect()
+        }),
+        1 => ".{0,6}",
+    ]
+}
+
+#[test]
+fn string_booleans_are_read_by_each_consumers_rule() {
+    runner(4000)
+        .run(&bool_like(), |text| {
+            held(parser_properties::consumer_bools(&text))
+        })
+        .unwrap();
+}
+
+fn request_file(id: &str, name: &str) -> Value {
+    load_request(root().join("policies").join(id).join("requests").join(name))
+        .unwrap_or_else(|e| panic!("{id}/{name}: {e}"))
+}
+
+/// Any spelling the Key Vault provider reads as true (a Go `ParseBool` true spelling, padded
+/// with any Go white space) switches pod identity or the node's identity on: the module
+/// rejects it, naming the value. Any spelling it reads as false leaves the class accepted.
+#[test]
+fn any_parsebool_spelling_of_the_key_vault_identity_switches_is_read_as_the_provider_reads_it() {
+    let id = "keyvault-csi-workload-identity";
+    let m = module(id);
+    let seed = request_file(id, "create-spc-kv-web.yaml");
+    let strategy = (
+        go_space(),
+        any::<bool>(),
+        0..6usize,
+        go_space(),
+        prop::sample::select(vec!["usePodIdentity", "useVMManagedIdentity"]),
+    );
+    runner(200)
+        .run(&strategy, |(before, on, i, after, key)| {
+            let word = if on {
+                policy_helpers::consumer::GO_TRUE[i]
+            } else {
+                policy_helpers::consumer::GO_FALSE[i]
+            };
+            let value = format!("{before}{word}{after}");
+            let mut request = seed.clone();
+            request["object"]["spec"]["parameters"][key] = json!(value);
+            let e = m
+                .validate(&request, &json!({"requireClientIDMatch": false}))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let message = e.response.message().unwrap_or_default().to_string();
+            prop_assert_eq!(
+                e.response.allowed,
+                !on,
+                "{:?}={:?}: {}",
+                key,
+                value,
+                message
+            );
+            if on {
+                let expected =
+                    format!("{key}={value:?}, which the Key Vault provider reads as true");
+                prop_assert!(message.contains(&expected), "{}", message);
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// A TOML table or key name in one of the spellings TOML allows for it.
+fn toml_name(name: &'static str) -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(name.to_string()),
+        Just(format!("\"{name}\"")),
+        Just(format!("'{name}'")),
+        // A basic string with the first letter escaped.
+        Just(format!(
+            "\"\\u{:04x}{}\"",
+            u32::from(name.as_bytes()[0]),
+            &name[1..]
+        )),
+    ]
+}
+
+fn toml_gap() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["", " ", "\t", "  "]).prop_map(str::to_string)
+}
+
+fn toml_comment() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "",
+        " # enabled = false",
+        " # [log_collection_settings.stdout]",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// `log_collection_settings.stdout.enabled = <value>` written in one of the forms TOML allows
+/// (a table header, dotted keys under a parent header or at the top, inline tables), with
+/// random quoting, escapes, spacing and comments.
+fn toml_agent_config() -> impl Strategy<Value = (String, bool)> {
+    (
+        0..5usize,
+        (
+            toml_name("log_collection_settings"),
+            toml_name("stdout"),
+            toml_name("enabled"),
+        ),
+        (toml_gap(), toml_gap(), toml_gap()),
+        (toml_comment(), toml_comment()),
+        any::<bool>(),
+    )
+        .prop_map(|(form, (lcs, out, en), (g1, g2, g3), (c1, c2), on)| {
+            let v = if on { "true" } else { "false" };
+            let doc = match form {
+                0 => format!("[{g1}{lcs}{g2}.{g2}{out}{g1}]{c1}\n{g3}{en}{g1}={g2}{v}{c2}\n"),
+                1 => format!("[{g1}{lcs}{g1}]{c1}\n{g3}{out}{g2}.{g2}{en}{g1}={g2}{v}{c2}\n"),
+                2 => format!("{lcs}{g1}.{g2}{out}{g2}.{g1}{en}{g3}={g3}{v}{c2}\n"),
+                3 => format!("[{lcs}]{c1}\n{out}{g1}={g2}{{{g3}{en}{g1}={g2}{v}{g3}}}{c2}\n"),
+                _ => format!("{lcs}{g1}={g1}{{ {out} = {{{g2}{en} = {v}{g2}}} }}{c2}\n"),
+            };
+            (format!("# agent settings{c1}\n{doc}"), on)
+        })
+}
+
+/// Whatever TOML spelling the agent configuration uses, the module reads the setting the agent
+/// reads: switched off is rejected, kept on is accepted.
+#[test]
+fn any_toml_spelling_of_the_agent_log_switch_is_read_as_the_agent_reads_it() {
+    let id = "protect-security-tooling";
+    let m = module(id);
+    let seed = request_file(id, "create-configmap-ama-logs-on.yaml");
+    runner(200)
+        .run(&toml_agent_config(), |(text, on)| {
+            let mut request = seed.clone();
+            request["object"]["data"]["log-data-collection-settings"] = json!(text);
+            let e = m
+                .validate(&request, &json!({}))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let message = e.response.message().unwrap_or_default().to_string();
+            prop_assert_eq!(e.response.allowed, on, "{}\n{}", text, message);
+            if !on {
+                prop_assert!(
+                    message.contains("sets log_collection_settings.stdout.enabled = false"),
+                    "{}\n{}",
+                    text,
+                    message
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}

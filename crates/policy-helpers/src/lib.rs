@@ -34,8 +34,11 @@
 //! - [`rbac`]: the Kubernetes RBAC model (rules matched as the authorizer does, roles, bindings,
 //!   subjects, name patterns) shared by the role and binding policies.
 //! - [`selector`]: Kubernetes label selectors.
+//! - [`consumer`]: string booleans read by the rule of the component that acts on them (Go
+//!   `strconv.ParseBool`, the Key Vault provider, the Azure cloud provider, exact `"true"`).
 
 pub mod capabilities;
+pub mod consumer;
 pub mod exemptions;
 pub mod glob;
 pub mod host;

@@ -367,7 +367,8 @@ impl Role {
         AGGREGATION_LABELS
             .iter()
             .filter(|(label, _)| {
-                self.metadata.labels.get(*label).map(String::as_str) == Some("true")
+                // The built-in roles' aggregationRule selectors match "true" exactly.
+                crate::consumer::exact_true(self.metadata.labels.get(*label).map(String::as_str))
             })
             .map(|(_, role)| *role)
             .collect()

@@ -1,6 +1,7 @@
 //! The rule: BackupStorageLocations and Schedules are read directly; coverage of in-scope
 //! namespaces is checked against the Namespaces and Schedules in the cluster.
 
+use policy_helpers::consumer::exact_true;
 use policy_helpers::host::{self, HostError};
 use policy_helpers::request::{ObjectMeta, decode};
 use policy_helpers::settings::Checked;
@@ -229,7 +230,8 @@ fn claim(
     scope: &Selector,
     f: &mut Findings,
 ) -> Result<(), Verdict> {
-    if meta.labels.get(EXCLUDE_LABEL).map(String::as_str) != Some("true") {
+    // Velero skips an item only when the label is exactly "true" (item_backupper.go).
+    if !exact_true(meta.labels.get(EXCLUDE_LABEL).map(String::as_str)) {
         return Ok(());
     }
     let ns = req.effective_namespace(meta);

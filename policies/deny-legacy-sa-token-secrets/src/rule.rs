@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use policy_helpers::consumer::go_parse_bool;
 use policy_helpers::identity::ServiceAccount;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
@@ -89,11 +90,14 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             if allowed.matches(namespace, &meta.name) {
                 return Verdict::accept();
             }
+            // Read as the ServiceAccount admission plugin reads it (`enforceMountableSecrets`):
+            // Go's strconv.ParseBool, an unparsable value counting as false.
             let enforced = sa
                 .metadata
                 .annotations
                 .get(ENFORCE_MOUNTABLE)
-                .is_some_and(|v| v == "true");
+                .and_then(|v| go_parse_bool(v))
+                == Some(true);
             let token_prefix = format!("{}-token-", meta.name);
             for (i, s) in sa.secrets.iter().enumerate() {
                 if s.name.starts_with(&token_prefix) {

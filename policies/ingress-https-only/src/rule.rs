@@ -1,5 +1,6 @@
 //! The rule: pure functions over the Ingress and Gateway views.
 
+use policy_helpers::consumer::go_parse_bool as go_bool;
 use policy_helpers::net::{GatewayView, IngressView, wildcard_covers};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -16,16 +17,6 @@ pub const NGINX_REDIRECT: &str = "nginx.ingress.kubernetes.io/ssl-redirect";
 pub const NGINX_FORCE: &str = "nginx.ingress.kubernetes.io/force-ssl-redirect";
 /// GCE-style switch for the plain-HTTP listener.
 pub const ALLOW_HTTP: &str = "kubernetes.io/ingress.allow-http";
-
-/// Go's `strconv.ParseBool`, which the controllers use for their annotations: `None` when the
-/// value is not a boolean (the controller then keeps its default).
-pub fn go_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
 
 /// Dispatches on the kind: Ingress or Gateway.
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
@@ -81,17 +72,27 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         && ing
             .annotation(AGIC_CERT)
             .is_some_and(|v| !v.trim().is_empty());
+    // A TLS entry without secretName is served with the controller's default certificate:
+    // a real one only where the operator says so (defaultCertificateClasses).
+    let default_certificate = class
+        .as_deref()
+        .is_some_and(|c| s.default_certificate_classes.iter().any(|d| d == c));
     let tls: Vec<(usize, &policy_helpers::net::IngressTls)> = ing
         .spec
         .tls
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.secret_name.as_deref().is_some_and(|n| !n.is_empty()))
+        .filter(|(_, t)| {
+            default_certificate || t.secret_name.as_deref().is_some_and(|n| !n.is_empty())
+        })
         .collect();
     for (i, t) in ing.spec.tls.iter().enumerate() {
-        if t.secret_name.as_deref().is_none_or(str::is_empty) && !cert_annotation {
+        if t.secret_name.as_deref().is_none_or(str::is_empty)
+            && !cert_annotation
+            && !default_certificate
+        {
             findings.object(format!(
-                "spec.tls[{i}] has no secretName, so the controller's default certificate would be served"
+                "spec.tls[{i}] has no secretName, so the controller's default certificate would be served (list the class in defaultCertificateClasses if its controller is configured with a real default certificate)"
             ));
         }
     }
@@ -105,7 +106,7 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                             .any(|(_, t)| t.hosts.iter().any(|p| wildcard_covers(p, h)))
                         {
                             findings.object(format!(
-                                "spec.rules[{i}].host {h:?} is not covered by spec.tls (no entry with a secretName lists it)"
+                                "spec.rules[{i}].host {h:?} is not covered by spec.tls (no entry that gets a certificate lists it)"
                             ));
                         }
                     }
@@ -124,8 +125,9 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         } else if tls.is_empty() {
-            findings
-                .object("has no spec.tls entry with a secretName: it is served over plain HTTP");
+            findings.object(
+                "has no spec.tls entry that gets a certificate (a secretName, or any entry for a class in defaultCertificateClasses): it is served over plain HTTP",
+            );
         }
     }
 
@@ -199,22 +201,4 @@ fn check_gateway(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
     }
     findings.into_verdict()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn annotation_booleans_read_as_go_does() {
-        for t in ["1", "t", "T", "TRUE", "true", "True"] {
-            assert_eq!(go_bool(t), Some(true), "{t}");
-        }
-        for f in ["0", "f", "F", "FALSE", "false", "False"] {
-            assert_eq!(go_bool(f), Some(false), "{f}");
-        }
-        for x in ["", "yes", "tRUE", " true"] {
-            assert_eq!(go_bool(x), None, "{x}");
-        }
-    }
 }

@@ -57,6 +57,10 @@ pub struct Settings {
     pub controllers: BTreeMap<String, Controller>,
     /// The class assumed for an Ingress that names none (the cluster's default class).
     pub default_class: Option<String>,
+    /// Classes whose controller serves a real default certificate (ingress-nginx's
+    /// `--default-ssl-certificate`, the App Routing add-on's `defaultSSLCertificate`): a TLS
+    /// entry without `secretName` gets that certificate and covers its hosts.
+    pub default_certificate_classes: Vec<String>,
     /// What to do with a class that is not in `controllers` (default `deny`).
     pub unknown_controller_action: UnknownAction,
     /// Protocols allowed on Gateway API listeners (default `HTTPS`, `TLS`).
@@ -81,6 +85,7 @@ impl Default for Settings {
             require_redirect: true,
             controllers,
             default_class: None,
+            default_certificate_classes: Vec::new(),
             unknown_controller_action: UnknownAction::Deny,
             gateway_protocols: vec!["HTTPS".into(), "TLS".into()],
             exemptions: Exemptions::default(),
@@ -106,6 +111,13 @@ impl PolicySettings for Settings {
             && c.is_empty()
         {
             return Err("defaultClass: empty class name".into());
+        }
+        if let Some(i) = self
+            .default_certificate_classes
+            .iter()
+            .position(String::is_empty)
+        {
+            return Err(format!("defaultCertificateClasses[{i}]: empty class name"));
         }
         for (i, p) in self.gateway_protocols.iter().enumerate() {
             if !GATEWAY_PROTOCOLS.contains(&p.as_str()) {

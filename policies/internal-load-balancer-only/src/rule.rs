@@ -1,13 +1,14 @@
 //! The rule: a pure function over the Service view.
 
+use policy_helpers::consumer::azure_cloud_provider_true;
 use policy_helpers::net::{AddrSet, IpNet, ServiceView, compile_globs, matches_any};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
 use crate::settings::Settings;
 
-/// The AKS annotation that asks the Azure cloud provider for an internal load balancer. The
-/// provider compares its value with `"true"` exactly.
+/// The AKS annotation that asks the Azure cloud provider for an internal load balancer, read
+/// with [`azure_cloud_provider_true`] (`"true"` in any letter case, untrimmed).
 pub const INTERNAL: &str = "service.beta.kubernetes.io/azure-load-balancer-internal";
 /// The Kubernetes annotation read when `spec.loadBalancerSourceRanges` is empty.
 pub const LEGACY_RANGES: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
@@ -31,7 +32,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         return Verdict::accept();
     }
     let internal = svc.metadata.annotations.get(INTERNAL).map(String::as_str);
-    if internal == Some("true") {
+    if internal.is_some_and(azure_cloud_provider_true) {
         return Verdict::accept();
     }
     let s = &ctx.settings;
@@ -45,7 +46,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             format!("has spec.type=LoadBalancer without metadata.annotations[{INTERNAL}]=\"true\"")
         }
         Some(v) => format!(
-            "has spec.type=LoadBalancer with metadata.annotations[{INTERNAL}]={v:?} (only \"true\" makes it internal)"
+            "has spec.type=LoadBalancer with metadata.annotations[{INTERNAL}]={v:?} (the Azure cloud provider makes it internal only for \"true\" in any letter case, without spaces)"
         ),
     };
     if !allowed {

@@ -1,20 +1,24 @@
 //! The rule.
 //!
-//! - SecretProviderClass with `provider: azure`: no VM managed identity (unless allowed), no pod
-//!   identity, a `clientID` that is a GUID, an allowed `keyvaultName` and `tenantId`; and, with
-//!   `requireClientIDMatch`, the pods of the namespace that mount it (listed through the engine)
-//!   run as ServiceAccounts whose workload identity client id is that `clientID`.
+//! - SecretProviderClass with `provider: azure`, its parameters read as the provider reads
+//!   them (trimmed; identity switches with Go's `strconv.ParseBool`; `tenantID` over
+//!   `tenantId`; exact names): no VM managed identity (unless allowed), no pod identity, a
+//!   `clientID` that is a GUID, an allowed `keyvaultName` and tenant, no ambiguous tenant and no
+//!   misspelled parameter; and, with `requireClientIDMatch`, the pods of the namespace that
+//!   mount it (listed through the engine) run as ServiceAccounts that exist and are not
+//!   annotated with another client id (nor unannotated, with `requireServiceAccountAnnotation`).
 //! - Pod-bearing kinds: every Secrets Store CSI volume passes no service-principal secret, and
-//!   the SecretProviderClass it names (read through the engine) has the `clientID` of the pod's
-//!   ServiceAccount (read through the engine).
+//!   the SecretProviderClass it names (read through the engine) has a `clientID` the pod's
+//!   ServiceAccount (read through the engine) may use, by the same rule.
 //!
 //! Every failed lookup rejects, naming the call.
 
 use std::collections::BTreeMap;
 
+use policy_helpers::consumer::{go_trim_space, keyvault_provider_bool};
 use policy_helpers::glob::Glob;
-use policy_helpers::host::{self, HostError};
-use policy_helpers::identity::{self, CLIENT_ID_ANNOTATION, is_guid};
+use policy_helpers::host;
+use policy_helpers::identity::{self, is_guid};
 use policy_helpers::pod::{PodObject, PodSpec};
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
@@ -41,13 +45,41 @@ struct Spc {
     spec: Option<SpcSpec>,
 }
 
+/// The parameters the Azure provider reads, spelled as it reads them (Go map lookups are
+/// exact): `pkg/provider/types/constants.go` and `GetTenantID` of
+/// `secrets-store-csi-driver-provider-azure`. Both `tenantID` and the deprecated `tenantId` are
+/// read.
+const PROVIDER_PARAMETERS: &[&str] = &[
+    "keyvaultName",
+    "cloudName",
+    "usePodIdentity",
+    "useVMManagedIdentity",
+    "userAssignedIdentityID",
+    "tenantID",
+    "tenantId",
+    "cloudEnvFileName",
+    "clientID",
+    "objects",
+];
+
 impl Spc {
+    fn parameters(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.as_ref().and_then(|s| s.parameters.as_ref())
+    }
+
+    /// A parameter as the provider reads it: the exact key, trimmed with Go's
+    /// `strings.TrimSpace` (every `Get*` of `pkg/provider/types/parameters.go`).
     fn param(&self, key: &str) -> Option<&str> {
-        self.spec
-            .as_ref()
-            .and_then(|s| s.parameters.as_ref())
+        self.parameters()
             .and_then(|p| p.get(key))
-            .map(|v| v.trim())
+            .map(|v| go_trim_space(v))
+    }
+
+    /// A parameter as written (for messages).
+    fn raw(&self, key: &str) -> &str {
+        self.parameters()
+            .and_then(|p| p.get(key))
+            .map_or("", String::as_str)
     }
 
     fn is_azure(&self) -> bool {
@@ -55,6 +87,59 @@ impl Spc {
             .as_ref()
             .and_then(|s| s.provider.as_deref())
             .is_some_and(|p| p.eq_ignore_ascii_case("azure"))
+    }
+}
+
+/// The tenant the provider uses: `tenantID` when it is not blank, else the deprecated
+/// `tenantId` (`GetTenantID`). Providers released before `tenantID` was added read `tenantId`
+/// only, so two different non-blank values are ambiguous: `Err` with both.
+fn tenant(spc: &Spc) -> Result<Option<&str>, (String, String)> {
+    let new = spc.param("tenantID").filter(|t| !t.is_empty());
+    let old = spc.param("tenantId").filter(|t| !t.is_empty());
+    match (new, old) {
+        (Some(n), Some(o)) if !n.eq_ignore_ascii_case(o) => Err((n.to_string(), o.to_string())),
+        (Some(n), _) => Ok(Some(n)),
+        (None, o) => Ok(o),
+    }
+}
+
+/// A boolean parameter as the provider reads it; a value it refuses is a finding (the mount
+/// would fail) and counts as unset.
+fn provider_bool(spc: &Spc, key: &str, findings: &mut Findings) -> bool {
+    match keyvault_provider_bool(spc.param(key)) {
+        Ok(v) => v.unwrap_or(false),
+        Err(()) => {
+            findings.object(format!(
+                "sets spec.parameters.{key}={:?}, which the Key Vault provider cannot read as a boolean (it trims the value and reads it with Go's strconv.ParseBool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)",
+                spc.raw(key)
+            ));
+            false
+        }
+    }
+}
+
+/// Parameters spelled like one the provider reads but not exactly (`clientId`, `keyVaultName`,
+/// `TenantID`): the provider ignores them, so what a reader of the object sees is not what the
+/// driver uses.
+fn misspelled_parameters(spc: &Spc, findings: &mut Findings) {
+    let Some(params) = spc.parameters() else {
+        return;
+    };
+    for key in params.keys() {
+        if PROVIDER_PARAMETERS.contains(&key.as_str()) {
+            continue;
+        }
+        let read: Vec<&str> = PROVIDER_PARAMETERS
+            .iter()
+            .copied()
+            .filter(|p| p.eq_ignore_ascii_case(key))
+            .collect();
+        if !read.is_empty() {
+            findings.object(format!(
+                "sets spec.parameters.{key}, which the Key Vault provider does not read (it reads {}, spelled exactly); remove it or spell it as the provider reads it",
+                read.join(" and ")
+            ));
+        }
     }
 }
 
@@ -74,10 +159,6 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         return check_class(req, ctx);
     }
     check_pod(req, ctx)
-}
-
-fn is_true(v: Option<&str>) -> bool {
-    v.is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// The SecretProviderClass names a pod spec mounts through the driver: (volume index, name).
@@ -113,16 +194,19 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Err(e) => return Verdict::unreadable(format!("has invalid settings: {e}")),
     };
     let mut findings = Findings::new();
-    let vm = is_true(spc.param("useVMManagedIdentity"));
+    misspelled_parameters(&spc, &mut findings);
+    let vm = provider_bool(&spc, "useVMManagedIdentity", &mut findings);
     if vm && !s.allow_vm_managed_identity {
-        findings.object(
-            "sets spec.parameters.useVMManagedIdentity=\"true\": the kubelet's identity is shared by every pod on the node; set clientID to the workload identity of the consuming ServiceAccount (allowVMManagedIdentity)",
-        );
+        findings.object(format!(
+            "sets spec.parameters.useVMManagedIdentity={:?}, which the Key Vault provider reads as true: the kubelet's identity is shared by every pod on the node; set clientID to the workload identity of the consuming ServiceAccount (allowVMManagedIdentity)",
+            spc.raw("useVMManagedIdentity")
+        ));
     }
-    if is_true(spc.param("usePodIdentity")) {
-        findings.object(
-            "sets spec.parameters.usePodIdentity=\"true\": AAD pod identity (v1) is deprecated; use workload identity (clientID)",
-        );
+    if provider_bool(&spc, "usePodIdentity", &mut findings) {
+        findings.object(format!(
+            "sets spec.parameters.usePodIdentity={:?}, which the Key Vault provider reads as true: AAD pod identity (v1) is deprecated; use workload identity (clientID)",
+            spc.raw("usePodIdentity")
+        ));
     }
     let client_id = spc.param("clientID").filter(|c| !c.is_empty());
     match client_id {
@@ -142,14 +226,26 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             )),
         _ => {}
     }
-    let tenant = spc.param("tenantId").or(spc.param("tenantID"));
+    let mut ambiguous_tenant = false;
+    let tenant = match tenant(&spc) {
+        Ok(t) => t,
+        Err((new, old)) => {
+            ambiguous_tenant = true;
+            findings.object(format!(
+                "sets spec.parameters.tenantID={new:?} and the deprecated spec.parameters.tenantId={old:?}: current Key Vault providers use tenantID, older ones tenantId, so which tenant is used depends on the provider version; keep one"
+            ));
+            None
+        }
+    };
     if !s.allowed_tenants.is_empty() {
         match tenant {
             Some(t) if s.allowed_tenants.iter().any(|a| a.eq_ignore_ascii_case(t)) => {}
             Some(t) => findings.object(format!(
-                "names tenant {t:?} (spec.parameters.tenantId), which is not in allowedTenants"
+                "names tenant {t:?} (spec.parameters.tenantID, else tenantId), which is not in allowedTenants"
             )),
-            None => findings.object("sets no spec.parameters.tenantId (allowedTenants is set)"),
+            None if !ambiguous_tenant => findings
+                .object("sets no spec.parameters.tenantID or tenantId (allowedTenants is set)"),
+            None => {}
         }
     }
     if s.require_client_id_match
@@ -162,7 +258,7 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 "has clientID {c} and the pods of namespace {namespace:?} could not be listed to check the ServiceAccounts that mount it ({e})"
             )),
             Ok(pods) => {
-                let mut seen: BTreeMap<String, Result<Option<String>, String>> = BTreeMap::new();
+                let mut seen: BTreeMap<String, Result<SaIdentity, String>> = BTreeMap::new();
                 for p in &pods {
                     if !mounted_classes(&p.spec).iter().any(|(_, n, _)| *n == name) {
                         continue;
@@ -170,17 +266,25 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                     let sa = p.spec.service_account().to_string();
                     let found = seen
                         .entry(sa.clone())
-                        .or_insert_with(|| sa_client_id(&namespace, &sa))
+                        .or_insert_with(|| sa_identity(&namespace, &sa))
                         .clone();
                     let pod = &p.metadata.name;
+                    let who = format!(
+                        "has clientID {c} but pod {namespace}/{pod}, which mounts it, runs as ServiceAccount {namespace}/{sa}"
+                    );
                     match found {
-                        Ok(Some(id)) if id.eq_ignore_ascii_case(c) => {}
-                        Ok(Some(id)) => findings.object(format!(
-                            "has clientID {c} but pod {namespace}/{pod}, which mounts it, runs as ServiceAccount {namespace}/{sa} with client id {id}; the class must use the identity of the workload that mounts it"
-                        )),
-                        Ok(None) => findings.object(format!(
-                            "has clientID {c} but pod {namespace}/{pod}, which mounts it, runs as ServiceAccount {namespace}/{sa}, which has no {CLIENT_ID_ANNOTATION} annotation or does not exist"
-                        )),
+                        Ok(id) => match mismatch(&id, c, s) {
+                            None => {}
+                            Some(Mismatch::Other(a)) => findings.object(format!(
+                                "{who} with client id {a}; the class must use the identity of the workload that mounts it"
+                            )),
+                            Some(Mismatch::Unannotated) => {
+                                findings.object(format!("{who}, which {REQUIRE_ANNOTATION}"));
+                            }
+                            Some(Mismatch::Missing) => {
+                                findings.object(format!("{who}, which {MISSING}"));
+                            }
+                        },
                         Err(e) => findings.object(format!(
                             "has clientID {c} and ServiceAccount {namespace}/{sa} of pod {namespace}/{pod}, which mounts it, could not be read ({e})"
                         )),
@@ -192,12 +296,58 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     findings.into_verdict()
 }
 
-/// The client id of a ServiceAccount: `Ok(None)` when it has none or does not exist.
-fn sa_client_id(namespace: &str, name: &str) -> Result<Option<String>, String> {
-    identity::get_service_account(namespace, name)
-        .map(|sa| sa.and_then(|a| a.client_id().filter(|c| !c.is_empty()).map(str::to_string)))
-        .map_err(|e: HostError| e.to_string())
+/// What the cluster says about the ServiceAccount a pod runs as.
+#[derive(Clone)]
+enum SaIdentity {
+    /// It does not exist.
+    Missing,
+    /// It exists without (or with a blank) `azure.workload.identity/client-id` annotation.
+    Unannotated,
+    /// Its `azure.workload.identity/client-id` annotation (trimmed).
+    ClientId(String),
 }
+
+fn sa_identity(namespace: &str, name: &str) -> Result<SaIdentity, String> {
+    match identity::get_service_account(namespace, name) {
+        Err(e) => Err(e.to_string()),
+        Ok(None) => Ok(SaIdentity::Missing),
+        Ok(Some(sa)) => Ok(match sa.client_id().filter(|c| !c.is_empty()) {
+            Some(c) => SaIdentity::ClientId(c.to_string()),
+            None => SaIdentity::Unannotated,
+        }),
+    }
+}
+
+/// Why a ServiceAccount cannot use the class's `clientID`.
+enum Mismatch {
+    /// Its annotation names another client id.
+    Other(String),
+    /// It has no annotation and `requireServiceAccountAnnotation` is set.
+    Unannotated,
+    /// It does not exist.
+    Missing,
+}
+
+/// Why a ServiceAccount cannot use the class's `clientID`, or `None` when it can.
+///
+/// The driver's workload-identity flow exchanges the mounting pod's ServiceAccount token for
+/// a token of `clientID`; Entra ID grants it only when that identity has a federated
+/// credential for the ServiceAccount, so an unannotated ServiceAccount is the documented set-up
+/// (the annotation is read by the workload identity webhook, not by the driver). An
+/// annotation naming another client id ties the ServiceAccount to another identity, and a
+/// missing ServiceAccount cannot run the pod at all.
+fn mismatch(id: &SaIdentity, client_id: &str, s: &Settings) -> Option<Mismatch> {
+    match id {
+        SaIdentity::ClientId(a) if a.eq_ignore_ascii_case(client_id) => None,
+        SaIdentity::ClientId(a) => Some(Mismatch::Other(a.clone())),
+        SaIdentity::Unannotated if !s.require_service_account_annotation => None,
+        SaIdentity::Unannotated => Some(Mismatch::Unannotated),
+        SaIdentity::Missing => Some(Mismatch::Missing),
+    }
+}
+
+const REQUIRE_ANNOTATION: &str = "has no azure.workload.identity/client-id annotation (requireServiceAccountAnnotation is set; without it the class's clientID and a federated credential for the ServiceAccount are enough)";
+const MISSING: &str = "does not exist, so no pod can run as it and its token cannot be exchanged for the class's identity";
 
 fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let pod = match PodObject::in_scope(req, &ctx.exemptions) {
@@ -226,7 +376,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let namespace = req.effective_namespace(&pod.metadata).to_string();
     let sa = pod.spec.service_account().to_string();
     let mut findings = Findings::new();
-    let mut sa_id: Option<Result<Option<String>, String>> = None;
+    let mut sa_id: Option<Result<SaIdentity, String>> = None;
     for (i, class, secret_ref) in classes {
         let vol = format!(
             "volume {:?} ({base}.volumes[{i}])",
@@ -269,16 +419,26 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             continue;
         };
         let id = sa_id
-            .get_or_insert_with(|| sa_client_id(&namespace, &sa))
+            .get_or_insert_with(|| sa_identity(&namespace, &sa))
             .clone();
         match id {
-            Ok(Some(id)) if id.eq_ignore_ascii_case(&c) => {}
-            Ok(Some(id)) => findings.object(format!(
-                "{vol} mounts SecretProviderClass {namespace}/{class} with clientID {c}, but the pod's ServiceAccount {namespace}/{sa} ({base}.serviceAccountName) has client id {id}; use the class of this workload's identity"
-            )),
-            Ok(None) => findings.object(format!(
-                "{vol} mounts SecretProviderClass {namespace}/{class} with clientID {c}, but the pod's ServiceAccount {namespace}/{sa} has no {CLIENT_ID_ANNOTATION} annotation or does not exist"
-            )),
+            Ok(id) => {
+                let who = format!(
+                    "{vol} mounts SecretProviderClass {namespace}/{class} with clientID {c}, but the pod's ServiceAccount {namespace}/{sa} ({base}.serviceAccountName)"
+                );
+                match mismatch(&id, &c, s) {
+                    None => {}
+                    Some(Mismatch::Other(a)) => findings.object(format!(
+                        "{who} has client id {a}; use the class of this workload's identity"
+                    )),
+                    Some(Mismatch::Unannotated) => {
+                        findings.object(format!("{who} {REQUIRE_ANNOTATION}"));
+                    }
+                    Some(Mismatch::Missing) => {
+                        findings.object(format!("{who} {MISSING}"));
+                    }
+                }
+            }
             Err(e) => findings.object(format!(
                 "{vol} mounts SecretProviderClass {namespace}/{class} and the pod's ServiceAccount {namespace}/{sa} could not be read to compare client ids ({e})"
             )),

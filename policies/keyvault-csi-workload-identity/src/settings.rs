@@ -22,6 +22,10 @@ pub struct Settings {
     /// mount the class (checked against the cluster).
     #[serde(rename = "requireClientIDMatch")]
     pub require_client_id_match: bool,
+    /// Whether the ServiceAccounts of the mounting pods must also carry the
+    /// `azure.workload.identity/client-id` annotation (default false: the driver's
+    /// workload-identity flow needs only the class's `clientID` and a federated credential).
+    pub require_service_account_annotation: bool,
     /// Whether a CSI volume may pass service-principal credentials (`nodePublishSecretRef`).
     pub allow_node_publish_secret_ref: bool,
     /// Common exemptions.
@@ -35,6 +39,7 @@ impl Default for Settings {
             allowed_tenants: Vec::new(),
             allow_vm_managed_identity: false,
             require_client_id_match: true,
+            require_service_account_annotation: false,
             allow_node_publish_secret_ref: false,
             exemptions: Exemptions::default(),
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use policy_helpers::request::ObjectError;
+use policy_helpers::secrets::decode_base64;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
 use serde::Deserialize;
@@ -13,8 +14,10 @@ use crate::settings::{Compiled, Settings};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 struct ConfigMapView {
     data: Option<BTreeMap<String, String>>,
+    binary_data: Option<BTreeMap<String, String>>,
 }
 
 fn unreadable(e: ObjectError) -> Verdict {
@@ -56,20 +59,67 @@ fn config_keys(
         return Ok(());
     };
     let data = cm.data.unwrap_or_default();
+    let binary = cm.binary_data.unwrap_or_default();
     for (i, k) in keys {
-        let Some(text) = data.get(&k.key) else {
+        // The agent reads the ConfigMap as mounted files: a `binaryData` key is a file just as
+        // a `data` key is (the API server refuses one key in both).
+        let (field, text) = if let Some(t) = data.get(&k.key) {
+            (format!("data[{}]", k.key), t.clone())
+        } else if let Some(b) = binary.get(&k.key) {
+            let field = format!("binaryData[{}]", k.key);
+            match decode_base64(b).map(String::from_utf8) {
+                Some(Ok(t)) => (field, t),
+                _ => {
+                    f.object(format!(
+                        "{field} is not base64 of UTF-8 text, so the agent configuration it holds cannot be checked (protectedConfigKeys[{i}])"
+                    ));
+                    continue;
+                }
+            }
+        } else {
             continue;
         };
-        for (line, v) in config::values(text, &k.section, &k.setting) {
-            if v != k.value {
+        let found = match config::values(&text, &k.section, &k.setting) {
+            Ok(found) => found,
+            Err(config::ParseError(e)) => {
                 f.object(format!(
-                    "data[{}] line {line} sets [{}] {} = {v}, which switches off what it controls; it must stay {} (protectedConfigKeys[{i}])",
-                    k.key, k.section, k.setting, k.value
+                    "{field} is not a valid TOML document ({e}), so whether it keeps [{}] {} = {} cannot be checked (protectedConfigKeys[{i}])",
+                    k.section, k.setting, k.value
+                ));
+                continue;
+            }
+        };
+        for v in found {
+            if v.value != k.value {
+                f.object(format!(
+                    "{field} line {} sets {} = {}, which switches off what it controls; it must stay {} (protectedConfigKeys[{i}]: [{}] {})",
+                    v.line, v.path, v.value, k.value, k.section, k.setting
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// The group and kind of the object a request changes. Through the `scale` subresource the
+/// request's kind is `autoscaling/v1 Scale`, but what changes is the replica count of the object
+/// the resource names: the API server serves `scale` for Deployments, StatefulSets and
+/// ReplicaSets (`apps`) and ReplicationControllers (core). Scaling a protected Deployment to
+/// zero there is the same as editing its `spec.replicas`.
+fn target<'r>(req: &'r Request<'_>) -> (&'r str, &'r str) {
+    if req.sub_resource.as_deref() == Some("scale") {
+        let kind = match (req.resource.group.as_str(), req.resource.resource.as_str()) {
+            ("apps", "deployments") => Some("Deployment"),
+            ("apps", "statefulsets") => Some("StatefulSet"),
+            ("apps", "replicasets") => Some("ReplicaSet"),
+            ("", "replicationcontrollers") => Some("ReplicationController"),
+            _ => None,
+        };
+        if let Some(k) = kind {
+            return (req.resource.group.as_str(), k);
+        }
+    }
+    (req.kind.group.as_str(), req.kind.kind.as_str())
 }
 
 /// Rejects UPDATE and DELETE of protected objects by identities that are not allowed, DELETE of
@@ -90,7 +140,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     } else {
         meta.name.as_str()
     };
-    let (group, kind) = (req.kind.group.as_str(), req.kind.kind.as_str());
+    let (group, kind) = target(req);
     let op = req.operation;
     let mut f = Findings::new();
 
@@ -129,8 +179,14 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             } else {
                 format!("{} {}/{}", p.kind, p.namespace, p.name)
             };
+            let through = match req.sub_resource.as_deref() {
+                Some(sub) if !sub.is_empty() => {
+                    format!(" of {}/{sub}", req.resource.resource)
+                }
+                _ => String::new(),
+            };
             f.object(format!(
-                "{op} by {} is refused: it is protected security tooling (protectedObjects[{}]: {pattern}); only allowedUsers and allowedGroups may change or delete it",
+                "{op}{through} by {} is refused: it is protected security tooling (protectedObjects[{}]: {pattern}); only allowedUsers and allowedGroups may change or delete it",
                 requester(req),
                 o.index
             ));

@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub const KINDS: &[(&str, &str, bool)] = &[
     ("apps", "DaemonSet", true),
     ("apps", "Deployment", true),
+    ("apps", "StatefulSet", true),
+    ("apps", "ReplicaSet", true),
     ("", "ConfigMap", true),
     ("", "Namespace", false),
     (
@@ -53,7 +55,7 @@ pub struct ProtectedObject {
     pub name: String,
 }
 
-/// A setting of a ConfigMap's TOML-style data key that must keep a value.
+/// A setting of a ConfigMap's TOML data key that must keep a value.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ProtectedKey {
@@ -63,7 +65,7 @@ pub struct ProtectedKey {
     pub name: String,
     /// The `data` key holding the configuration.
     pub key: String,
-    /// The `[section]` of the setting.
+    /// The TOML table of the setting: its names separated by dots, as in a `[section]` header.
     pub section: String,
     /// The setting.
     pub setting: String,

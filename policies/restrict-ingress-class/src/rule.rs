@@ -1,5 +1,6 @@
 //! The rule: pure functions over the Ingress view and the IngressClass.
 
+use policy_helpers::consumer::exact_true;
 use policy_helpers::net::IngressView;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
@@ -80,7 +81,9 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             .metadata
             .annotations
             .get(DEFAULT_CLASS)
-            .is_some_and(|v| v == "true");
+            .map(String::as_str);
+        // The DefaultIngressClass admission plugin and the controllers compare with "true".
+        let default = exact_true(default);
         let note = if default {
             format!(" and would become the default class ({DEFAULT_CLASS}=\"true\")")
         } else {

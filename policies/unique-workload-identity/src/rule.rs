@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use policy_helpers::consumer::exact_true;
 use policy_helpers::host::{self, HostError};
 use policy_helpers::identity::{
     self, CLIENT_ID_ANNOTATION, POD_IDENTITY_LABEL, ServiceAccount, TENANT_ID_ANNOTATION,
@@ -65,7 +66,8 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             "carries the AAD pod identity (v1) label {POD_IDENTITY_LABEL} ({labels_path}); use Azure Workload Identity (denyPodIdentityV1)"
         ));
     }
-    if labels.get(USE_LABEL).map(String::as_str) == Some("true") {
+    // The workload identity webhook selects pods with matchLabels {USE_LABEL: "true"}: exact.
+    if exact_true(labels.get(USE_LABEL).map(String::as_str)) {
         let namespace = req.effective_namespace(&pod.metadata);
         let sa = pod.spec.service_account();
         let base = pod.spec_path();
