@@ -1049,6 +1049,25 @@ impl IngressView {
             })
     }
 
+    /// The legacy `kubernetes.io/ingress.class` annotation when `spec.ingressClassName` also
+    /// names a class and the two differ. The API server refuses both on CREATE but not on an
+    /// UPDATE that adds one, and controllers do not agree on which wins: ingress-nginx takes
+    /// the field first (`GetIngressClass`; the annotation only with `--ignore-ingressclass`),
+    /// controllers that still select on the annotation take the annotation, so two controllers
+    /// may serve the same Ingress.
+    pub fn conflicting_annotation_class(&self) -> Option<&str> {
+        let field = self
+            .spec
+            .ingress_class_name
+            .as_deref()
+            .filter(|n| !n.is_empty())?;
+        self.metadata
+            .annotations
+            .get(INGRESS_CLASS_ANNOTATION)
+            .map(String::as_str)
+            .filter(|a| !a.is_empty() && *a != field)
+    }
+
     /// An annotation's value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.metadata.annotations.get(key).map(String::as_str)

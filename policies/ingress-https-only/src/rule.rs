@@ -36,6 +36,16 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let s = &ctx.settings;
     let mut findings = Findings::new();
 
+    // Two classes (field and legacy annotation) that differ: which controllers serve it
+    // depends on each controller's precedence, so HTTPS cannot be judged for one of them.
+    if let Some(a) = ing.conflicting_annotation_class() {
+        findings.object(format!(
+            "sets spec.ingressClassName={:?} and metadata.annotations[kubernetes.io/ingress.class]={a:?}: controllers differ in which they read (ingress-nginx the field, others the annotation), so two controllers may serve it; keep one",
+            ing.spec.ingress_class_name.as_deref().unwrap_or_default()
+        ));
+        return findings.into_verdict();
+    }
+
     // Which controller serves it.
     let (class, source) = match ing.class() {
         Some(c) => (Some(c.name.to_string()), c.source.to_string()),

@@ -273,18 +273,11 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                         "has clientID {c} but pod {namespace}/{pod}, which mounts it, runs as ServiceAccount {namespace}/{sa}"
                     );
                     match found {
-                        Ok(id) => match mismatch(&id, c, s) {
-                            None => {}
-                            Some(Mismatch::Other(a)) => findings.object(format!(
-                                "{who} with client id {a}; the class must use the identity of the workload that mounts it"
-                            )),
-                            Some(Mismatch::Unannotated) => {
-                                findings.object(format!("{who}, which {REQUIRE_ANNOTATION}"));
+                        Ok(id) => {
+                            if let Some(m) = mismatch(&id, c, s) {
+                                findings.object(format!("{who}{}", m.tail(Side::Class)));
                             }
-                            Some(Mismatch::Missing) => {
-                                findings.object(format!("{who}, which {MISSING}"));
-                            }
-                        },
+                        }
                         Err(e) => findings.object(format!(
                             "has clientID {c} and ServiceAccount {namespace}/{sa} of pod {namespace}/{pod}, which mounts it, could not be read ({e})"
                         )),
@@ -343,6 +336,31 @@ fn mismatch(id: &SaIdentity, client_id: &str, s: &Settings) -> Option<Mismatch> 
         SaIdentity::Unannotated if !s.require_service_account_annotation => None,
         SaIdentity::Unannotated => Some(Mismatch::Unannotated),
         SaIdentity::Missing => Some(Mismatch::Missing),
+    }
+}
+
+/// Which message a [`Mismatch`] ends: the class's (`… runs as ServiceAccount ns/sa`) or the
+/// pod's (`… the pod's ServiceAccount ns/sa (path)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Class,
+    Pod,
+}
+
+impl Mismatch {
+    /// The end of the message, after the ServiceAccount is named.
+    fn tail(&self, side: Side) -> String {
+        let which = if side == Side::Class { ", which" } else { "" };
+        match (self, side) {
+            (Mismatch::Other(a), Side::Class) => format!(
+                " with client id {a}; the class must use the identity of the workload that mounts it"
+            ),
+            (Mismatch::Other(a), Side::Pod) => {
+                format!(" has client id {a}; use the class of this workload's identity")
+            }
+            (Mismatch::Unannotated, _) => format!("{which} {REQUIRE_ANNOTATION}"),
+            (Mismatch::Missing, _) => format!("{which} {MISSING}"),
+        }
     }
 }
 
@@ -426,17 +444,8 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 let who = format!(
                     "{vol} mounts SecretProviderClass {namespace}/{class} with clientID {c}, but the pod's ServiceAccount {namespace}/{sa} ({base}.serviceAccountName)"
                 );
-                match mismatch(&id, &c, s) {
-                    None => {}
-                    Some(Mismatch::Other(a)) => findings.object(format!(
-                        "{who} has client id {a}; use the class of this workload's identity"
-                    )),
-                    Some(Mismatch::Unannotated) => {
-                        findings.object(format!("{who} {REQUIRE_ANNOTATION}"));
-                    }
-                    Some(Mismatch::Missing) => {
-                        findings.object(format!("{who} {MISSING}"));
-                    }
+                if let Some(m) = mismatch(&id, &c, s) {
+                    findings.object(format!("{who}{}", m.tail(Side::Pod)));
                 }
             }
             Err(e) => findings.object(format!(

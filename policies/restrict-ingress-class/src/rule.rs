@@ -60,6 +60,16 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             allowed_list(s)
         )),
     }
+    // Both spellings of the class naming different classes: some controllers read one, some
+    // the other, so the annotation's class must be approved too.
+    if let Some(a) = ing.conflicting_annotation_class()
+        && !s.allowed_ingress_classes.iter().any(|x| x == a)
+    {
+        findings.object(format!(
+            "metadata.annotations[kubernetes.io/ingress.class]={a:?} is not an approved ingress class (approved: {}); it differs from spec.ingressClassName, and controllers that select on the annotation serve the Ingress too",
+            allowed_list(s)
+        ));
+    }
     findings.into_verdict()
 }
 
