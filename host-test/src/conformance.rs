@@ -894,7 +894,7 @@ pub fn run(
             let r = parallel(&prepared, config.jobs, |i, p| {
                 let r = run_kwctl(config, kwctl, i, p);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if n % 250 == 0 {
+                if n.is_multiple_of(250) {
                     progress(&format!("kwctl: {n}/{} cases", prepared.len()));
                 }
                 r
