@@ -26,7 +26,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
         check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
-        playground playground-serve playground-tools browser-deps test-playground conformance sessions
+        playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -108,10 +108,12 @@ POLICY_SERVER ?= $(wildcard $(ANCHORS)/policy-server)
 SIGSTORE_TRUST_CONFIG ?= $(wildcard $(ANCHORS)/sigstore-offline.json)
 CONFORMANCE_JOBS ?= 2
 
-conformance: dist ## every case through kwctl and one policy-server, compared with host-test; writes docs/conformance.md (KWCTL=, POLICY_SERVER=, POLICY=<id> for a subset; not part of make test)
-	@if [ -z "$(KWCTL)" ] || [ -z "$(POLICY_SERVER)" ]; then \
+conformance-binaries:
+	@if [ -z "$(KWCTL)" ] || [ -z "$(POLICY_SERVER)" ] || [ ! -x "$(KWCTL)" ] || [ ! -x "$(POLICY_SERVER)" ]; then \
 	  echo "make conformance needs Kubewarden's kwctl and policy-server 1.36: give KWCTL=/path/to/kwctl POLICY_SERVER=/path/to/policy-server"; \
 	  echo "(by default ../shared/anchors/kwctl and ../shared/anchors/policy-server next to this repository; not found)"; exit 2; fi
+
+conformance: conformance-binaries dist ## every case through kwctl and one policy-server, compared with host-test; writes docs/conformance.md (KWCTL=, POLICY_SERVER=, POLICY=<id> for a subset; not part of make test)
 	env -u RUST_BACKTRACE $(HOST_TEST) conformance --root . --dist $(DIST) --kwctl "$(KWCTL)" --policy-server "$(POLICY_SERVER)" \
 	  $(if $(SIGSTORE_TRUST_CONFIG),--sigstore-trust-config "$(SIGSTORE_TRUST_CONFIG)") --jobs $(CONFORMANCE_JOBS) $(POLICY)
 

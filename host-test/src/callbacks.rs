@@ -125,10 +125,7 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
     ("net", &["v1/dns_lookup_host"]),
     ("crypto", &["v1/is_certificate_trusted"]),
-    (
-        "kubernetes",
-        KUBERNETES_OPERATIONS,
-    ),
+    ("kubernetes", KUBERNETES_OPERATIONS),
 ];
 
 /// Answers one `kubewarden` host call outside a guest, exactly as a module's call would be
@@ -219,18 +216,14 @@ fn handle(
     if let Some(failure) = cluster.failures.iter().find(|f| {
         f.namespace == namespace
             && f.operation == operation
-            && f.request
-                .as_ref()
-                .is_none_or(|r| json_contains(request, r))
+            && f.request.as_ref().is_none_or(|r| json_contains(request, r))
     }) {
         return Err(failure.message.clone());
     }
     if let Some(answer) = cluster.answers.iter().find(|a| {
         a.namespace == namespace
             && a.operation == operation
-            && a.request
-                .as_ref()
-                .is_none_or(|r| json_contains(request, r))
+            && a.request.as_ref().is_none_or(|r| json_contains(request, r))
     }) {
         return serde_json::to_vec(&answer.response).map_err(|e| e.to_string());
     }

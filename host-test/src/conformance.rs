@@ -192,13 +192,21 @@ pub fn differences(expected: &Outcome, got: &Outcome) -> Vec<String> {
             };
             field("allowed", a.allowed.to_string(), b.allowed.to_string());
             field("code", format!("{:?}", a.code), format!("{:?}", b.code));
-            field("message", format!("{:?}", a.message), format!("{:?}", b.message));
+            field(
+                "message",
+                format!("{:?}", a.message),
+                format!("{:?}", b.message),
+            );
             field(
                 "patch",
                 a.patch.as_ref().map_or("none".into(), Value::to_string),
                 b.patch.as_ref().map_or("none".into(), Value::to_string),
             );
-            field("warnings", format!("{:?}", a.warnings), format!("{:?}", b.warnings));
+            field(
+                "warnings",
+                format!("{:?}", a.warnings),
+                format!("{:?}", b.warnings),
+            );
             field(
                 "auditAnnotations",
                 format!("{:?}", a.audit_annotations),
@@ -327,7 +335,11 @@ pub fn session_of(
 ///
 /// # Errors
 /// When the suite or module cannot be loaded.
-pub fn prepare_suite(harness: &Harness, dist: &Path, suite_ref: &SuiteRef) -> Result<Vec<Prepared>, String> {
+pub fn prepare_suite(
+    harness: &Harness,
+    dist: &Path,
+    suite_ref: &SuiteRef,
+) -> Result<Vec<Prepared>, String> {
     let suite = suite::load_suite(&suite_ref.path).map_err(|e| error_chain(&e))?;
     let module_path = dist.join(format!("{}.wasm", suite_ref.policy));
     let module = harness
@@ -341,7 +353,17 @@ pub fn prepare_suite(harness: &Harness, dist: &Path, suite_ref: &SuiteRef) -> Re
     Ok(suite
         .cases
         .iter()
-        .map(|case| prepare_case(&module, &module_path, &suite, suite_ref, case, &metadata_resources, &mut fixtures))
+        .map(|case| {
+            prepare_case(
+                &module,
+                &module_path,
+                &suite,
+                suite_ref,
+                case,
+                &metadata_resources,
+                &mut fixtures,
+            )
+        })
         .collect())
 }
 
@@ -408,7 +430,10 @@ fn prepare_case(
             return prepared;
         }
     }
-    let request = prepared.request.clone().or_else(|| settings_only.then(probe_request));
+    let request = prepared
+        .request
+        .clone()
+        .or_else(|| settings_only.then(probe_request));
 
     // kwctl: protect mode, mutation allowed, the metadata's context-aware resources.
     let kwctl_options = EvalOptions {
@@ -418,10 +443,9 @@ fn prepare_case(
         ..options.clone()
     };
     prepared.kwctl = Some(
-        match outcome_of(module, request.as_ref(), &resolved.settings, &kwctl_options)
-            .and_then(|(outcome, calls)| {
-                session_of(module, &kwctl_options, &calls).map(|s| (outcome, s))
-            }) {
+        match outcome_of(module, request.as_ref(), &resolved.settings, &kwctl_options).and_then(
+            |(outcome, calls)| session_of(module, &kwctl_options, &calls).map(|s| (outcome, s)),
+        ) {
             Ok(x) => x,
             Err(e) => {
                 prepared.skip = Some(format!("host-test cannot evaluate the case: {e}"));
@@ -434,7 +458,10 @@ fn prepare_case(
     prepared.policy_server = (|| {
         let (outcome, calls) = outcome_of(module, request.as_ref(), &resolved.settings, &options)?;
         let session = session_of(module, &options, &calls)?;
-        if session.iter().any(|e| !e.request.starts_with("!Kubernetes")) {
+        if session
+            .iter()
+            .any(|e| !e.request.starts_with("!Kubernetes"))
+        {
             return Err(
                 "the evaluation asks an OCI registry (policy-server would contact it); compared through kwctl's replay"
                     .to_owned(),
@@ -507,7 +534,10 @@ fn run_kwctl(config: &Config, kwctl: &Path, index: usize, p: &Prepared) -> (Stat
     };
     let dir = config.work.join("kwctl").join(index.to_string());
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return (Status::Error(format!("cannot create {}: {e}", dir.display())), false);
+        return (
+            Status::Error(format!("cannot create {}: {e}", dir.display())),
+            false,
+        );
     }
     let request = p.request.clone().unwrap_or_else(probe_request);
     let request_path = dir.join("request.json");
@@ -515,7 +545,10 @@ fn run_kwctl(config: &Config, kwctl: &Path, index: usize, p: &Prepared) -> (Stat
     let written = std::fs::write(&request_path, review(&request).to_string())
         .and_then(|()| std::fs::write(&settings_path, settings_object(&p.settings).to_string()));
     if let Err(e) = written {
-        return (Status::Error(format!("cannot write the case files: {e}")), false);
+        return (
+            Status::Error(format!("cannot write the case files: {e}")),
+            false,
+        );
     }
     let mut command = Command::new(kwctl);
     command
@@ -542,7 +575,10 @@ fn run_kwctl(config: &Config, kwctl: &Path, index: usize, p: &Prepared) -> (Stat
     if replayed {
         let session_path = dir.join("session.yml");
         if let Err(e) = std::fs::write(&session_path, replay::to_yaml(session)) {
-            return (Status::Error(format!("cannot write the session: {e}")), false);
+            return (
+                Status::Error(format!("cannot write the session: {e}")),
+                false,
+            );
         }
         command
             .arg("--replay-host-capabilities-interactions")
@@ -556,13 +592,21 @@ fn run_kwctl(config: &Config, kwctl: &Path, index: usize, p: &Prepared) -> (Stat
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let got = if output.status.success() {
-        let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{'));
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'));
         match line.map(serde_json::from_str::<Value>) {
             Some(Ok(response)) => match Verdict::from_response(&response) {
                 Ok(v) => Outcome::Verdict(v),
                 Err(e) => return (Status::Error(e), replayed),
             },
-            _ => return (Status::Error(format!("no AdmissionResponse on stdout: {stdout}")), replayed),
+            _ => {
+                return (
+                    Status::Error(format!("no AdmissionResponse on stdout: {stdout}")),
+                    replayed,
+                );
+            }
         }
     } else if let Some(at) = stderr.find(KWCTL_SETTINGS_PREFIX) {
         let message = stderr[at + KWCTL_SETTINGS_PREFIX.len()..].trim_end();
@@ -598,8 +642,8 @@ fn server_policy(p: &Prepared) -> Value {
         "hostCapabilities": p.host_capabilities,
     });
     if !p.context_aware_resources.is_empty() {
-        policy["contextAwareResources"] = serde_json::to_value(&p.context_aware_resources)
-            .unwrap_or(Value::Null);
+        policy["contextAwareResources"] =
+            serde_json::to_value(&p.context_aware_resources).unwrap_or(Value::Null);
     }
     policy
 }
@@ -619,9 +663,18 @@ impl Drop for Server {
     }
 }
 
-fn http(port: u16, method: &str, path: &str, body: &str, timeout: Duration) -> Result<(u16, String), String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -637,7 +690,10 @@ fn http(port: u16, method: &str, path: &str, body: &str, timeout: Duration) -> R
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or("no HTTP status")?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(rest)
     } else {
         rest.to_owned()
@@ -648,7 +704,9 @@ fn http(port: u16, method: &str, path: &str, body: &str, timeout: Duration) -> R
 fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || tail.len() < n {
             break;
         }
@@ -658,13 +716,20 @@ fn dechunk(mut rest: &str) -> String {
     out
 }
 
-fn start_server(config: &Config, binary: &Path, policies: &BTreeMap<String, Value>) -> Result<Server, String> {
+fn start_server(
+    config: &Config,
+    binary: &Path,
+    policies: &BTreeMap<String, Value>,
+) -> Result<Server, String> {
     let dir = config.work.join("policy-server");
     std::fs::create_dir_all(dir.join("downloads")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir.join("sigstore")).map_err(|e| e.to_string())?;
     let file = dir.join("policies.yml");
-    std::fs::write(&file, serde_yaml::to_string(policies).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &file,
+        serde_yaml::to_string(policies).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let log = std::fs::File::create(dir.join("policy-server.log")).map_err(|e| e.to_string())?;
     let mut command = Command::new(binary);
     command
@@ -680,7 +745,11 @@ fn start_server(config: &Config, binary: &Path, policies: &BTreeMap<String, Valu
         .arg((config.port + 1).to_string())
         .arg("--workers")
         .arg(config.jobs.max(1).to_string())
-        .args(["--policy-timeout", "2", "--ignore-kubernetes-connection-failure"])
+        .args([
+            "--policy-timeout",
+            "2",
+            "--ignore-kubernetes-connection-failure",
+        ])
         .arg("--sigstore-cache-dir")
         .arg(dir.join("sigstore"))
         .arg("--policies-download-dir")
@@ -703,7 +772,13 @@ fn start_server(config: &Config, binary: &Path, policies: &BTreeMap<String, Valu
                 dir.join("policy-server.log").display()
             ));
         }
-        if let Ok((200, _)) = http(config.port + 1, "GET", "/readiness", "", Duration::from_secs(2)) {
+        if let Ok((200, _)) = http(
+            config.port + 1,
+            "GET",
+            "/readiness",
+            "",
+            Duration::from_secs(2),
+        ) {
             return Ok(server);
         }
         if started.elapsed() > Duration::from_secs(900) {
@@ -720,7 +795,13 @@ fn post_case(port: u16, policy_id: &str, p: &Prepared) -> Status {
     };
     let request = p.request.clone().unwrap_or_else(probe_request);
     let body = review(&request).to_string();
-    let (status, text) = match http(port, "POST", &format!("/validate/{policy_id}"), &body, Duration::from_secs(30)) {
+    let (status, text) = match http(
+        port,
+        "POST",
+        &format!("/validate/{policy_id}"),
+        &body,
+        Duration::from_secs(30),
+    ) {
         Ok(x) => x,
         Err(e) => return Status::Error(format!("POST failed: {e}")),
     };
@@ -760,7 +841,11 @@ fn post_case(port: u16, policy_id: &str, p: &Prepared) -> Status {
 }
 
 /// Runs `work` over `items` on `jobs` threads, keeping the order.
-fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, work: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(usize, &T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -789,7 +874,11 @@ fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, work: impl Fn(usize, &T)
 ///
 /// # Errors
 /// When the suites cannot be listed or policy-server cannot start.
-pub fn run(config: &Config, harness: &Harness, progress: &(dyn Fn(&str) + Sync)) -> Result<Vec<CaseOutcome>, String> {
+pub fn run(
+    config: &Config,
+    harness: &Harness,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<CaseOutcome>, String> {
     let mut prepared = Vec::new();
     for suite_ref in suites(&config.root, &config.only).map_err(|e| e.to_string())? {
         let cases = prepare_suite(harness, &config.dist, &suite_ref)
@@ -805,12 +894,16 @@ pub fn run(config: &Config, harness: &Harness, progress: &(dyn Fn(&str) + Sync))
             let r = parallel(&prepared, config.jobs, |i, p| {
                 let r = run_kwctl(config, kwctl, i, p);
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if n % 250 == 0 {
+                if n.is_multiple_of(250) {
                     progress(&format!("kwctl: {n}/{} cases", prepared.len()));
                 }
                 r
             });
-            progress(&format!("kwctl: {} cases in {:.0?}", prepared.len(), started.elapsed()));
+            progress(&format!(
+                "kwctl: {} cases in {:.0?}",
+                prepared.len(),
+                started.elapsed()
+            ));
             r
         }
         None => prepared
@@ -863,12 +956,14 @@ pub fn run(config: &Config, harness: &Harness, progress: &(dyn Fn(&str) + Sync))
         .into_iter()
         .zip(kwctl)
         .zip(server)
-        .map(|((prepared, (kwctl, replayed)), policy_server)| CaseOutcome {
-            prepared,
-            kwctl,
-            replayed,
-            policy_server,
-        })
+        .map(
+            |((prepared, (kwctl, replayed)), policy_server)| CaseOutcome {
+                prepared,
+                kwctl,
+                replayed,
+                policy_server,
+            },
+        )
         .collect())
 }
 
@@ -945,7 +1040,10 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
          refused settings: the settings message).\n"
     );
     if filtered {
-        let _ = writeln!(out, "**This run covered a subset of the policies (`POLICY=`).**\n");
+        let _ = writeln!(
+            out,
+            "**This run covered a subset of the policies (`POLICY=`).**\n"
+        );
     }
     let _ = writeln!(
         out,
@@ -978,7 +1076,10 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
         }
     }
     let _ = writeln!(out, "## Summary\n");
-    let _ = writeln!(out, "| runner | cases | compared | agree | of which replayed | documented difference | unexplained | not run |");
+    let _ = writeln!(
+        out,
+        "| runner | cases | compared | agree | of which replayed | documented difference | unexplained | not run |"
+    );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, t) in [("kwctl", k), ("policy-server", s)] {
         let _ = writeln!(
@@ -987,14 +1088,21 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
             outcomes.len(),
             t.compared(),
             t.agree,
-            if name == "kwctl" { t.replayed.to_string() } else { "-".to_owned() },
+            if name == "kwctl" {
+                t.replayed.to_string()
+            } else {
+                "-".to_owned()
+            },
             t.documented,
             t.unexplained,
             t.not_run
         );
     }
     let _ = writeln!(out, "\n## Per module\n");
-    let _ = writeln!(out, "Agreeing / compared cases (replayed: kwctl cases run from a recorded host-call session).\n");
+    let _ = writeln!(
+        out,
+        "Agreeing / compared cases (replayed: kwctl cases run from a recorded host-call session).\n"
+    );
     let _ = writeln!(out, "| module | cases | kwctl | replayed | policy-server |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
     for (module, (cases, kt, st)) in &per_module {
@@ -1018,8 +1126,10 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
                 _ => continue,
             };
             any = true;
-            let reason = documented(runner, &o.prepared)
-                .map_or_else(|| "**unexplained**".to_owned(), |r| format!("documented: {r}"));
+            let reason = documented(runner, &o.prepared).map_or_else(
+                || "**unexplained**".to_owned(),
+                |r| format!("documented: {r}"),
+            );
             let _ = writeln!(
                 out,
                 "- {runner}, `{}` :: {}: {reason}\n  - {}",
@@ -1037,7 +1147,9 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
     for o in outcomes {
         for (runner, status) in [("kwctl", &o.kwctl), ("policy-server", &o.policy_server)] {
             if let Status::NotRun(reason) = status {
-                *reasons.entry((runner.to_owned(), reason.clone())).or_default() += 1;
+                *reasons
+                    .entry((runner.to_owned(), reason.clone()))
+                    .or_default() += 1;
             }
         }
     }
@@ -1050,8 +1162,16 @@ pub fn render(outcomes: &[CaseOutcome], versions: &str, filtered: bool) -> Strin
             let _ = writeln!(out, "| {runner} | {n} | {reason} |");
         }
     }
-    let modules: BTreeSet<&str> = outcomes.iter().map(|o| o.prepared.policy.as_str()).collect();
-    let _ = writeln!(out, "\n{} modules, {} cases.", modules.len(), outcomes.len());
+    let modules: BTreeSet<&str> = outcomes
+        .iter()
+        .map(|o| o.prepared.policy.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} modules, {} cases.",
+        modules.len(),
+        outcomes.len()
+    );
     out
 }
 
@@ -1162,18 +1282,27 @@ pub fn session_files_on_disk(root: &Path, only: &[String]) -> std::io::Result<BT
 }
 
 /// What differs between the expected session files and those on disk (empty: none).
-pub fn check_sessions(expected: &BTreeMap<PathBuf, String>, on_disk: &BTreeSet<PathBuf>) -> Vec<String> {
+pub fn check_sessions(
+    expected: &BTreeMap<PathBuf, String>,
+    on_disk: &BTreeSet<PathBuf>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (path, text) in expected {
         match std::fs::read_to_string(path) {
             Ok(current) if &current == text => {}
-            Ok(_) => problems.push(format!("{}: the module's host calls changed", path.display())),
+            Ok(_) => problems.push(format!(
+                "{}: the module's host calls changed",
+                path.display()
+            )),
             Err(_) => problems.push(format!("{}: missing", path.display())),
         }
     }
     for path in on_disk {
         if !expected.contains_key(path) {
-            problems.push(format!("{}: no case makes these calls any more", path.display()));
+            problems.push(format!(
+                "{}: no case makes these calls any more",
+                path.display()
+            ));
         }
     }
     problems

@@ -80,7 +80,9 @@ fn version(binary: &Path) -> String {
 
 pub fn conformance(args: ConformanceArgs) -> Result<ExitCode> {
     if args.kwctl.is_none() && args.policy_server.is_none() {
-        bail!("give --kwctl and/or --policy-server (Kubewarden's binaries): nothing to compare with");
+        bail!(
+            "give --kwctl and/or --policy-server (Kubewarden's binaries): nothing to compare with"
+        );
     }
     for binary in args.kwctl.iter().chain(&args.policy_server) {
         if !binary.is_file() {
@@ -105,8 +107,8 @@ pub fn conformance(args: ConformanceArgs) -> Result<ExitCode> {
         port: args.port,
     };
     let harness = harness(&args.root)?;
-    let outcomes = conformance::run(&config, &harness, &|line| eprintln!("{line}"))
-        .map_err(|e| anyhow!(e))?;
+    let outcomes =
+        conformance::run(&config, &harness, &|line| eprintln!("{line}")).map_err(|e| anyhow!(e))?;
     let versions = [
         args.kwctl.as_ref().map(|b| format!("`{}`", version(b))),
         args.policy_server
@@ -148,13 +150,15 @@ pub fn sessions(args: SessionsArgs) -> Result<ExitCode> {
     let on_disk = conformance::session_files_on_disk(&args.root, &args.policies)?;
     if args.write {
         for path in on_disk.iter().filter(|p| !expected.contains_key(*p)) {
-            std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
         }
         for (path, text) in &expected {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         println!("wrote {} session files", expected.len());
         return Ok(ExitCode::SUCCESS);
@@ -164,7 +168,10 @@ pub fn sessions(args: SessionsArgs) -> Result<ExitCode> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        println!("{} session files match the modules' host calls", expected.len());
+        println!(
+            "{} session files match the modules' host calls",
+            expected.len()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("run `host-test sessions --write` (or `make sessions`) and review the change");

@@ -73,7 +73,9 @@ fn callback_request(
         ("kubernetes", "list_resources_by_namespace") => {
             ("KubernetesListResourceNamespace".to_owned(), json.clone())
         }
-        ("kubernetes", "list_resources_all") => ("KubernetesListResourceAll".to_owned(), json.clone()),
+        ("kubernetes", "list_resources_all") => {
+            ("KubernetesListResourceAll".to_owned(), json.clone())
+        }
         ("kubernetes", "get_resource") => ("KubernetesGetResource".to_owned(), json.clone()),
         ("kubernetes", "can_i") => ("KubernetesCanI".to_owned(), json.clone()),
         ("oci", "v1/manifest_digest") => ("OciManifestDigest".to_owned(), field("image")),
@@ -94,7 +96,11 @@ fn callback_request(
             Some(Some((variant, fields))) if json.as_object().is_some_and(|o| o.len() == 1) => {
                 (variant.clone(), fields.clone())
             }
-            _ => return Err(format!("the {call} payload is not an externally tagged request")),
+            _ => {
+                return Err(format!(
+                    "the {call} payload is not an externally tagged request"
+                ));
+            }
         },
         _ => return Err(format!("{call} is not covered by the session format here")),
     };
@@ -109,7 +115,12 @@ fn callback_request(
 
 /// Whether policy-evaluator hands the call to its callback handler under `context`'s grants
 /// (a refused call is answered before, and kwctl does not record it).
-fn reaches_handler(context: &HostContext, namespace: &str, operation: &str, payload: &[u8]) -> bool {
+fn reaches_handler(
+    context: &HostContext,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+) -> bool {
     if !context.can_access_capability(&format!("{namespace}/{operation}")) {
         return false;
     }

@@ -283,9 +283,9 @@ fn sigstore_verification_from_the_fixture() {
         r#"{"type":"SigstorePubKeyVerify","image":"ghcr.io/acme/app:1.0","pub_keys":["-----BEGIN PUBLIC KEY-----\nKEYA\n-----END PUBLIC KEY-----"],"annotations":{"env":"dev"}}"#,
     );
     assert!(
-        wrong_annotation
-            .expect_err("untrusted")
-            .starts_with("Callback evaluation failure: Image verification failed: missing signatures")
+        wrong_annotation.expect_err("untrusted").starts_with(
+            "Callback evaluation failure: Image verification failed: missing signatures"
+        )
     );
     let keyless = json_of(v2(
         r#"{"type":"SigstoreKeylessPrefixVerify","image":"ghcr.io/acme/app:1.0","keyless_prefix":[{"issuer":"https://token.actions.githubusercontent.com","url_prefix":"https://github.com/acme/"}],"annotations":null}"#,
@@ -300,7 +300,10 @@ fn sigstore_verification_from_the_fixture() {
     );
     assert_eq!(
         unsigned,
-        Err("Callback evaluation failure: no signatures found for image: ghcr.io/evil/app:1.0".to_owned())
+        Err(
+            "Callback evaluation failure: no signatures found for image: ghcr.io/evil/app:1.0"
+                .to_owned()
+        )
     );
     // The legacy v1 wire form is externally tagged.
     let v1 = json_of(host_call(

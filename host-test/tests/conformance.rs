@@ -39,11 +39,19 @@ const LIST_SECRETS: &str = r#"{"api_version":"v1","kind":"Secret","namespace":"s
 fn a_session_holds_the_calls_policy_evaluator_handles_in_kwctls_format() {
     let context = context(cluster());
     let calls = [
-        ("tracing", "log", br#"{"level":"info","message":"x"}"#.as_slice()),
+        (
+            "tracing",
+            "log",
+            br#"{"level":"info","message":"x"}"#.as_slice(),
+        ),
         ("kubernetes", "get_resource", GET_SHOP.as_bytes()),
         ("kubernetes", "get_resource", GET_GONE.as_bytes()),
         // Not granted: refused before the callback handler, so kwctl records nothing.
-        ("kubernetes", "list_resources_by_namespace", LIST_SECRETS.as_bytes()),
+        (
+            "kubernetes",
+            "list_resources_by_namespace",
+            LIST_SECRETS.as_bytes(),
+        ),
     ];
     let session = replay::session(&context, &calls).expect("session");
     assert_eq!(session.len(), 2, "{session:?}");
@@ -73,8 +81,11 @@ fn a_session_holds_the_calls_policy_evaluator_handles_in_kwctls_format() {
 #[test]
 fn a_payload_that_is_not_json_is_an_error_not_a_session() {
     let context = context(cluster());
-    let e = replay::session(&context, &[("kubernetes", "get_resource", b"{not json".as_slice())])
-        .expect_err("not JSON");
+    let e = replay::session(
+        &context,
+        &[("kubernetes", "get_resource", b"{not json".as_slice())],
+    )
+    .expect_err("not JSON");
     assert!(e.contains("not JSON"), "{e}");
 }
 
@@ -82,7 +93,8 @@ fn a_payload_that_is_not_json_is_an_error_not_a_session() {
 fn verification_requests_become_kwctls_externally_tagged_variants() {
     let context = context(cluster());
     let v2 = br#"{"type":"SigstorePubKeyVerify","image":"ghcr.io/acme/app:1.0","pub_keys":["k"],"annotations":null}"#;
-    let session = replay::session(&context, &[("oci", "v2/verify", v2.as_slice())]).expect("session");
+    let session =
+        replay::session(&context, &[("oci", "v2/verify", v2.as_slice())]).expect("session");
     assert_eq!(
         session[0].request,
         "!SigstorePubKeyVerify\nannotations: null\nimage: ghcr.io/acme/app:1.0\npub_keys:\n- k\n"
@@ -100,9 +112,17 @@ fn without_a_cluster_every_granted_lookup_fails_as_policy_server_says() {
         Err(format!("{CALLBACK_FAILURE}{NO_CLUSTER_MESSAGE}"))
     );
     // The grants are checked first, as policy-evaluator does.
-    let refused = answer(&context, "kubernetes", "list_resources_by_namespace", LIST_SECRETS.as_bytes())
-        .expect_err("not granted");
-    assert!(refused.starts_with("Policy has not been granted access"), "{refused}");
+    let refused = answer(
+        &context,
+        "kubernetes",
+        "list_resources_by_namespace",
+        LIST_SECRETS.as_bytes(),
+    )
+    .expect_err("not granted");
+    assert!(
+        refused.starts_with("Policy has not been granted access"),
+        "{refused}"
+    );
 }
 
 fn response(value: Value) -> Verdict {
@@ -112,10 +132,16 @@ fn response(value: Value) -> Verdict {
 #[test]
 fn answers_are_compared_field_by_field() {
     let patch = base64_of(r#"[{"op":"add","path":"/a","value":1}]"#);
-    let a = response(json!({"uid": "1", "allowed": true, "patch": patch, "patchType": "JSONPatch",
-                            "auditAnnotations": {}, "warnings": null}));
-    let b = response(json!({"uid": "2", "allowed": true, "patch": patch, "patchType": "JSONPatch"}));
-    assert_eq!(a.patch, Some(json!([{"op": "add", "path": "/a", "value": 1}])));
+    let a = response(
+        json!({"uid": "1", "allowed": true, "patch": patch, "patchType": "JSONPatch",
+                            "auditAnnotations": {}, "warnings": null}),
+    );
+    let b =
+        response(json!({"uid": "2", "allowed": true, "patch": patch, "patchType": "JSONPatch"}));
+    assert_eq!(
+        a.patch,
+        Some(json!([{"op": "add", "path": "/a", "value": 1}]))
+    );
     assert!(differences(&Outcome::Verdict(a.clone()), &Outcome::Verdict(b)).is_empty());
     let c = response(json!({"allowed": false, "status": {"code": 400, "message": "no"}}));
     let diff = differences(&Outcome::Verdict(a), &Outcome::Verdict(c));

@@ -121,7 +121,9 @@ const CALLBACK_FAILURE: &str = "Callback evaluation failure:";
 /// below, which must not reach the admission message a user reads.
 fn host_error(namespace: &str, operation: &str, text: &str) -> HostError {
     let text = text.trim();
-    let text = text.strip_prefix(CALLBACK_FAILURE).map_or(text, str::trim_start);
+    let text = text
+        .strip_prefix(CALLBACK_FAILURE)
+        .map_or(text, str::trim_start);
     let first = text.lines().next().unwrap_or("").trim_end();
     let message = if first.len() <= MAX_QUOTED_HOST_ERROR {
         first.to_string()
@@ -418,7 +420,10 @@ mod tests {
         let HostError::Host { message, .. } = manifest_digest("x").unwrap_err() else {
             panic!("expected a host error");
         };
-        assert_eq!(message, format!("{}…", "x".repeat(MAX_QUOTED_HOST_ERROR - 1)));
+        assert_eq!(
+            message,
+            format!("{}…", "x".repeat(MAX_QUOTED_HOST_ERROR - 1))
+        );
         set_handler(None);
     }
 
