@@ -91,7 +91,7 @@ new-policy: $(NEW_POLICY_DEPS) ## scaffold policies/<ID>: make new-policy ID=<id
 	playground/gen-registry.sh
 	@echo "next: edit policies/$(ID)/src/rule.rs, its cases and README, then: make dist && $(HOST_TEST) test $(ID) (docs/writing-a-policy.md)"
 
-test-scaffold: harness toolchain ## scaffold one policy of every shape in a scratch copy, check its structure, build it and run its cases (not part of make test: see README)
+test-scaffold: harness toolchain ## make new-policy of every shape in a scratch copy: structure checks, wasm build, its cases through the .wasm (~90 s; part of make test)
 	AKS_BUNDLE=$(abspath $(BUNDLE)) AKS_HOST_TEST=$(abspath $(HOST_TEST)) \
 	  $(CARGO) test --profile $(HARNESS_PROF) -p workspace-tests --test structure -- --ignored --nocapture scaffold
 
@@ -118,7 +118,7 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-scan test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, generated files fresh
+test: test-rust test-cases test-scan test-playground test-scaffold check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, generated files fresh
 
 test-rust: dist registry-deps tools ## unit and workspace tests (native; the OCI round trip uses dist/ and a local registry)
 	HOST_TEST_REQUIRE_XMLLINT=1 $(CARGO) test --profile $(HARNESS_PROF) --workspace --exclude playground

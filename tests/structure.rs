@@ -32,6 +32,7 @@
 //! `make test-scaffold` runs the ignored test of [`scaffold`]: `make new-policy` of every shape
 //! in a scratch copy, these checks on the copy, then the new crates built and their cases run.
 
+#[path = "structure/scaffold.rs"]
 mod scaffold;
 
 use std::collections::{BTreeMap, BTreeSet};
