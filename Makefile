@@ -84,7 +84,8 @@ NEW_POLICY_DEPS ?= harness
 
 new-policy: $(NEW_POLICY_DEPS) ## scaffold policies/<ID>: make new-policy ID=<id> [SHAPE=pod|object|rbac|context] [ROW=P64] [CONTROLS="ASB 7.3, PCI 7.1.2"] [PROFILES=aks-baseline,pci-dss]
 	@test -n "$(ID)" || { echo "usage: make new-policy ID=<id> [SHAPE=pod|object|rbac|context] [ROW=..] [CONTROLS=..] [PROFILES=a,b]"; exit 2; }
-	$(BUNDLE) new-policy --id '$(ID)' --shape '$(SHAPE)' $(if $(ROW),--row '$(ROW)') $(if $(CONTROLS),--controls '$(CONTROLS)') \
+	$(BUNDLE) new-policy --id '$(ID)' --shape '$(SHAPE)' --released "$$(date -u +%Y-%m-%dT00:00:00Z)" \
+	  $(if $(ROW),--row '$(ROW)') $(if $(CONTROLS),--controls '$(CONTROLS)') \
 	  $(foreach p,$(subst $(comma), ,$(PROFILES)),--profile '$(p)')
 	$(HOST_TEST) artifacthub --root . --out artifacthub
 	$(BUNDLE) deploy --out deploy --registry $(REGISTRY)

@@ -22,7 +22,11 @@ use super::{check_policy, check_workspace, policy_ids, repo_root, report};
 
 /// What the scaffold test makes: id, shape, extra `make new-policy` arguments.
 const PROBES: &[(&str, &str, &[&str])] = &[
-    ("scaffold-probe-pod", "pod", &["PROFILES=aks-baseline,pss-restricted"]),
+    (
+        "scaffold-probe-pod",
+        "pod",
+        &["PROFILES=aks-baseline,pss-restricted"],
+    ),
     ("scaffold-probe-object", "object", &[]),
     (
         "scaffold-probe-rbac",
@@ -35,7 +39,12 @@ const PROBES: &[(&str, &str, &[&str])] = &[
 /// Top-level entries of the repository not copied: build outputs and version control.
 const SKIP: &[&str] = &["target", "dist", ".git"];
 /// Nested build outputs not copied.
-const SKIP_NESTED: &[&str] = &["playground/dist", "fuzz/target", "fuzz/corpus", "fuzz/artifacts"];
+const SKIP_NESTED: &[&str] = &[
+    "playground/dist",
+    "fuzz/target",
+    "fuzz/corpus",
+    "fuzz/artifacts",
+];
 
 fn copy_tree(src: &Path, dst: &Path, rel: &Path) {
     fs::create_dir_all(dst.join(rel)).expect("create a directory of the copy");
@@ -114,7 +123,10 @@ fn scaffold_every_shape_then_check_build_and_run_its_cases() {
     let ids = policy_ids(&scratch);
     assert_eq!(ids.len(), before.len() + PROBES.len(), "{ids:?}");
 
-    let problems: Vec<String> = ids.iter().flat_map(|id| check_policy(&scratch, id)).collect();
+    let problems: Vec<String> = ids
+        .iter()
+        .flat_map(|id| check_policy(&scratch, id))
+        .collect();
     assert!(problems.is_empty(), "{}", report(&problems));
     let (problems, _) = check_workspace(&scratch, &ids);
     assert!(problems.is_empty(), "{}", report(&problems));
@@ -125,9 +137,14 @@ fn scaffold_every_shape_then_check_build_and_run_its_cases() {
     );
     run(
         "host-test artifacthub --check",
-        Command::new(&host_test)
-            .current_dir(&scratch)
-            .args(["artifacthub", "--root", ".", "--out", "artifacthub", "--check"]),
+        Command::new(&host_test).current_dir(&scratch).args([
+            "artifacthub",
+            "--root",
+            ".",
+            "--out",
+            "artifacthub",
+            "--check",
+        ]),
     );
     run(
         "bundle deploy --check",
@@ -152,9 +169,13 @@ fn scaffold_every_shape_then_check_build_and_run_its_cases() {
             .unwrap_or_else(|| panic!("profile {profile} not listed:\n{profiles}"));
         assert!(line.contains("scaffold-probe-pod"), "{line}");
     }
-    let registry = fs::read_to_string(scratch.join("playground/src/registry.rs")).expect("registry");
+    let registry =
+        fs::read_to_string(scratch.join("playground/src/registry.rs")).expect("registry");
     for (id, _, _) in PROBES {
-        assert!(registry.contains(&format!("id: \"{id}\"")), "{id} not in the playground registry");
+        assert!(
+            registry.contains(&format!("id: \"{id}\"")),
+            "{id} not in the playground registry"
+        );
     }
 
     // 2. Build the new crates (release, wasm32-wasip1) with the repository's target directory.
@@ -198,7 +219,10 @@ fn scaffold_every_shape_then_check_build_and_run_its_cases() {
         }
         c
     };
-    let out = run("host-test test on the scaffolded policies", &mut test_cases());
+    let out = run(
+        "host-test test on the scaffolded policies",
+        &mut test_cases(),
+    );
     println!("{out}");
     assert!(out.contains(" 0 failed"), "{out}");
     for (id, _, _) in PROBES {

@@ -162,6 +162,9 @@ struct NewPolicyArgs {
     /// A profile (name under profiles/) to add the policy to; repeat for several.
     #[arg(long = "profile")]
     profiles: Vec<String>,
+    /// The release time stamp (UTC, e.g. 2026-12-06T00:00:00Z); make new-policy gives today's.
+    #[arg(long)]
+    released: String,
 }
 
 fn main() -> ExitCode {
@@ -254,6 +257,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 row: args.row,
                 controls: args.controls,
                 profiles: args.profiles,
+                released: args.released,
             }
             .write(&root)?;
             println!(

@@ -17,7 +17,6 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
@@ -127,6 +126,9 @@ pub struct Scaffold {
     pub controls: Option<String>,
     /// Profiles (names under `profiles/`) to add the policy to, in protect mode.
     pub profiles: Vec<String>,
+    /// The `io.aks-baseline-policies/released` time stamp (ArtifactHub's `createdAt`), e.g.
+    /// today at midnight UTC; given by the caller, so the output depends on the input alone.
+    pub released: String,
 }
 
 /// What [`Scaffold::write`] did.
@@ -197,7 +199,9 @@ pub fn check_row(row: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{row:?} is not a catalogue row like `P64` or `A26`"))
+        Err(format!(
+            "{row:?} is not a catalogue row like `P64` or `A26`"
+        ))
     }
 }
 
@@ -224,23 +228,30 @@ fn title(id: &str) -> String {
     }
 }
 
-/// Today at midnight UTC in RFC 3339, for the `released` annotation (ArtifactHub's `createdAt`).
-fn today() -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or_default() as i64;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T00:00:00Z")
+/// `2026-12-06T00:00:00Z`: an RFC 3339 UTC time stamp, the form of the `released` annotation.
+pub fn check_released(released: &str) -> Result<(), String> {
+    let b = released.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let ok = b.len() == 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'Z';
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "released {released:?} is not a UTC time stamp like 2026-12-06T00:00:00Z"
+        ))
+    }
 }
 
 /// The catalogue rows of the existing policies (`io.aks-baseline-policies/catalogue-row`).
@@ -405,7 +416,7 @@ impl Scaffold {
             ("description", self.shape.description().to_string()),
             ("summary", format!("{}.", self.shape.description())),
             ("shape", self.shape.name().to_string()),
-            ("released", today()),
+            ("released", self.released.clone()),
             ("exemptions_table", exemptions_table.to_string()),
         ])
     }
@@ -428,7 +439,11 @@ impl Scaffold {
             Some(r) => {
                 check_row(r).map_err(anyhow::Error::msg)?;
                 if let Some(p) = policies.iter().find(|p| {
-                    p.metadata.annotations.get(ROW_ANNOTATION).map(String::as_str) == Some(r.as_str())
+                    p.metadata
+                        .annotations
+                        .get(ROW_ANNOTATION)
+                        .map(String::as_str)
+                        == Some(r.as_str())
                 }) {
                     bail!("catalogue row {r} is taken by {}", p.id);
                 }
@@ -441,6 +456,7 @@ impl Scaffold {
             .clone()
             .unwrap_or_else(|| self.shape.default_controls().to_string());
         check_controls(&controls).map_err(anyhow::Error::msg)?;
+        check_released(&self.released).map_err(anyhow::Error::msg)?;
         let profile_paths: Vec<PathBuf> = self
             .profiles
             .iter()
@@ -519,7 +535,15 @@ mod tests {
     fn ids_controls_and_rows() {
         assert!(check_id("no-debug-env").is_ok());
         assert!(check_id("p2").is_ok());
-        for bad in ["", "No-debug", "no_debug", "-no", "no-", "no--debug", "9lives"] {
+        for bad in [
+            "",
+            "No-debug",
+            "no_debug",
+            "-no",
+            "no-",
+            "no--debug",
+            "9lives",
+        ] {
             assert!(check_id(bad).is_err(), "{bad}");
         }
         assert!(check_id(&"a".repeat(64)).is_err());
@@ -542,16 +566,27 @@ mod tests {
     fn placeholders_are_filled_and_unknown_ones_refused() {
         let values = BTreeMap::from([("id", "x-y".to_string())]);
         assert_eq!(fill("a {{id}} b", &values, "f").unwrap(), "a x-y b");
-        assert_eq!(fill("format!(\"{{{{}}\")", &values, "f").unwrap(), "format!(\"{{{{}}\")");
-        let e = fill("{{nope}}", &values, "t/README.md").unwrap_err().to_string();
+        assert_eq!(
+            fill("format!(\"{{{{}}\")", &values, "f").unwrap(),
+            "format!(\"{{{{}}\")"
+        );
+        let e = fill("{{nope}}", &values, "t/README.md")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("t/README.md") && e.contains("{{nope}}"), "{e}");
     }
 
     #[test]
-    fn today_is_a_date() {
-        let t = today();
-        assert_eq!(t.len(), 20, "{t}");
-        assert!(t.ends_with("T00:00:00Z") && t.starts_with("20"), "{t}");
+    fn released_time_stamps() {
+        assert!(check_released("2026-12-06T00:00:00Z").is_ok());
+        for bad in [
+            "2026-12-06",
+            "2026-12-06T00:00:00",
+            "2026-12-06 00:00:00Z",
+            "x",
+        ] {
+            assert!(check_released(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -559,11 +594,20 @@ mod tests {
         let readme = "# x\n\n## Catalogue\n\n| policy | row | controls | what |\n|---|---|---|---|\n\
                       | a | P01 | C | w |\n| b | P03 | C | w |\n| z | A13 | r | w |\n\nAfter.\n";
         let out = insert_catalogue_row(readme, "P02", "| new | P02 | C | w |").unwrap();
-        assert!(out.contains("| a | P01 | C | w |\n| new | P02 | C | w |\n| b | P03"), "{out}");
+        assert!(
+            out.contains("| a | P01 | C | w |\n| new | P02 | C | w |\n| b | P03"),
+            "{out}"
+        );
         let out = insert_catalogue_row(readme, "P04", "| new | P04 | C | w |").unwrap();
-        assert!(out.contains("| b | P03 | C | w |\n| new | P04 | C | w |\n| z | A13"), "{out}");
+        assert!(
+            out.contains("| b | P03 | C | w |\n| new | P04 | C | w |\n| z | A13"),
+            "{out}"
+        );
         let out = insert_catalogue_row(readme, "A20", "| new | A20 | r | w |").unwrap();
-        assert!(out.contains("| z | A13 | r | w |\n| new | A20 | r | w |\n\nAfter."), "{out}");
+        assert!(
+            out.contains("| z | A13 | r | w |\n| new | A20 | r | w |\n\nAfter."),
+            "{out}"
+        );
         assert!(insert_catalogue_row("# x\n", "P01", "|").is_err());
     }
 }

@@ -66,8 +66,11 @@ fn scaffold(id: &str, shape: Shape) -> Scaffold {
         row: None,
         controls: None,
         profiles: Vec::new(),
+        released: RELEASED.into(),
     }
 }
+
+const RELEASED: &str = "2026-12-06T00:00:00Z";
 
 #[test]
 fn every_shape_writes_a_complete_filled_crate() {
@@ -104,14 +107,20 @@ fn every_shape_writes_a_complete_filled_crate() {
             "const CONTROLS: &'static str = \"{}\";",
             shape.default_controls()
         )));
-        assert!(s.read(&format!("policies/{id}/README.md")).starts_with(&format!("# {id}\n")));
+        assert!(
+            s.read(&format!("policies/{id}/README.md"))
+                .starts_with(&format!("# {id}\n"))
+        );
     }
     // The policies are what distribution reads.
     let policies = policy::discover(&s.0).unwrap();
     let rows: Vec<String> = Shape::ALL
         .iter()
         .map(|shape| {
-            let p = policies.iter().find(|p| p.id == format!("probe-{shape}")).unwrap();
+            let p = policies
+                .iter()
+                .find(|p| p.id == format!("probe-{shape}"))
+                .unwrap();
             assert_eq!(p.version, "0.1.0");
             p.metadata.annotations["io.aks-baseline-policies/catalogue-row"].clone()
         })
@@ -140,6 +149,7 @@ fn row_controls_and_profiles_are_honoured() {
         row: Some("A77".into()),
         controls: Some("ASB 3.3, PCI 7.1.2".into()),
         profiles: vec!["pci-dss".into(), "aks-baseline".into()],
+        released: RELEASED.into(),
     }
     .write(&s.0)
     .unwrap();
@@ -147,15 +157,24 @@ fn row_controls_and_profiles_are_honoured() {
     let meta = s.read("policies/probe-rbac/metadata.yml");
     assert!(meta.contains("io.aks-baseline-policies/controls: ASB 3.3, PCI 7.1.2\n"));
     assert!(meta.contains("io.aks-baseline-policies/catalogue-row: A77\n"));
-    assert!(s.read("policies/probe-rbac/README.md").contains("**ASB 3.3**, **PCI 7.1.2**"));
+    assert!(meta.contains("io.aks-baseline-policies/released: \"2026-12-06T00:00:00Z\"\n"));
     assert!(
-        s.read("README.md")
-            .contains("| [`probe-rbac`](policies/probe-rbac/README.md) | A77 | ASB 3.3, PCI 7.1.2 |")
+        s.read("policies/probe-rbac/README.md")
+            .contains("**ASB 3.3**, **PCI 7.1.2**")
+    );
+    assert!(
+        s.read("README.md").contains(
+            "| [`probe-rbac`](policies/probe-rbac/README.md) | A77 | ASB 3.3, PCI 7.1.2 |"
+        )
     );
     let policies = policy::discover(&s.0).unwrap();
     for name in ["pci-dss", "aks-baseline"] {
         let p = Profile::load(&s.0.join(format!("profiles/{name}.yaml"))).unwrap();
-        let e = p.policies.iter().find(|e| e.id == "probe-rbac").expect(name);
+        let e = p
+            .policies
+            .iter()
+            .find(|e| e.id == "probe-rbac")
+            .expect(name);
         assert_eq!(e.mode.as_deref(), Some("protect"));
         // The copy holds two policies: only the new entry's problems count.
         if let Err(e) = p.check(&policies) {
@@ -178,10 +197,17 @@ fn refused_requests_write_nothing() {
         cases.push((x, why));
     };
     bad(|x| x.id = "Probe".into(), "not a policy id");
-    bad(|x| x.id = "no-privileged-containers".into(), "exists already");
-    bad(|x| x.row = Some("P01".into()), "taken by no-privileged-containers");
+    bad(
+        |x| x.id = "no-privileged-containers".into(),
+        "exists already",
+    );
+    bad(
+        |x| x.row = Some("P01".into()),
+        "taken by no-privileged-containers",
+    );
     bad(|x| x.row = Some("Q1".into()), "not a catalogue row");
     bad(|x| x.controls = Some("ASB7.3".into()), "not a control id");
+    bad(|x| x.released = "2026-12-06".into(), "not a UTC time stamp");
     bad(
         |x| x.profiles = vec!["pci-dss".into(), "nope".into()],
         "profile \"nope\"",
@@ -189,9 +215,16 @@ fn refused_requests_write_nothing() {
     for (x, why) in cases {
         let e = format!("{:#}", x.write(&s.0).unwrap_err());
         assert!(e.contains(why), "expected {why:?} in {e:?}");
-        assert!(!s.0.join("policies/probe-refused").exists(), "{why}: files written");
+        assert!(
+            !s.0.join("policies/probe-refused").exists(),
+            "{why}: files written"
+        );
         assert_eq!(s.read("README.md"), readme, "{why}: README changed");
-        assert_eq!(s.read("profiles/pci-dss.yaml"), profile, "{why}: profile changed");
+        assert_eq!(
+            s.read("profiles/pci-dss.yaml"),
+            profile,
+            "{why}: profile changed"
+        );
     }
 }
 
@@ -203,8 +236,13 @@ fn an_unknown_placeholder_in_a_template_is_refused() {
     fs::write(&cases, text + "# {{no_such_value}}\n").unwrap();
     let e = format!(
         "{:#}",
-        scaffold("probe-object", Shape::Object).write(&s.0).unwrap_err()
+        scaffold("probe-object", Shape::Object)
+            .write(&s.0)
+            .unwrap_err()
     );
-    assert!(e.contains("object/cases.yaml") && e.contains("{{no_such_value}}"), "{e}");
+    assert!(
+        e.contains("object/cases.yaml") && e.contains("{{no_such_value}}"),
+        "{e}"
+    );
     assert!(!s.0.join("policies/probe-object").exists());
 }

@@ -76,7 +76,6 @@ pub const RESTRICTED_VOLUME_TYPES: &[&str] = &[
     "secret",
 ];
 
-
 /// Whether the pod declares `spec.os.name: windows` (the PSS exempts such pods from the
 /// Linux-only restricted checks).
 pub fn is_windows(pod: &PodObject) -> bool {

@@ -54,7 +54,6 @@ pub struct Compiled {
     pub break_glass_until: Option<i64>,
 }
 
-
 impl Settings {
     /// Compiles the settings.
     ///

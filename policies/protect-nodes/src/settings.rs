@@ -99,7 +99,6 @@ pub struct Compiled {
     pub protected_taints: Vec<Glob>,
 }
 
-
 impl Settings {
     /// Compiles the patterns.
     ///

@@ -47,7 +47,6 @@ pub struct Compiled {
     pub groups: Vec<Glob>,
 }
 
-
 impl Settings {
     /// Compiles the lists.
     ///

@@ -107,7 +107,6 @@ pub struct Compiled {
     pub exempt_roles: RolePatterns,
 }
 
-
 impl Settings {
     /// Compiles the patterns.
     ///

@@ -55,7 +55,6 @@ pub struct Compiled {
     pub reserved: Vec<Glob>,
 }
 
-
 impl Settings {
     /// Compiles the settings.
     ///

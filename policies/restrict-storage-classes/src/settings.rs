@@ -51,7 +51,6 @@ pub struct Compiled {
     pub classes: Vec<Glob>,
 }
 
-
 impl Settings {
     /// Compiles the patterns.
     ///

@@ -79,7 +79,6 @@ pub struct Compiled {
     pub csi: Vec<Glob>,
 }
 
-
 impl Settings {
     /// Whether a volume type is allowed.
     pub fn allows(&self, kind: &str) -> bool {
