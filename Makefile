@@ -26,7 +26,8 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
         check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
-        playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions
+        playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions \
+        new-policy test-scaffold
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -75,6 +76,27 @@ push: dist ## push every module: make push REGISTRY=host[:port]/prefix [TAG=late
 render: harness ## print a profile's Kubewarden manifests: make render PROFILE=pci-dss REGISTRY=... [RENDER_FLAGS=--group]
 	@$(BUNDLE) render --profile $(PROFILE) --registry $(REGISTRY) $(RENDER_FLAGS)
 
+# ---- writing a policy (docs/writing-a-policy.md) ----
+SHAPE        ?= pod
+comma        := ,
+# `make new-policy` needs the harness binaries; the scaffold test runs it in a scratch copy with
+# the binaries already built (NEW_POLICY_DEPS= HOST_TEST=... BUNDLE=...).
+NEW_POLICY_DEPS ?= harness
+
+new-policy: $(NEW_POLICY_DEPS) ## scaffold policies/<ID>: make new-policy ID=<id> [SHAPE=pod|object|rbac|context] [ROW=P64] [CONTROLS="ASB 7.3, PCI 7.1.2"] [PROFILES=aks-baseline,pci-dss]
+	@test -n "$(ID)" || { echo "usage: make new-policy ID=<id> [SHAPE=pod|object|rbac|context] [ROW=..] [CONTROLS=..] [PROFILES=a,b]"; exit 2; }
+	$(BUNDLE) new-policy --id '$(ID)' --shape '$(SHAPE)' --released "$$(date -u +%Y-%m-%dT00:00:00Z)" \
+	  $(if $(ROW),--row '$(ROW)') $(if $(CONTROLS),--controls '$(CONTROLS)') \
+	  $(foreach p,$(subst $(comma), ,$(PROFILES)),--profile '$(p)')
+	$(HOST_TEST) artifacthub --root . --out artifacthub
+	$(BUNDLE) deploy --out deploy --registry $(REGISTRY)
+	playground/gen-registry.sh
+	@echo "next: edit policies/$(ID)/src/rule.rs, its cases and README, then: make dist && $(HOST_TEST) test $(ID) (docs/writing-a-policy.md)"
+
+test-scaffold: harness toolchain ## make new-policy of every shape in a scratch copy: structure checks, wasm build, its cases through the .wasm (~90 s; part of make test)
+	AKS_BUNDLE=$(abspath $(BUNDLE)) AKS_HOST_TEST=$(abspath $(HOST_TEST)) \
+	  $(CARGO) test --profile $(HARNESS_PROF) -p workspace-tests --test structure -- --ignored --nocapture scaffold
+
 profiles: harness ## list the profiles and their policies
 	@$(BUNDLE) profiles
 
@@ -98,7 +120,7 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-scan test-playground check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, generated files fresh
+test: test-rust test-cases test-scan test-playground test-scaffold check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, generated files fresh
 
 # Kubewarden's own runners for `make conformance` (reference binaries, never a build or test
 # dependency): KWCTL= and POLICY_SERVER= name them; by default the ones next to the repository.

@@ -28,6 +28,12 @@
 //! has a `## Catalogue` table with a row per policy, giving its catalogue row and control ids;
 //! once `artifacthub/` has per-policy folders, each policy has `artifacthub/<id>/artifacthub-pkg.yml`
 //! with its name and version, and no folder is left for a policy that does not exist.
+//!
+//! `make test-scaffold` runs the ignored test of [`scaffold`]: `make new-policy` of every shape
+//! in a scratch copy, these checks on the copy, then the new crates built and their cases run.
+
+#[path = "structure/scaffold.rs"]
+mod scaffold;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

@@ -5,7 +5,8 @@
 //! - [`render`]: a profile into Kubewarden manifests (`ClusterAdmissionPolicy` per module, or a
 //!   `ClusterAdmissionPolicyGroup`, plus an optional `PolicyServer`);
 //! - [`deploy`]: the kustomize tree (`deploy/base`, `deploy/overlays/<profile>`);
-//! - [`oci`]: push and pull of annotated modules as `kwctl push` lays them out.
+//! - [`oci`]: push and pull of annotated modules as `kwctl push` lays them out;
+//! - [`scaffold`]: `bundle new-policy`, a new policy crate from the templates under `templates/`.
 
 #![deny(missing_docs)]
 
@@ -14,3 +15,4 @@ pub mod oci;
 pub mod policy;
 pub mod profile;
 pub mod render;
+pub mod scaffold;

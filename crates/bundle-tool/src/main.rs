@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use bundle_tool::oci::{self, Transport};
 use bundle_tool::profile::Profile;
 use bundle_tool::render::{self, Options};
-use bundle_tool::{deploy, policy};
+use bundle_tool::{deploy, policy, scaffold};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -130,6 +130,9 @@ enum Command {
         #[command(flatten)]
         transport: TransportArgs,
     },
+    /// Scaffold a policy crate (policies/<id>/) from templates/<shape>/ and add it to the
+    /// README catalogue and the profiles given; then run `make new-policy`'s other steps.
+    NewPolicy(NewPolicyArgs),
     /// Pull a module by reference into a file.
     Pull {
         /// registry://host[:port]/path/<id>:<tag>
@@ -140,6 +143,28 @@ enum Command {
         #[command(flatten)]
         transport: TransportArgs,
     },
+}
+
+#[derive(Args)]
+struct NewPolicyArgs {
+    /// The policy id (folder, crate and module name), e.g. no-debug-env.
+    #[arg(long)]
+    id: String,
+    /// The template: pod, object, rbac or context.
+    #[arg(long, default_value = "pod")]
+    shape: scaffold::Shape,
+    /// Catalogue row (default: the next free P row).
+    #[arg(long)]
+    row: Option<String>,
+    /// Control ids, comma separated (default: those of the shape's example rule).
+    #[arg(long)]
+    controls: Option<String>,
+    /// A profile (name under profiles/) to add the policy to; repeat for several.
+    #[arg(long = "profile")]
+    profiles: Vec<String>,
+    /// The release time stamp (UTC, e.g. 2026-12-06T00:00:00Z); make new-policy gives today's.
+    #[arg(long)]
+    released: String,
 }
 
 fn main() -> ExitCode {
@@ -224,6 +249,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     println!("Policy successfully pushed: {immutable}");
                 }
             }
+        }
+        Command::NewPolicy(args) => {
+            let written = scaffold::Scaffold {
+                id: args.id,
+                shape: args.shape,
+                row: args.row,
+                controls: args.controls,
+                profiles: args.profiles,
+                released: args.released,
+            }
+            .write(&root)?;
+            println!(
+                "wrote {} ({} files; row {}, controls {}); added to the README catalogue{}",
+                written.dir.display(),
+                written.files.len(),
+                written.row,
+                written.controls,
+                if written.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and to profiles {}", written.profiles.join(", "))
+                }
+            );
         }
         Command::Pull {
             reference,

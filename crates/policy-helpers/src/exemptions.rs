@@ -47,11 +47,7 @@ pub struct CompiledExemptions {
 }
 
 fn globs(key: &str, items: &[String]) -> Result<Vec<Glob>, String> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Glob::new(s).map_err(|e| format!("exemptions.{key}[{i}]: {e}")))
-        .collect()
+    crate::glob::compile_list(&format!("exemptions.{key}"), items)
 }
 
 impl Exemptions {

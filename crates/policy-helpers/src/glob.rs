@@ -7,6 +7,18 @@
 /// Longest pattern accepted in settings.
 pub const MAX_PATTERN_LEN: usize = 512;
 
+/// Compiles a settings list of globs; the error names the entry, `key[i]: reason`.
+///
+/// # Errors
+/// The first entry that is not a valid pattern (see [`Glob::new`]).
+pub fn compile_list(key: &str, items: &[String]) -> Result<Vec<Glob>, String> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Lit(u8),

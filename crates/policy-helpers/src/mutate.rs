@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 use crate::pod::ContainerRef;
 use crate::request::{ObjectError, Request, decode};
-use crate::verdict::Verdict;
+use crate::verdict::{Findings, Verdict};
 
 /// The request's object as an editable JSON tree, and the changes made to it.
 #[derive(Debug, Clone)]
@@ -73,6 +73,12 @@ impl Mutation {
     /// securityContext.readOnlyRootFilesystem set to true`).
     pub fn changes(&self) -> &[String] {
         &self.changes
+    }
+
+    /// The edited object, for a rule that words its own warning instead of one per change
+    /// (see [`Mutation::into_verdict`]).
+    pub fn into_object(self) -> Value {
+        self.object
     }
 
     /// Whether anything was changed.
@@ -170,6 +176,28 @@ impl Mutation {
             }
         }
     }
+}
+
+/// The verdict of a rule with a defaulting mode: its findings when there are any, or when
+/// nothing waits to be defaulted (`pending` false); otherwise the request's object with
+/// `apply` run on it ([`Mutation::into_verdict`]). A request without an object is accepted; an
+/// object that is not JSON is rejected with code 400.
+pub fn default_unless_rejected(
+    req: &Request<'_>,
+    findings: Findings,
+    pending: bool,
+    apply: impl FnOnce(&mut Mutation),
+) -> Verdict {
+    if !findings.is_empty() || !pending {
+        return findings.into_verdict();
+    }
+    let mut m = match Mutation::from_request(req) {
+        Ok(Some(m)) => m,
+        Ok(None) => return Verdict::accept(),
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
+    apply(&mut m);
+    m.into_verdict()
 }
 
 /// The object at `path` below `map`, creating missing (or `null`) objects on the way.

@@ -965,6 +965,12 @@ impl ContainerRef<'_> {
     }
 }
 
+impl crate::verdict::Subject for ContainerRef<'_> {
+    fn subject(&self) -> String {
+        ContainerRef::subject(self)
+    }
+}
+
 /// Where an effective value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {

@@ -2,8 +2,9 @@
 //!
 //! - [`Level`]: the `level` setting (`baseline` / `restricted`) of every module whose control the
 //!   PSS defines differently per level.
-//! - The PSS value sets: safe sysctls, SELinux types, restricted volume types, baseline
-//!   capabilities.
+//! - The PSS value sets: safe sysctls, SELinux types, restricted volume types; the capability
+//!   rules of each level ([`CapabilityRules`], the lists in [`crate::capabilities`]) and
+//!   [`is_privileged`], shared with the modules that enforce those checks alone.
 //! - Seccomp and AppArmor profiles read from both places Kubernetes has kept them: the
 //!   `securityContext` field and the legacy annotation ([`ProfileKind`], [`ProfileSetting`],
 //!   [`pod_profiles`], [`container_profiles`]), checked by a [`ProfilePolicy`].
@@ -14,6 +15,7 @@
 
 use serde::Deserialize;
 
+use crate::capabilities::{PSS_BASELINE_ALLOWED, PSS_RESTRICTED_ALLOWED, is_all, normalise};
 use crate::glob::Glob;
 use crate::pod::{ContainerRef, PodObject, Profile, SeLinuxOptions};
 
@@ -72,23 +74,6 @@ pub const RESTRICTED_VOLUME_TYPES: &[&str] = &[
     "persistentVolumeClaim",
     "projected",
     "secret",
-];
-
-/// The capabilities the PSS `baseline` level lets a container add.
-pub const BASELINE_CAPABILITIES: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
 ];
 
 /// Whether the pod declares `spec.os.name: windows` (the PSS exempts such pods from the
@@ -445,12 +430,85 @@ impl SeLinuxPolicy {
     }
 }
 
-/// Capability name without `CAP_` prefix, upper-cased.
-pub fn normalise_capability(c: &str) -> String {
-    let up = c.trim().to_ascii_uppercase();
-    match up.strip_prefix("CAP_") {
-        Some(rest) => rest.to_string(),
-        None => up,
+/// Whether the container sets `securityContext.privileged: true` (PSS baseline "Privileged
+/// Containers"; also the first thing `no-privilege-escalation` rules out).
+pub fn is_privileged(c: &ContainerRef<'_>) -> bool {
+    c.container
+        .security_context
+        .as_ref()
+        .and_then(|s| s.privileged)
+        == Some(true)
+}
+
+/// Why a capability a container adds is refused by [`CapabilityRules`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddProblem {
+    /// `ALL` (every capability) while adds are restricted.
+    All,
+    /// On the denied list.
+    Denied,
+    /// Not on the allowed list.
+    NotAllowed,
+}
+
+/// Which capabilities a container may add and must drop, names normalised (upper case, no
+/// `CAP_`; see [`crate::capabilities`]). [`CapabilityRules::for_level`] gives the PSS rules;
+/// `restrict-capabilities` builds them from its settings, with the level's as defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapabilityRules {
+    /// Allowed adds; `None` allows any.
+    pub allowed: Option<Vec<String>>,
+    /// Required drops (`ALL` in the container's `drop` satisfies every one).
+    pub required_drop: Vec<String>,
+    /// Denied adds (`ALL`: no add at all).
+    pub denied: Vec<String>,
+}
+
+impl CapabilityRules {
+    /// The PSS rules of `level`: `baseline` adds only from the runtimes' default set and
+    /// requires no drop; `restricted` adds only `NET_BIND_SERVICE` and requires dropping `ALL`.
+    pub fn for_level(level: Level) -> CapabilityRules {
+        let owned = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        match level {
+            Level::Baseline => CapabilityRules {
+                allowed: Some(owned(PSS_BASELINE_ALLOWED)),
+                required_drop: Vec::new(),
+                denied: Vec::new(),
+            },
+            Level::Restricted => CapabilityRules {
+                allowed: Some(owned(PSS_RESTRICTED_ALLOWED)),
+                required_drop: vec!["ALL".to_owned()],
+                denied: Vec::new(),
+            },
+        }
+    }
+
+    /// Why adding `name` (any spelling) is refused, or `None` when it is allowed.
+    pub fn add_problem(&self, name: &str) -> Option<AddProblem> {
+        let n = normalise(name);
+        if n == "ALL" {
+            (self.allowed.is_some() || !self.denied.is_empty()).then_some(AddProblem::All)
+        } else if self.denied.iter().any(|d| *d == n || d == "ALL") {
+            Some(AddProblem::Denied)
+        } else if let Some(allowed) = &self.allowed
+            && !allowed.contains(&n)
+        {
+            Some(AddProblem::NotAllowed)
+        } else {
+            None
+        }
+    }
+
+    /// The required drops a container's `drop` list misses (none when it drops `ALL`).
+    pub fn missing_drops(&self, drop: &[String]) -> Vec<&str> {
+        if drop.iter().any(|d| is_all(d)) {
+            return Vec::new();
+        }
+        self.required_drop
+            .iter()
+            .filter(|r| !drop.iter().any(|d| normalise(d) == **r))
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -464,7 +522,7 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
     let base = format!("{}.securityContext", c.path());
     let windows = is_windows(pod);
 
-    if sc.and_then(|s| s.privileged) == Some(true) {
+    if is_privileged(c) {
         out.push("sets securityContext.privileged=true".to_string());
     }
     if let Some(hp) = pod.effective_host_process(c)
@@ -481,14 +539,13 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
         out.push(format!("sets {base}.procMount={pm} (allowed: Default)"));
     }
     let caps = sc.and_then(|s| s.capabilities.as_ref());
-    for cap in caps.map(|c| c.add.as_slice()).unwrap_or_default() {
-        let n = normalise_capability(cap);
-        let ok = match level {
-            Level::Baseline => BASELINE_CAPABILITIES.contains(&n.as_str()),
-            Level::Restricted => n == "NET_BIND_SERVICE" || windows,
-        };
-        if !ok {
-            out.push(format!("adds capability {cap} ({base}.capabilities.add)"));
+    let capability_rules = CapabilityRules::for_level(level);
+    // Windows pods have no Linux capabilities: the restricted level does not restrict them.
+    if !(windows && level == Level::Restricted) {
+        for cap in caps.map(|c| c.add.as_slice()).unwrap_or_default() {
+            if capability_rules.add_problem(cap).is_some() {
+                out.push(format!("adds capability {cap} ({base}.capabilities.add)"));
+            }
         }
     }
     let profiles = ProfilePolicy::default();
@@ -516,9 +573,8 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
                 "does not set {base}.allowPrivilegeEscalation=false"
             ));
         }
-        let drops_all =
-            caps.is_some_and(|c| c.drop.iter().any(|d| normalise_capability(d) == "ALL"));
-        if !drops_all {
+        let drop = caps.map(|c| c.drop.as_slice()).unwrap_or_default();
+        if !capability_rules.missing_drops(drop).is_empty() {
             out.push(format!(
                 "does not drop ALL capabilities ({base}.capabilities.drop)"
             ));
@@ -663,6 +719,30 @@ mod tests {
     fn value_sets_and_capability_names() {
         assert!(SAFE_SYSCTLS.contains(&"net.ipv4.tcp_syncookies"));
         assert_eq!(RESTRICTED_VOLUME_TYPES.len(), 8);
-        assert_eq!(normalise_capability(" cap_sys_admin"), "SYS_ADMIN");
+    }
+
+    #[test]
+    fn capability_rules_of_the_levels() {
+        let r = CapabilityRules::for_level(Level::Restricted);
+        assert_eq!(r.add_problem("cap_net_bind_service"), None);
+        assert_eq!(r.add_problem("CHOWN"), Some(AddProblem::NotAllowed));
+        assert_eq!(r.add_problem("all"), Some(AddProblem::All));
+        assert_eq!(r.missing_drops(&["NET_RAW".into()]), ["ALL"]);
+        assert!(r.missing_drops(&["cap_all".into()]).is_empty());
+        let b = CapabilityRules::for_level(Level::Baseline);
+        assert_eq!(b.add_problem("CAP_CHOWN"), None);
+        assert_eq!(b.add_problem("SYS_ADMIN"), Some(AddProblem::NotAllowed));
+        assert!(b.missing_drops(&[]).is_empty());
+        let any = CapabilityRules {
+            allowed: None,
+            required_drop: vec!["NET_RAW".into()],
+            denied: vec!["SYS_ADMIN".into()],
+        };
+        assert_eq!(any.add_problem("ALL"), Some(AddProblem::All));
+        assert_eq!(any.add_problem("sys_admin"), Some(AddProblem::Denied));
+        assert_eq!(any.add_problem("NET_ADMIN"), None);
+        assert_eq!(any.missing_drops(&["CHOWN".into()]), ["NET_RAW"]);
+        let open = CapabilityRules::default();
+        assert_eq!(open.add_problem("ALL"), None);
     }
 }

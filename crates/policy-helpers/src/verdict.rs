@@ -6,7 +6,21 @@
 //! Several findings are joined with `; ` after the object identity; the control ids close the
 //! message.
 
-use crate::pod::ContainerRef;
+/// What a violation can be about besides the object as a whole: a container, a volume, a
+/// rule. It names itself for messages, e.g. `container "app" (spec.containers[0])`.
+///
+/// Defined here and implemented by the views (`pod::ContainerRef`), so that the views depend
+/// on the verdict module and never the other way round.
+pub trait Subject {
+    /// The subject of a message.
+    fn subject(&self) -> String;
+}
+
+impl<T: Subject + ?Sized> Subject for &T {
+    fn subject(&self) -> String {
+        (**self).subject()
+    }
+}
 
 /// One thing a rule found wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +45,8 @@ impl Findings {
         Findings::default()
     }
 
-    /// A violation about a container.
-    pub fn container(&mut self, c: &ContainerRef<'_>, detail: impl Into<String>) {
+    /// A violation about a container (or another [`Subject`]).
+    pub fn container(&mut self, c: &impl Subject, detail: impl Into<String>) {
         self.violations.push(Violation {
             subject: c.subject(),
             detail: detail.into(),

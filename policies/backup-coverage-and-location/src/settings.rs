@@ -1,7 +1,7 @@
 //! Settings: which namespaces must be backed up, where backups may go, and the common
 //! exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -70,12 +70,7 @@ impl Settings {
     pub fn compile(&self) -> Result<Compiled, String> {
         let sel = Selector::parse(&self.required_namespaces_selector)
             .map_err(|e| format!("requiredNamespacesSelector: {e}"))?;
-        let buckets = self
-            .allowed_buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| Glob::new(b).map_err(|e| format!("allowedBuckets[{i}]: {e}")))
-            .collect::<Result<_, _>>()?;
+        let buckets = compile_list("allowedBuckets", &self.allowed_buckets)?;
         Ok(Compiled {
             scope: (!sel.is_empty()).then_some(sel),
             buckets,

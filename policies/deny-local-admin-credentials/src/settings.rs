@@ -1,7 +1,7 @@
 //! Settings: the local-admin identities, audit or deny, the break-glass window, and the common
 //! exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -54,13 +54,6 @@ pub struct Compiled {
     pub break_glass_until: Option<i64>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the settings.
     ///
@@ -76,8 +69,8 @@ impl Settings {
             })?),
         };
         Ok(Compiled {
-            users: globs("deniedUsers", &self.denied_users)?,
-            groups: globs("deniedGroups", &self.denied_groups)?,
+            users: compile_list("deniedUsers", &self.denied_users)?,
+            groups: compile_list("deniedGroups", &self.denied_groups)?,
             break_glass_until: until,
         })
     }

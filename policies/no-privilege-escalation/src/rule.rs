@@ -1,8 +1,9 @@
 //! The rule: a pure function over the pod view.
 
 use policy_helpers::capabilities::normalise;
-use policy_helpers::mutate::Mutation;
+use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::{ContainerRef, PodObject};
+use policy_helpers::pss::is_privileged;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -17,7 +18,7 @@ fn blockers(c: &ContainerRef<'_>, findings: &mut Findings) -> bool {
         return false;
     };
     let mut blocked = false;
-    if sc.privileged == Some(true) {
+    if is_privileged(c) {
         findings.container(
             c,
             "sets securityContext.privileged=true, which always allows privilege escalation",
@@ -78,16 +79,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             }
         }
     }
-    if !findings.is_empty() || unset.is_empty() {
-        return findings.into_verdict();
-    }
-    let mut m = match Mutation::from_request(req) {
-        Ok(Some(m)) => m,
-        Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
-    for c in &unset {
-        m.set_default(c, &FIELD, false.into());
-    }
-    m.into_verdict()
+    default_unless_rejected(req, findings, !unset.is_empty(), |m| {
+        for c in &unset {
+            m.set_default(c, &FIELD, false.into());
+        }
+    })
 }

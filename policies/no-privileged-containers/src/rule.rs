@@ -1,6 +1,8 @@
-//! The rule: a pure function over the pod view.
+//! The rule: a pure function over the pod view; the check itself is the PSS one
+//! ([`policy_helpers::pss::is_privileged`]), shared with `pss::container_checks`.
 
 use policy_helpers::pod::PodObject;
+use policy_helpers::pss::is_privileged;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -16,12 +18,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let mut findings = Findings::new();
     for c in pod.checked_containers(&ctx.exemptions) {
-        let privileged = c
-            .container
-            .security_context
-            .as_ref()
-            .and_then(|s| s.privileged);
-        if privileged == Some(true) {
+        if is_privileged(&c) {
             findings.container(&c, "sets securityContext.privileged=true");
         }
     }

@@ -1,7 +1,7 @@
 //! Settings: the identities that manage nodes, the protected labels and taints, and the
 //! common exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -99,13 +99,6 @@ pub struct Compiled {
     pub protected_taints: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, s)| Glob::new(s).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the patterns.
     ///
@@ -113,10 +106,10 @@ impl Settings {
     /// A message naming the offending entry.
     pub fn compile(&self) -> Result<Compiled, String> {
         Ok(Compiled {
-            allowed_users: globs("allowedUsers", &self.allowed_users)?,
-            allowed_groups: globs("allowedGroups", &self.allowed_groups)?,
-            protected_labels: globs("protectedLabels", &self.protected_labels)?,
-            protected_taints: globs("protectedTaints", &self.protected_taints)?,
+            allowed_users: compile_list("allowedUsers", &self.allowed_users)?,
+            allowed_groups: compile_list("allowedGroups", &self.allowed_groups)?,
+            protected_labels: compile_list("protectedLabels", &self.protected_labels)?,
+            protected_taints: compile_list("protectedTaints", &self.protected_taints)?,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The rule: a pure function over the pod view.
 
-use policy_helpers::mutate::Mutation;
+use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -41,16 +41,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             ),
         }
     }
-    if !findings.is_empty() || unset.is_empty() {
-        return findings.into_verdict();
-    }
-    let mut m = match Mutation::from_request(req) {
-        Ok(Some(m)) => m,
-        Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
-    for c in &unset {
-        m.set_default(c, &FIELD, true.into());
-    }
-    m.into_verdict()
+    default_unless_rejected(req, findings, !unset.is_empty(), |m| {
+        for c in &unset {
+            m.set_default(c, &FIELD, true.into());
+        }
+    })
 }

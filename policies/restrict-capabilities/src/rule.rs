@@ -1,49 +1,38 @@
 //! The rule: a pure function over the pod view.
 
-use policy_helpers::capabilities::{is_all, normalise};
-use policy_helpers::mutate::Mutation;
+use policy_helpers::capabilities::normalise;
+use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::{ContainerRef, PodObject};
+use policy_helpers::pss::{AddProblem, CapabilityRules};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
-use crate::settings::{Lists, Settings};
+use crate::settings::Settings;
 
 const DROP: [&str; 3] = ["securityContext", "capabilities", "drop"];
 
 /// Records the disallowed adds of one container.
-fn check_adds(c: &ContainerRef<'_>, add: &[String], l: &Lists, findings: &mut Findings) {
+fn check_adds(c: &ContainerRef<'_>, add: &[String], l: &CapabilityRules, findings: &mut Findings) {
     for (i, cap) in add.iter().enumerate() {
         let n = normalise(cap);
         let at = format!("securityContext.capabilities.add[{i}]={cap:?}");
-        if n == "ALL" {
-            if l.allowed.is_some() || !l.denied.is_empty() {
+        match (l.add_problem(cap), &l.allowed) {
+            (None, _) => {}
+            (Some(AddProblem::All), _) => {
                 findings.container(c, format!("adds ALL capabilities ({at})"));
             }
-        } else if l.denied.iter().any(|d| *d == n || d == "ALL") {
-            findings.container(c, format!("adds denied capability {n} ({at})"));
-        } else if let Some(allowed) = &l.allowed
-            && !allowed.contains(&n)
-        {
-            let only = if allowed.is_empty() {
-                "no capability may be added".to_owned()
-            } else {
-                format!("allowed: {}", allowed.join(", "))
-            };
-            findings.container(c, format!("adds capability {n} ({at}); {only}"));
+            (Some(AddProblem::Denied), _) => {
+                findings.container(c, format!("adds denied capability {n} ({at})"));
+            }
+            (Some(AddProblem::NotAllowed), allowed) => {
+                let only = match allowed {
+                    Some(a) if !a.is_empty() => format!("allowed: {}", a.join(", ")),
+                    _ => "no capability may be added".to_owned(),
+                };
+                findings.container(c, format!("adds capability {n} ({at}); {only}"));
+            }
         }
     }
-}
-
-/// The required drops a container's `drop` list misses (none when it drops `ALL`).
-fn missing_drops<'l>(drop: &[String], l: &'l Lists) -> Vec<&'l str> {
-    if drop.iter().any(|d| is_all(d)) {
-        return Vec::new();
-    }
-    l.required_drop
-        .iter()
-        .filter(|r| !drop.iter().any(|d| normalise(d) == **r))
-        .map(String::as_str)
-        .collect()
 }
 
 /// Rejects containers adding a capability that is not allowed (or is denied; `ALL` is the
@@ -76,7 +65,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             .map(|k| (k.add.as_slice(), k.drop.as_slice()))
             .unwrap_or_default();
         check_adds(&c, add, &lists, &mut findings);
-        let missing = missing_drops(drop, &lists);
+        let missing = lists.missing_drops(drop);
         if missing.is_empty() {
             continue;
         }
@@ -97,29 +86,22 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             );
         }
     }
-    if !findings.is_empty() || fixes.is_empty() {
-        return findings.into_verdict();
-    }
-    let mut m = match Mutation::from_request(req) {
-        Ok(Some(m)) => m,
-        Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
-    for (c, missing) in &fixes {
-        for cap in missing {
-            m.append_unless(c, &DROP, (*cap).into(), |v| {
-                v.as_str().is_some_and(|s| normalise(s) == *cap)
-            });
+    default_unless_rejected(req, findings, !fixes.is_empty(), |m| {
+        for (c, missing) in &fixes {
+            for cap in missing {
+                m.append_unless(c, &DROP, (*cap).into(), |v| {
+                    v.as_str().is_some_and(|s| normalise(s) == *cap)
+                });
+            }
         }
-    }
-    m.into_verdict()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lists(json: &str) -> Lists {
+    fn lists(json: &str) -> CapabilityRules {
         serde_json::from_str::<Settings>(json)
             .unwrap()
             .lists()
@@ -129,9 +111,12 @@ mod tests {
     #[test]
     fn drop_all_in_any_spelling_satisfies_every_required_drop() {
         let l = lists(r#"{"requiredDropCapabilities":["NET_RAW","cap_sys_admin"]}"#);
-        assert!(missing_drops(&["all".into()], &l).is_empty());
-        assert!(missing_drops(&["CAP_NET_RAW".into(), "SYS_ADMIN".into()], &l).is_empty());
-        assert_eq!(missing_drops(&["net_raw".into()], &l), vec!["SYS_ADMIN"]);
+        assert!(l.missing_drops(&["all".into()]).is_empty());
+        assert!(
+            l.missing_drops(&["CAP_NET_RAW".into(), "SYS_ADMIN".into()])
+                .is_empty()
+        );
+        assert_eq!(l.missing_drops(&["net_raw".into()]), vec!["SYS_ADMIN"]);
     }
 
     #[test]

@@ -1,22 +1,10 @@
 //! Settings: the Pod Security Standards level, the capability lists it defaults, the
 //! defaulting mode and the common exemptions.
 
-use policy_helpers::capabilities::{
-    PSS_BASELINE_ALLOWED, PSS_RESTRICTED_ALLOWED, normalise, normalise_list,
-};
+use policy_helpers::capabilities::{normalise, normalise_list};
+use policy_helpers::pss::{CapabilityRules, Level};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
-
-/// The Pod Security Standards level whose capability rules are the defaults.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Adds only from the runtimes' default set; no drop required.
-    Baseline,
-    /// Drop `ALL`; add only `NET_BIND_SERVICE`.
-    #[default]
-    Restricted,
-}
 
 /// Settings of `restrict-capabilities`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,32 +25,15 @@ pub struct Settings {
     pub exemptions: Exemptions,
 }
 
-/// The lists in force, normalised (upper case, no `CAP_` prefix).
-#[derive(Debug, Clone, Default)]
-pub struct Lists {
-    /// Allowed adds; `None` allows any.
-    pub allowed: Option<Vec<String>>,
-    /// Required drops.
-    pub required_drop: Vec<String>,
-    /// Denied adds.
-    pub denied: Vec<String>,
-}
-
-fn owned(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
 impl Settings {
     /// The lists in force: the explicit keys, else the level's defaults.
     ///
     /// # Errors
     /// A message naming the offending entry.
-    pub fn lists(&self) -> Result<Lists, String> {
+    pub fn lists(&self) -> Result<CapabilityRules, String> {
+        let level = CapabilityRules::for_level(self.level);
         let allowed = match &self.allowed_capabilities {
-            None => Some(owned(match self.level {
-                Level::Baseline => PSS_BASELINE_ALLOWED,
-                Level::Restricted => PSS_RESTRICTED_ALLOWED,
-            })),
+            None => level.allowed,
             Some(list) => {
                 if let Some(i) = list.iter().position(|c| normalise(c) == "ALL") {
                     return Err(format!(
@@ -79,14 +50,11 @@ impl Settings {
             }
         };
         let required_drop = match &self.required_drop_capabilities {
-            None => match self.level {
-                Level::Baseline => Vec::new(),
-                Level::Restricted => vec!["ALL".to_owned()],
-            },
+            None => level.required_drop,
             Some(list) => normalise_list("requiredDropCapabilities", list, false)?,
         };
         let denied = normalise_list("deniedCapabilities", &self.denied_capabilities, false)?;
-        Ok(Lists {
+        Ok(CapabilityRules {
             allowed,
             required_drop,
             denied,

@@ -2,7 +2,7 @@
 //! they may be added, who may break glass, where node-debugging pods may run, and the common
 //! exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::image::ImagePattern;
 use policy_helpers::pss::Level;
 use policy_helpers::{Exemptions, PolicySettings};
@@ -47,13 +47,6 @@ pub struct Compiled {
     pub groups: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the lists.
     ///
@@ -68,10 +61,10 @@ impl Settings {
             .collect::<Result<_, _>>()?;
         Ok(Compiled {
             images,
-            protected: globs("protectedNamespaces", &self.protected_namespaces)?,
-            node_debug: globs("nodeDebugNamespaces", &self.node_debug_namespaces)?,
-            users: globs("breakGlassUsers", &self.break_glass_users)?,
-            groups: globs("breakGlassGroups", &self.break_glass_groups)?,
+            protected: compile_list("protectedNamespaces", &self.protected_namespaces)?,
+            node_debug: compile_list("nodeDebugNamespaces", &self.node_debug_namespaces)?,
+            users: compile_list("breakGlassUsers", &self.break_glass_users)?,
+            groups: compile_list("breakGlassGroups", &self.break_glass_groups)?,
         })
     }
 }

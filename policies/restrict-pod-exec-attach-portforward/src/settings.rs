@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};
 use policy_helpers::selector::LabelSelector;
 use policy_helpers::{Exemptions, PolicySettings};
@@ -107,13 +107,6 @@ pub struct Compiled {
     pub exempt_roles: RolePatterns,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, s)| Glob::new(s).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the patterns.
     ///
@@ -121,9 +114,9 @@ impl Settings {
     /// A message naming the offending entry.
     pub fn compile(&self) -> Result<Compiled, String> {
         Ok(Compiled {
-            protected_namespaces: globs("protectedNamespaces", &self.protected_namespaces)?,
-            break_glass_groups: globs("breakGlassGroups", &self.break_glass_groups)?,
-            break_glass_users: globs("breakGlassUsers", &self.break_glass_users)?,
+            protected_namespaces: compile_list("protectedNamespaces", &self.protected_namespaces)?,
+            break_glass_groups: compile_list("breakGlassGroups", &self.break_glass_groups)?,
+            break_glass_users: compile_list("breakGlassUsers", &self.break_glass_users)?,
             exempt_roles: RolePatterns::compile("exemptRoles", &self.exempt_roles)?,
         })
     }

@@ -1,7 +1,7 @@
 //! Settings: runtime classes per namespace, reserved runtime classes, and the common
 //! exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -55,13 +55,6 @@ pub struct Compiled {
     pub reserved: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the settings.
     ///
@@ -81,8 +74,8 @@ impl Settings {
                 ));
             }
             rules.push(CompiledRule {
-                namespaces: globs(&format!("rules[{i}].namespaces"), &r.namespaces)?,
-                allowed: globs(
+                namespaces: compile_list(&format!("rules[{i}].namespaces"), &r.namespaces)?,
+                allowed: compile_list(
                     &format!("rules[{i}].allowedRuntimeClasses"),
                     &r.allowed_runtime_classes,
                 )?,
@@ -90,13 +83,13 @@ impl Settings {
             });
         }
         let default_allowed = match &self.default_allowed_runtime_classes {
-            Some(l) => Some(globs("defaultAllowedRuntimeClasses", l)?),
+            Some(l) => Some(compile_list("defaultAllowedRuntimeClasses", l)?),
             None => None,
         };
         Ok(Compiled {
             rules,
             default_allowed,
-            reserved: globs("reservedRuntimeClasses", &self.reserved_runtime_classes)?,
+            reserved: compile_list("reservedRuntimeClasses", &self.reserved_runtime_classes)?,
         })
     }
 }

@@ -2,7 +2,6 @@
 //!
 //! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
 
-pub mod mutate;
 pub mod rule;
 pub mod settings;
 

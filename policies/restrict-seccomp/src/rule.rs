@@ -1,11 +1,11 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::mutate::Mutation;
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::pss::{Level, ProfileField, container_profiles, is_windows, pod_profiles};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
-use crate::mutate;
 use crate::settings::Settings;
 
 /// Checks every seccomp profile set for the pod and its in-scope containers (field and legacy
@@ -57,7 +57,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         if !findings.is_empty() {
             return findings.into_verdict();
         }
-        return default_profiles(req, &pod, &missing);
+        return default_profiles(req, &missing);
     }
     if s.level == Level::Restricted {
         for c in &missing {
@@ -71,13 +71,18 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     findings.into_verdict()
 }
 
-fn default_profiles(req: &Request<'_>, pod: &PodObject, missing: &[ContainerRef<'_>]) -> Verdict {
-    let Ok(Some(mut object)) = req.object_as::<serde_json::Value>() else {
+const PROFILE_TYPE: [&str; 3] = ["securityContext", "seccompProfile", "type"];
+
+/// Sets `RuntimeDefault` on the containers that run without any profile, keeping every other
+/// field as it was; one warning names them all.
+fn default_profiles(req: &Request<'_>, missing: &[ContainerRef<'_>]) -> Verdict {
+    let Ok(Some(mut m)) = Mutation::from_request(req) else {
         return Verdict::unreadable("cannot be read as JSON for defaulting");
     };
-    let targets: Vec<(&str, usize)> = missing.iter().map(|c| (c.kind.field(), c.index)).collect();
-    if let Err(e) = mutate::set_runtime_default(&mut object, pod.spec_path(), &targets) {
-        return Verdict::unreadable(e);
+    for c in missing {
+        if !m.set_default(c, &PROFILE_TYPE, "RuntimeDefault".into()) {
+            return Verdict::unreadable(format!("the object has no {}", c.path()));
+        }
     }
     let mut names = String::new();
     for (i, c) in missing.iter().enumerate() {
@@ -87,7 +92,7 @@ fn default_profiles(req: &Request<'_>, pod: &PodObject, missing: &[ContainerRef<
         names.push_str(&c.subject());
     }
     Verdict::Mutate {
-        object,
+        object: m.into_object(),
         warnings: vec![format!(
             "restrict-seccomp set securityContext.seccompProfile.type=RuntimeDefault on {names}"
         )],

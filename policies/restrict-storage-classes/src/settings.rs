@@ -1,7 +1,7 @@
 //! Settings: approved provisioners and classes, the disk-encryption-set requirement, hostPath
 //! PersistentVolumes, and the common exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -51,13 +51,6 @@ pub struct Compiled {
     pub classes: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the patterns.
     ///
@@ -65,8 +58,8 @@ impl Settings {
     /// A message naming the offending entry.
     pub fn compile(&self) -> Result<Compiled, String> {
         Ok(Compiled {
-            provisioners: globs("allowedProvisioners", &self.allowed_provisioners)?,
-            classes: globs("allowedStorageClasses", &self.allowed_storage_classes)?,
+            provisioners: compile_list("allowedProvisioners", &self.allowed_provisioners)?,
+            classes: compile_list("allowedStorageClasses", &self.allowed_storage_classes)?,
         })
     }
 }

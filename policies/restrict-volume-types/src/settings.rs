@@ -1,7 +1,7 @@
 //! Settings: allowed volume types, flexVolume and inline CSI drivers, and the common
 //! exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::pss::RESTRICTED_VOLUME_TYPES;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
@@ -79,13 +79,6 @@ pub struct Compiled {
     pub csi: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Whether a volume type is allowed.
     pub fn allows(&self, kind: &str) -> bool {
@@ -100,11 +93,11 @@ impl Settings {
     /// A message naming the offending entry.
     pub fn compile(&self) -> Result<Compiled, String> {
         Ok(Compiled {
-            flex: globs(
+            flex: compile_list(
                 "allowedFlexVolumeDrivers",
                 &self.allowed_flex_volume_drivers,
             )?,
-            csi: globs("allowedCSIDrivers", &self.allowed_csi_drivers)?,
+            csi: compile_list("allowedCSIDrivers", &self.allowed_csi_drivers)?,
         })
     }
 }

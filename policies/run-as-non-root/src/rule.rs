@@ -5,7 +5,7 @@
 //! `pods/ephemeralcontainers` the pod's own fields cannot change, so there the ephemeral
 //! containers are reported with the pod-level value they inherit.
 
-use policy_helpers::mutate::Mutation;
+use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::{ContainerRef, Effective, Level, PodObject};
 use policy_helpers::ranges::{Range, any_contains, show_all};
 use policy_helpers::settings::Checked;
@@ -236,16 +236,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
         check_container_rest(&pod, &c, s, &denied, &mut f);
     }
-    if !f.is_empty() || unset.is_empty() {
-        return f.into_verdict();
-    }
-    let mut m = match Mutation::from_request(req) {
-        Ok(Some(m)) => m,
-        Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
-    for c in &unset {
-        m.set_default(c, &RUN_AS_NON_ROOT, true.into());
-    }
-    m.into_verdict()
+    default_unless_rejected(req, f, !unset.is_empty(), |m| {
+        for c in &unset {
+            m.set_default(c, &RUN_AS_NON_ROOT, true.into());
+        }
+    })
 }

@@ -1,0 +1,41 @@
+//! Settings: the common `exemptions` block and the label the target Namespace must carry.
+
+use policy_helpers::labels::is_valid_key;
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `{{id}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Common exemptions (namespaces, users, groups; images and service accounts apply to
+    /// pod-bearing kinds only, which this policy does not judge).
+    pub exemptions: Exemptions,
+    /// The label key the object's Namespace must carry with a non-empty value.
+    pub required_namespace_label: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            exemptions: Exemptions::default(),
+            required_namespace_label: "owner".into(),
+        }
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !is_valid_key(&self.required_namespace_label) {
+            return Err(format!(
+                "requiredNamespaceLabel: {:?} is not a valid label key",
+                self.required_namespace_label
+            ));
+        }
+        Ok(())
+    }
+}

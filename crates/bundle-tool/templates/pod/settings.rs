@@ -1,0 +1,44 @@
+//! Settings: the common `exemptions` block and the environment variable names to deny.
+
+use policy_helpers::{Exemptions, PolicySettings};
+use serde::Deserialize;
+
+/// Settings of `{{id}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Settings {
+    /// Common exemptions (namespaces, images, service accounts, users, groups).
+    pub exemptions: Exemptions,
+    /// Environment variable names no container may define (compared exactly: the kubelet and
+    /// the process read names case-sensitively).
+    pub denied_env_names: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            exemptions: Exemptions::default(),
+            denied_env_names: vec!["LD_PRELOAD".into()],
+        }
+    }
+}
+
+impl PolicySettings for Settings {
+    fn exemptions(&self) -> &Exemptions {
+        &self.exemptions
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.denied_env_names.is_empty() {
+            return Err("deniedEnvNames is empty: the policy would check nothing".into());
+        }
+        for (i, name) in self.denied_env_names.iter().enumerate() {
+            if name.is_empty() || name.contains('=') {
+                return Err(format!(
+                    "deniedEnvNames[{i}]: {name:?} is not an environment variable name"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
