@@ -203,6 +203,7 @@ const CLUSTER_SCOPED_KINDS: &[&str] = &[
     "Namespace",
     "Node",
     "PersistentVolume",
+    "PodSecurityPolicy",
     "PolicyServer",
     "PriorityClass",
     "PriorityLevelConfiguration",

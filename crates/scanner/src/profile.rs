@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::request;
-use crate::response::PolicyMode;
+use host_test::request;
+use host_test::response::PolicyMode;
 
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]

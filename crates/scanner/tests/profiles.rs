@@ -8,7 +8,7 @@ use bundle_tool::{deploy, policy, profile};
 use serde_json::json;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[test]

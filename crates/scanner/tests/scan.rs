@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{harness, scratch, wasm, write};
+use admission::kinds::resource_for_kind;
 use host_test::ClusterFixture;
 use host_test::metadata::Metadata;
-use host_test::scan::{
-    self, Outcome, RequestDefaults, ScanOptions, ScanPolicy, admission_request, parse_manifests,
-    read_manifests, resource_for_kind,
+use scanner::{
+    self as scan, Outcome, RequestDefaults, ScanOptions, ScanPolicy, admission_request,
+    parse_manifests, read_manifests,
 };
 use serde_json::{Value, json};
 
@@ -284,6 +285,7 @@ fn objects_become_create_requests() {
         namespace: "team".to_owned(),
         username: "ci".to_owned(),
         groups: vec!["devs".to_owned(), "system:authenticated".to_owned()],
+        ..RequestDefaults::default()
     };
     let cluster = ClusterFixture::empty();
     let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}});
@@ -489,7 +491,9 @@ fn a_failing_policy_is_an_error_that_rejects() {
 }
 
 fn host_test(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_host-test"))
+    // `aks-scan ARGS…` is what `host-test scan ARGS…` runs.
+    let args = args.strip_prefix(&["scan"][..]).unwrap_or(args);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aks-scan"))
         .args(args)
         .env("HOST_TEST_CACHE", "")
         .stdin(Stdio::piped())

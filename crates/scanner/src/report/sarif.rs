@@ -9,8 +9,11 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::response::PolicyMode;
-use crate::scan::{Finding, InputError, Outcome, STDIN_NAME, ScanReport, Severity};
+use admission::manifest::{InputError, STDIN_NAME};
+use host_test::response::PolicyMode;
+
+use super::{Finding, Outcome, ScanReport};
+use crate::policies::Severity;
 
 /// The `$schema` the report names.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

@@ -14,9 +14,9 @@ use common::schemas::{assert_valid_junit, assert_valid_sarif, junit_structure_pr
 use common::{harness, scratch, wasm, write};
 use host_test::ClusterFixture;
 use host_test::metadata::Metadata;
-use host_test::profile::Profile;
-use host_test::scan::{self, Outcome, ScanOptions, Severity, parse_manifests};
-use host_test::{PolicyMode, ScanError};
+use host_test::PolicyMode;
+use scanner::profile::Profile;
+use scanner::{self as scan, Outcome, ScanError, ScanOptions, Severity, parse_manifests};
 use serde_json::{Value, json};
 
 /// Routes pods; critical.
@@ -266,7 +266,7 @@ fn profile_errors_name_the_problem() {
 }
 
 /// The context guest's verdict on each object: the names of the ServiceAccounts it listed.
-fn listed(report: &host_test::ScanReport) -> Vec<(String, Vec<String>)> {
+fn listed(report: &scanner::ScanReport) -> Vec<(String, Vec<String>)> {
     report
         .findings
         .iter()
@@ -464,7 +464,7 @@ fn custom_resources_route_by_their_definition_and_unknown_kinds_are_input_errors
 
 /// The report of the profile with `low-any` in monitor mode, over pods, a service, an
 /// unknown kind and stdin-named objects.
-fn sample_report() -> host_test::ScanReport {
+fn sample_report() -> scanner::ScanReport {
     let root = dist();
     let h = harness();
     let profile = Profile::parse(&profile_text("monitor"), None).expect("valid");
@@ -478,7 +478,7 @@ fn sample_report() -> host_test::ScanReport {
     );
     manifests.extend(parse_manifests(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: piped}\n",
-        host_test::scan::STDIN_NAME,
+        scanner::STDIN_NAME,
         false,
     ));
     scan::scan(&policies, manifests, &ScanOptions::default())
@@ -682,7 +682,9 @@ fn markdown_summarises_controls_and_json_carries_everything() {
 }
 
 fn host_test(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_host-test"))
+    // `aks-scan ARGS…` is what `host-test scan ARGS…` runs.
+    let args = args.strip_prefix(&["scan"][..]).unwrap_or(args);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aks-scan"))
         .args(args)
         .env("HOST_TEST_CACHE", "")
         .stdin(Stdio::piped())

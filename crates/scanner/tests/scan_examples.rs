@@ -12,10 +12,19 @@ use common::schemas::{assert_valid_junit, assert_valid_sarif};
 use serde_json::Value;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `host-test` binary built beside `aks-scan` (`make harness` builds both): these tests
+/// run the scanner under its old name, `host-test scan`, which forwards to `aks-scan`.
+fn host_test() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_aks-scan")).with_file_name("host-test");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it (make harness)",
+        path.display()
+    );
+    path
 }
 
 fn dist() -> String {
@@ -31,11 +40,11 @@ fn dist() -> String {
     dist
 }
 
-/// `host-test scan --dist DIST --profile host-test/tests/data/examples-profile.yaml --cluster examples/cluster.yaml
+/// `host-test scan --dist DIST --profile crates/scanner/tests/data/examples-profile.yaml --cluster examples/cluster.yaml
 /// ARGS…` run from the workspace root: (exit code, stdout, stderr).
 fn scan(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let dist = dist();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_host-test"));
+    let mut command = Command::new(host_test());
     command
         .current_dir(workspace())
         .args([
@@ -43,7 +52,7 @@ fn scan(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
             "--dist",
             &dist,
             "--profile",
-            "host-test/tests/data/examples-profile.yaml",
+            "crates/scanner/tests/data/examples-profile.yaml",
             "--cluster",
             "examples/cluster.yaml",
         ])
@@ -245,14 +254,14 @@ fn exit_codes_follow_fail_on_and_input_errors() {
     // Without the cluster fixture the SecretProviderClass kind is unknown: exit 2 with its
     // file and line.
     let dist = dist();
-    let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+    let output = Command::new(host_test())
         .current_dir(workspace())
         .args([
             "scan",
             "--dist",
             &dist,
             "--profile",
-            "host-test/tests/data/examples-profile.yaml",
+            "crates/scanner/tests/data/examples-profile.yaml",
             "examples/compliant",
         ])
         .output()

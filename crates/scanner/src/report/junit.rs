@@ -6,8 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::detail;
-use crate::scan::{Finding, Outcome, ScanReport};
+use super::{Finding, Outcome, ScanReport, detail};
 
 /// `text` escaped for an XML attribute value (line breaks as character references);
 /// characters XML 1.0 cannot carry are dropped.
@@ -142,7 +141,7 @@ impl ScanReport {
                         escape(&detail(finding))
                     ),
                     (false, _) => {
-                        let reason = if finding.mode == crate::response::PolicyMode::Monitor {
+                        let reason = if finding.mode == host_test::response::PolicyMode::Monitor {
                             "monitor mode".to_owned()
                         } else {
                             match self.fail_on {
