@@ -40,6 +40,9 @@ enum Command {
     Scan(ScanArgs),
     /// Generate artifacthub/ from the policies' metadata.yml, Cargo.toml and README.md.
     Artifacthub(ArtifacthubArgs),
+    /// List the profiles built into the binaries (`scan --profile NAME`): their policies and
+    /// site parameters.
+    Profiles,
 }
 
 #[derive(Args)]
@@ -223,6 +226,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(args),
         Command::Scan(args) => scan(args),
         Command::Artifacthub(args) => artifacthub(args),
+        Command::Profiles => profiles(),
     };
     match outcome {
         Ok(code) => code,
@@ -421,6 +425,24 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2),
     ))
+}
+
+fn profiles() -> Result<ExitCode> {
+    for (name, _) in bundle_tool::profile::BUILTIN {
+        let profile = bundle_tool::profile::Profile::builtin(name)?;
+        println!("{name} ({} policies)", profile.policies.len());
+        println!("  {}", profile.description.trim());
+        for (parameter, declared) in &profile.parameters {
+            let value = profile
+                .parameter_value(parameter)
+                .map_or_else(|| "the policy's default".to_owned(), ToString::to_string);
+            println!(
+                "  --param {parameter}=...  {} (now: {value})",
+                declared.description
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn artifacthub(args: ArtifacthubArgs) -> Result<ExitCode> {

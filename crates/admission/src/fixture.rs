@@ -215,6 +215,9 @@ const CLUSTER_SCOPED_KINDS: &[&str] = &[
     "VolumeAttachment",
 ];
 
+/// The namespaces every Kubernetes cluster has from its start.
+pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
 /// What the harness answers host capability calls from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClusterFixture {
@@ -349,6 +352,30 @@ impl ClusterFixture {
     /// Whether objects of `kind` are cluster-scoped.
     pub fn is_cluster_scoped(&self, kind: &str) -> bool {
         CLUSTER_SCOPED_KINDS.contains(&kind) || self.cluster_scoped_kinds.contains(kind)
+    }
+
+    /// This fixture plus the namespaces every cluster has (`default`, `kube-system`,
+    /// `kube-public`, `kube-node-lease`, labelled `kubernetes.io/metadata.name` as the API
+    /// server labels every namespace), unless it holds a Namespace of that name already.
+    pub fn with_builtin_namespaces(&self) -> ClusterFixture {
+        let mut out = self.clone();
+        for name in BUILTIN_NAMESPACES {
+            let present = out.objects.iter().any(|o| {
+                o.get("kind").and_then(Value::as_str) == Some("Namespace")
+                    && object_name(o) == Some(name)
+            });
+            if !present {
+                out.objects.push(serde_json::json!({
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {
+                        "name": name,
+                        "labels": {"kubernetes.io/metadata.name": name},
+                    },
+                }));
+            }
+        }
+        out
     }
 
     /// Objects of `api_version`/`kind`, in `namespace` when given, matching the selectors,

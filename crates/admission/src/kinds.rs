@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use crate::fixture::ClusterFixture;
 
-/// Built-in kinds of a current Kubernetes API server: (API group, kind, plural resource,
-/// cluster-scoped).
+/// Built-in kinds of a Kubernetes API server, current and removed: (API group, kind, plural
+/// resource, cluster-scoped). The API version is not part of the key: a kind keeps its plural
+/// and scope across versions (`apps/v1beta2` is still `deployments`).
 const BUILTIN: &[(&str, &str, &str, bool)] = &[
     // core/v1
     ("", "Binding", "bindings", false),
@@ -225,6 +226,23 @@ const BUILTIN: &[(&str, &str, &str, bool)] = &[
         "storageversionmigrations",
         true,
     ),
+    // Kinds of API groups a current API server no longer serves, but that old manifests
+    // still use (extensions/v1beta1 until 1.16 and 1.22, policy/v1beta1 PodSecurityPolicy
+    // until 1.25): recognised as the built-in kinds they are, so that deprecated-api-versions
+    // judges them instead of the scan calling them unknown.
+    ("extensions", "DaemonSet", "daemonsets", false),
+    ("extensions", "Deployment", "deployments", false),
+    ("extensions", "Ingress", "ingresses", false),
+    ("extensions", "NetworkPolicy", "networkpolicies", false),
+    (
+        "extensions",
+        "PodSecurityPolicy",
+        "podsecuritypolicies",
+        true,
+    ),
+    ("extensions", "ReplicaSet", "replicasets", false),
+    ("policy", "PodSecurityPolicy", "podsecuritypolicies", true),
+    ("settings.k8s.io", "PodPreset", "podpresets", false),
 ];
 
 /// Plural resources the lower-case rule gets wrong, for kinds outside the built-in table
@@ -411,6 +429,24 @@ impl KindCatalog {
             || self.fallback_cluster_scoped(kind),
             |(info, _)| info.cluster_scoped,
         )
+    }
+
+    /// Whether `object` (of `kind` in `group`) is cluster-scoped: as its kind is declared
+    /// (built in, a CustomResourceDefinition, the fixture's list); for a kind nothing
+    /// declares, by the object itself: cluster-scoped when it has no `metadata.namespace`
+    /// (the API server would know from the kind's definition; a scan without it can only
+    /// read the object, and the warning about the unknown kind says so).
+    pub fn is_object_cluster_scoped(&self, group: &str, kind: &str, object: &Value) -> bool {
+        if let Some((info, _)) = self.lookup(group, kind) {
+            return info.cluster_scoped;
+        }
+        if self.fallback_cluster_scoped(kind) {
+            return true;
+        }
+        object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
     }
 
     /// The cluster-scoped kinds that CustomResourceDefinitions declare.

@@ -89,6 +89,12 @@ pub struct Manifests {
     pub objects: Vec<Manifest>,
     /// Input errors, in input order.
     pub errors: Vec<InputError>,
+    /// YAML documents that are not Kubernetes objects (no `apiVersion` and no `kind`: CI
+    /// workflows, Helm values, kustomize patches and configuration), skipped.
+    pub skipped: Vec<InputError>,
+    /// Inputs reported once instead of scanned (Go templates, Helm charts) or read in a
+    /// particular way (kustomize renders), for the scan's warnings.
+    pub notes: Vec<InputError>,
 }
 
 impl Manifests {
@@ -96,7 +102,76 @@ impl Manifests {
     pub fn extend(&mut self, other: Manifests) {
         self.objects.extend(other.objects);
         self.errors.extend(other.errors);
+        self.skipped.extend(other.skipped);
+        self.notes.extend(other.notes);
     }
+
+    /// One line summing up [`Manifests::skipped`] (`None` when nothing was skipped):
+    /// how many documents in how many files, naming the first files.
+    pub fn skipped_summary(&self) -> Option<String> {
+        skipped_summary(&self.skipped)
+    }
+}
+
+/// One line summing up skipped documents: how many, in how many files, the first files named.
+pub fn skipped_summary(skipped: &[InputError]) -> Option<String> {
+    if skipped.is_empty() {
+        return None;
+    }
+    let mut files: Vec<&str> = Vec::new();
+    for s in skipped {
+        if !files.contains(&s.file.as_str()) {
+            files.push(&s.file);
+        }
+    }
+    const SHOWN: usize = 5;
+    let mut named = files
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        named.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    Some(format!(
+        "skipped {} YAML {} (no apiVersion and kind: workflows, values, patches, kustomize configuration) in {} file{}: {named}",
+        skipped.len(),
+        if skipped.len() == 1 {
+            "document that is not a Kubernetes object"
+        } else {
+            "documents that are not Kubernetes objects"
+        },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// The API group of kustomize's own configuration kinds (`Kustomization`, `Component`): inputs
+/// of a render, never objects of a cluster.
+pub const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+
+/// Whether `text` is a Go template (as Helm chart templates are) rather than YAML: it holds a
+/// template action that YAML would not hold as data, `{{-`, `-}}`, or `{{` followed by a
+/// template keyword or a `.Values`/`.Release`/`.Chart`/`.Capabilities`/`.Files`/`$` reference.
+/// (A `{{ ... }}` inside a quoted YAML string, as in alerting rules, is data and does not count
+/// unless it uses those forms.)
+pub fn is_go_template(text: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "if ", "else", "end", "range ", "with ", "define ", "include ", "template ", "toYaml",
+        "tpl ", "required ", "default ", "block ", ".Values", ".Release", ".Chart",
+        ".Capabilities", ".Files", ".Template", "$",
+    ];
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .any(|line| {
+            line.contains("{{-")
+                || line.contains("-}}")
+                || line.match_indices("{{").any(|(at, _)| {
+                    let rest = line[at + 2..].trim_start();
+                    STARTS.iter().any(|s| rest.starts_with(s))
+                })
+        })
 }
 
 /// Whether a directory entry is a manifest file (`*.yaml`, `*.yml`, `*.json`).
@@ -188,21 +263,37 @@ pub fn read_manifest_file(path: &Path) -> Manifests {
     match std::fs::read_to_string(path) {
         Ok(text) => parse_manifests(&text, &name, is_json_file(path)),
         Err(e) => Manifests {
-            objects: Vec::new(),
             errors: vec![InputError {
                 file: name,
                 line: None,
                 message: format!("cannot read: {e}"),
             }],
+            ..Manifests::default()
         },
     }
 }
 
 /// Parses manifest text from `file`: a stream of JSON values when `json`, else
-/// multi-document YAML. Empty documents are skipped, `List` documents expanded; every other
-/// document must be a mapping with a string `apiVersion` and `kind`.
+/// multi-document YAML. A leading byte order mark is ignored; a file that is a Go template is
+/// not parsed but noted ([`Manifests::notes`]). Empty documents are skipped, and so are
+/// documents that are not Kubernetes objects (not a mapping, or neither `apiVersion` nor
+/// `kind`) and kustomize configuration ([`Manifests::skipped`]); `List` documents are
+/// expanded; every other document must be a mapping with a string `apiVersion` and `kind`.
 pub fn parse_manifests(text: &str, file: &str, json: bool) -> Manifests {
     let mut out = Manifests::default();
+    // A UTF-8 byte order mark (editors on Windows write one) is not content: kubectl's YAML
+    // reader (sigs.k8s.io/yaml over go-yaml) and Go's JSON decoder both skip it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !json && is_go_template(text) {
+        out.notes.push(InputError {
+            file: file.to_owned(),
+            line: None,
+            message: "a Go template (a Helm chart template?), not scanned: render it first, e.g. \
+                      `helm template RELEASE CHART | aks-scan -`"
+                .to_owned(),
+        });
+        return out;
+    }
     let documents = if json {
         json_documents(text, file, &mut out.errors)
     } else {
@@ -425,10 +516,24 @@ fn add_document(
         message,
     };
     let Value::Object(object) = value else {
-        out.errors
+        out.skipped
             .push(error("document is not a mapping".to_owned()));
         return;
     };
+    if !object.contains_key("apiVersion") && !object.contains_key("kind") {
+        out.skipped
+            .push(error("no apiVersion and no kind".to_owned()));
+        return;
+    }
+    if object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| crate::kinds::api_group(v) == KUSTOMIZE_GROUP)
+    {
+        out.skipped
+            .push(error("kustomize configuration".to_owned()));
+        return;
+    }
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind == "List" || (kind.ends_with("List") && object.contains_key("items")) {
         let items = match object.get("items") {

@@ -46,7 +46,9 @@ impl Default for RequestDefaults {
 /// The CREATE AdmissionRequest the API server would send for `object`, with uid
 /// `<uid_prefix>-<number>` (`scan-<number>` by default). A namespaced object without `metadata.namespace` gets the default
 /// namespace, in the request and (as the API server fills it in before admission) in the
-/// object; a cluster-scoped object has no request namespace. Kinds are resolved with the
+/// object; a cluster-scoped object has no request namespace and loses a stray
+/// `metadata.namespace`, as the API server clears it. An object of a kind nothing declares is
+/// namespaced when it names a namespace, else cluster-scoped. Kinds are resolved with the
 /// built-in table and the cluster fixture (see [`admission_request_in`] to add the
 /// CustomResourceDefinitions of the scanned objects).
 pub fn admission_request(
@@ -74,7 +76,13 @@ pub fn admission_request_in(
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let resource = catalog.resource(group, kind);
     let mut object = object.clone();
-    let namespace = if catalog.is_cluster_scoped(group, kind) {
+    let namespace = if catalog.is_object_cluster_scoped(group, kind, &object) {
+        // The API server clears the namespace of a cluster-scoped object before validating
+        // admission sees it (k8s.io/apiserver pkg/registry/rest/create.go, BeforeCreate:
+        // `if !strategy.NamespaceScoped() { objectMeta.SetNamespace(metav1.NamespaceNone) }`).
+        if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.remove("namespace");
+        }
         None
     } else {
         let given = object

@@ -7,6 +7,7 @@
 //!   request ([`admission::request`]) and evaluated by every module whose rules route it, in
 //!   parallel, through the `host-test` harness;
 //! - [`report`]: one [`ScanReport`] model, one module per format;
+//! - [`repo`]: repositories as they are deployed (kustomizations rendered, Helm charts noted);
 //! - [`progress`]: the progress line on a terminal.
 
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@
 pub mod policies;
 pub mod profile;
 pub mod progress;
+pub mod repo;
 pub mod report;
 pub mod scan;
 

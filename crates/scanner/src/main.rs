@@ -2,6 +2,7 @@
 //! the bundle's modules, as CI would before they reach a cluster.
 
 use std::path::{Path, PathBuf};
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -21,9 +22,21 @@ struct ScanArgs {
     /// Only these modules (instead of the modules of --dist).
     #[arg(short, long, value_name = "M.wasm", conflicts_with = "profile")]
     module: Vec<PathBuf>,
-    /// Profile selecting the modules of --dist, their modes and their settings.
-    #[arg(long, value_name = "FILE", conflicts_with = "settings_dir")]
-    profile: Option<PathBuf>,
+    /// Profile selecting the modules of --dist, their modes and their settings: a built-in
+    /// name (aks-baseline, pci-dss, pss-baseline, pss-restricted; `host-test profiles`) or a
+    /// file. Without it (and without --module or --settings-dir) the scan runs aks-baseline.
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "settings_dir")]
+    profile: Option<String>,
+    /// A site parameter of the profile: NAME=VALUE (a list takes A,B,C); repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    param: Vec<String>,
+    /// A YAML file mapping site parameters of the profile to their values.
+    #[arg(long, value_name = "FILE")]
+    values: Option<PathBuf>,
+    /// Render kustomizations (directories with a kustomization.yaml) with kustomize or
+    /// kubectl: auto (when one is on PATH), always, never.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    kustomize: String,
     /// Directory of settings files, <id>.yaml, <id>.yml or <id>.json (default: {} for all).
     #[arg(long, value_name = "DIR")]
     settings_dir: Option<PathBuf>,
@@ -42,11 +55,18 @@ struct ScanArgs {
     /// Do not add the scanned objects to the cluster context-aware policies read.
     #[arg(long)]
     no_manifest_context: bool,
-    /// Report objects of unknown kinds as warnings instead of input errors.
-    #[arg(long)]
+    /// Objects of unknown kinds are scanned with a warning (the default; kept for old
+    /// command lines).
+    #[arg(long, overrides_with = "strict_kinds")]
     allow_unknown_kinds: bool,
+    /// Objects of unknown kinds are input errors (exit 2) instead of warnings.
+    #[arg(long, overrides_with = "allow_unknown_kinds")]
+    strict_kinds: bool,
+    /// How the table groups findings: object (by file and object) or control.
+    #[arg(long, value_name = "GROUPING", default_value = "object", value_parser = ["object", "control"])]
+    group_by: String,
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "json", "junit", "sarif", "markdown"])]
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "junit", "sarif", "markdown", "policyreport"])]
     format: String,
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -89,24 +109,40 @@ fn main() -> ExitCode {
 
 fn scan(args: ScanArgs) -> Result<ExitCode> {
     use scanner::policies as sc;
-    use std::io::IsTerminal as _;
 
     let harness = args.limits.pooled_harness(Path::new("."))?;
     let cluster = match &args.cluster {
         Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
         None => None,
     };
+    let dist = dist_dir(&args.dist);
     // Without a profile, a module that cannot be used is reported and set aside; the others
     // still scan, and the exit code is then 2 (as for an input that could not be used).
-    let (policies, broken) = if let Some(path) = &args.profile {
-        let profile = scanner::profile::Profile::load(path)?;
-        (
-            sc::load_profile(&harness, &args.dist, &profile)?,
-            Vec::new(),
-        )
+    let default_profile = args.module.is_empty() && args.settings_dir.is_none();
+    let (policies, broken) = if args.profile.is_some() || default_profile {
+        let name = match &args.profile {
+            Some(name) => name.clone(),
+            None => {
+                eprintln!(
+                    "note: no --profile given: scanning with the built-in profile {DEFAULT_PROFILE} \
+                     (its safe defaults for any AKS cluster; --profile NAME|FILE to choose)"
+                );
+                DEFAULT_PROFILE.to_owned()
+            }
+        };
+        let profile = resolve_profile(&name, &args.param, args.values.as_deref())?;
+        let bar = progress_bar(&args, "modules compiled");
+        let progress = bar.clone().map(|bar| {
+            scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))
+        });
+        let policies = sc::load_profile_with(&harness, &dist, &profile, progress.as_ref())?;
+        if let Some(bar) = &bar {
+            bar.finish();
+        }
+        (policies, Vec::new())
     } else {
         let modules = if args.module.is_empty() {
-            sc::dist_modules(&args.dist)?
+            sc::dist_modules(&dist)?
         } else {
             args.module.clone()
         };
@@ -125,9 +161,21 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
     let fail_on: sc::Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
-    let manifests = admission::manifest::read_manifests(&args.paths);
-    let bar = (!args.no_progress && std::io::stderr().is_terminal())
-        .then(|| Arc::new(scanner::progress::ProgressBar::new(std::io::stderr())));
+    let kustomize: scanner::repo::KustomizeMode =
+        args.kustomize.parse().map_err(anyhow::Error::msg)?;
+    let group_by: scanner::report::table::GroupBy =
+        args.group_by.parse().map_err(anyhow::Error::msg)?;
+    let manifests = scanner::repo::read_repository(
+        &args.paths,
+        &scanner::repo::RepoOptions {
+            kustomize,
+            renderer: scanner::repo::find_renderer(),
+        },
+    );
+    if let Some(line) = manifests.skipped_summary() {
+        eprintln!("note: {line}");
+    }
+    let bar = progress_bar(&args, "evaluations");
     let options = scanner::ScanOptions {
         defaults: admission::request::RequestDefaults {
             namespace: args.namespace.clone(),
@@ -139,7 +187,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         manifests_as_context: !args.no_manifest_context,
         threads: args.jobs,
         fail_on: (!args.no_fail).then_some(fail_on),
-        allow_unknown_kinds: args.allow_unknown_kinds,
+        allow_unknown_kinds: !args.strict_kinds,
         progress: bar
             .clone()
             .map(|bar| scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))),
@@ -159,7 +207,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         "junit" => report.render_junit(),
         "sarif" => report.render_sarif(&root) + "\n",
         "markdown" => report.render_markdown(),
-        _ => report.render_table(),
+        "policyreport" => report.render_policy_reports(),
+        _ => report.render_table_grouped(group_by),
     };
     match &args.output {
         Some(path) => std::fs::write(path, &text)
@@ -173,4 +222,58 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// The profile a scan runs when none is given.
+const DEFAULT_PROFILE: &str = "aks-baseline";
+
+/// `--dist`: as given, except that the default `dist` falls back to the `dist/` of the
+/// repository this binary was built in (`target/<profile>/aks-scan` -> `dist/`) when the
+/// current directory has none, so a scan works from any directory.
+fn dist_dir(given: &Path) -> PathBuf {
+    if given != Path::new("dist") || given.is_dir() {
+        return given.to_owned();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("dist")))
+        .filter(|dist| dist.is_dir())
+        .unwrap_or_else(|| given.to_owned())
+}
+
+/// The progress line on stderr, when it is a terminal and not turned off.
+fn progress_bar(
+    args: &ScanArgs,
+    unit: &'static str,
+) -> Option<Arc<scanner::progress::ProgressBar<std::io::Stderr>>> {
+    (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        Arc::new(scanner::progress::ProgressBar::new(std::io::stderr()).counting(unit))
+    })
+}
+
+/// The profile named or given as a file, with the site parameters of `--param` and
+/// `--values` applied; a note on stderr for each parameter left unset.
+fn resolve_profile(
+    name: &str,
+    params: &[String],
+    values: Option<&Path>,
+) -> Result<scanner::profile::Profile> {
+    let mut profile = bundle_tool::profile::Profile::find(Path::new("."), name)?;
+    let values = match values {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --values {}", path.display()))?;
+            Some(
+                serde_yaml::from_str::<serde_json::Value>(&text)
+                    .with_context(|| format!("--values {} is not YAML", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let given = profile.parameter_values(params, values.as_ref())?;
+    let applied = profile.apply_parameters(&given)?;
+    for note in applied.notes(&profile.name) {
+        eprintln!("note: {note}");
+    }
+    scanner::profile::Profile::from_bundle(&profile).map_err(anyhow::Error::msg)
 }

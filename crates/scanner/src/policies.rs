@@ -3,6 +3,7 @@
 //! mode, controls and severity.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use host_test::engine::{Harness, LoadError};
 use host_test::evaluate::{EvalError, EvalOptions, PolicyModule};
@@ -386,8 +387,22 @@ pub fn load_profile(
     dist: &Path,
     profile: &Profile,
 ) -> Result<Vec<ScanPolicy>, ScanError> {
-    let mut policies = Vec::with_capacity(profile.policies.len());
-    for entry in &profile.policies {
+    load_profile_with(harness, dist, profile, None)
+}
+
+/// [`load_profile`], compiling the modules in parallel (one thread per core) and calling
+/// `progress` with (modules loaded, modules in all) as each is ready: the first scan of a
+/// bundle compiles every module (tens of seconds), later ones read the compiled-module cache.
+///
+/// # Errors
+/// As [`load_profile`]; the first problem in profile order is returned.
+pub fn load_profile_with(
+    harness: &Harness,
+    dist: &Path,
+    profile: &Profile,
+    progress: Option<&crate::scan::ProgressSink>,
+) -> Result<Vec<ScanPolicy>, ScanError> {
+    let load = |entry: &crate::profile::ProfileEntry| -> Result<ScanPolicy, ScanError> {
         let entry_error = |message: String| ScanError::ProfileEntry {
             profile: profile.name.clone(),
             id: entry.id.clone(),
@@ -409,9 +424,45 @@ pub fn load_profile(
         }
         policy.allowed_to_mutate = entry.mutating;
         policy.mode = entry.mode;
-        policies.push(policy);
-    }
-    Ok(policies)
+        Ok(policy)
+    };
+    let total = profile.policies.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(total)
+        .max(1);
+    let mut loaded: Vec<(usize, Result<ScanPolicy, ScanError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(entry) = profile.policies.get(index) else {
+                            break;
+                        };
+                        mine.push((index, load(entry)));
+                        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if let Some(progress) = progress {
+                            (progress.0)(finished, total);
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(mine) => mine,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    loaded.sort_by_key(|(index, _)| *index);
+    loaded.into_iter().map(|(_, policy)| policy).collect()
 }
 
 /// Checks that `module` is runnable and its severity valid, and validates `settings`.

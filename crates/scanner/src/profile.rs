@@ -73,6 +73,12 @@ struct RawProfile {
     name: String,
     description: String,
     policies: Vec<Value>,
+    /// Deployment only (`bundle render`): read and ignored by a scan.
+    #[serde(default, rename = "excludedNamespaces")]
+    _excluded_namespaces: Option<Value>,
+    /// Site parameters: applied before parsing ([`Profile::from_bundle`]).
+    #[serde(default, rename = "parameters")]
+    _parameters: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +91,9 @@ struct RawEntry {
     settings: Option<Value>,
     #[serde(default)]
     mutating: Option<bool>,
+    /// Deployment only (`bundle render`): read and ignored by a scan.
+    #[serde(default, rename = "includeSystemNamespaces")]
+    _include_system_namespaces: Option<bool>,
 }
 
 /// Whether `id` is a policy id: lower-case letters, digits and single dashes, starting with
@@ -126,6 +135,44 @@ impl Profile {
     /// With a message naming the offending key or entry.
     pub fn parse(text: &str, expected_name: Option<&str>) -> Result<Profile, String> {
         let value = request::parse_document(text).map_err(|e| e.to_string())?;
+        Profile::from_value(value, expected_name)
+    }
+
+    /// A profile found by `bundle_tool` (a built-in name or a file, site parameters applied),
+    /// checked as [`Profile::parse`] checks one.
+    ///
+    /// # Errors
+    /// As [`Profile::parse`].
+    pub fn from_bundle(profile: &bundle_tool::profile::Profile) -> Result<Profile, String> {
+        let policies: Vec<Value> = profile
+            .policies
+            .iter()
+            .map(|e| {
+                let mut entry = Map::new();
+                entry.insert("id".to_owned(), Value::String(e.id.clone()));
+                if let Some(mode) = &e.mode {
+                    entry.insert("mode".to_owned(), Value::String(mode.clone()));
+                }
+                if let Some(settings) = &e.settings {
+                    entry.insert("settings".to_owned(), settings.clone());
+                }
+                if let Some(mutating) = e.mutating {
+                    entry.insert("mutating".to_owned(), Value::Bool(mutating));
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        let mut value = Map::new();
+        value.insert("name".to_owned(), Value::String(profile.name.clone()));
+        value.insert(
+            "description".to_owned(),
+            Value::String(profile.description.clone()),
+        );
+        value.insert("policies".to_owned(), Value::Array(policies));
+        Profile::from_value(Value::Object(value), None)
+    }
+
+    fn from_value(value: Value, expected_name: Option<&str>) -> Result<Profile, String> {
         let raw: RawProfile = serde_json::from_value(value).map_err(|e| e.to_string())?;
         if let Some(expected) = expected_name
             && raw.name != expected

@@ -17,11 +17,16 @@ const WIDTH: usize = 30;
 
 /// The text of the bar for `done` of `total` evaluations.
 pub fn line(done: usize, total: usize, elapsed: Duration) -> String {
+    line_of(done, total, elapsed, "evaluations")
+}
+
+/// The text of the bar for `done` of `total` things called `unit`.
+pub fn line_of(done: usize, total: usize, elapsed: Duration, unit: &str) -> String {
     let total = total.max(1);
     let done = done.min(total);
     let filled = done * WIDTH / total;
     format!(
-        "[{}{}] {done}/{total} evaluations, {:.1}s",
+        "[{}{}] {done}/{total} {unit}, {:.1}s",
         "#".repeat(filled),
         "-".repeat(WIDTH - filled),
         elapsed.as_secs_f64()
@@ -38,12 +43,20 @@ pub struct ProgressBar<W: Write + Send> {
     out: Mutex<(W, State)>,
     start: Instant,
     delay: Duration,
+    unit: &'static str,
 }
 
 impl<W: Write + Send> ProgressBar<W> {
     /// A bar that appears after [`DELAY`].
     pub fn new(out: W) -> Self {
         Self::with_delay(out, DELAY)
+    }
+
+    /// The same bar counting `unit` (`evaluations` by default).
+    #[must_use]
+    pub fn counting(mut self, unit: &'static str) -> Self {
+        self.unit = unit;
+        self
     }
 
     /// A bar that appears after `delay`.
@@ -58,6 +71,7 @@ impl<W: Write + Send> ProgressBar<W> {
             )),
             start: Instant::now(),
             delay,
+            unit: "evaluations",
         }
     }
 
@@ -80,7 +94,7 @@ impl<W: Write + Send> ProgressBar<W> {
         }
         state.last_draw = Some(now);
         state.shown = true;
-        let _ = write!(out, "\r\x1b[2K{}", line(done, total, elapsed));
+        let _ = write!(out, "\r\x1b[2K{}", line_of(done, total, elapsed, self.unit));
         let _ = out.flush();
     }
 

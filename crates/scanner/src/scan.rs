@@ -43,7 +43,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// The lowest severity whose violations fail the scan (`None`: nothing fails).
     pub fail_on: Option<Severity>,
-    /// Objects of kinds nothing declares are warnings instead of input errors.
+    /// Objects of kinds nothing declares are scanned with a warning (the default) instead of
+    /// being input errors (`--strict-kinds`).
     pub allow_unknown_kinds: bool,
     /// Called as evaluations finish.
     pub progress: Option<ProgressSink>,
@@ -57,7 +58,7 @@ impl Default for ScanOptions {
             manifests_as_context: true,
             threads: 0,
             fail_on: Some(Severity::Low),
-            allow_unknown_kinds: false,
+            allow_unknown_kinds: true,
             progress: None,
         }
     }
@@ -125,21 +126,40 @@ fn context_cluster(
 /// host capability and the module's context-aware resources. Kubernetes host calls see the
 /// cluster fixture plus (with `manifests_as_context`) the other scanned objects.
 pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions) -> ScanReport {
-    let empty = ClusterFixture::empty();
-    let base = options.cluster.as_deref().unwrap_or(&empty);
+    // Every cluster has its built-in namespaces; a fixture may define them itself.
+    let base = options
+        .cluster
+        .as_deref()
+        .map_or_else(ClusterFixture::empty, ClusterFixture::clone)
+        .with_builtin_namespaces();
+    let base = &base;
     let catalog = KindCatalog::new(base, manifests.objects.iter().map(|m| &m.object));
     let mut input_errors = manifests.errors;
-    let mut warnings = Vec::new();
+    let mut warnings = manifests.notes;
+    let skipped = manifests.skipped;
     for manifest in &manifests.objects {
         let group = admission::kinds::api_group(manifest.api_version());
         if catalog.lookup(group, manifest.kind()).is_none() {
+            let scope = if catalog.is_object_cluster_scoped(group, manifest.kind(), &manifest.object) {
+                "as cluster-scoped (no metadata.namespace)".to_owned()
+            } else {
+                "as namespaced (it has metadata.namespace)".to_owned()
+            };
             let problem = InputError::at(
                 &manifest.file,
                 manifest.line,
                 format!(
-                    "unknown kind {} {}: not a built-in Kubernetes kind, and no CustomResourceDefinition among the inputs or in the cluster fixture declares it",
+                    "unknown kind {} {}: not a built-in Kubernetes kind, and no CustomResourceDefinition among the inputs or in the cluster fixture declares it{}",
                     manifest.api_version(),
-                    manifest.kind()
+                    manifest.kind(),
+                    if options.allow_unknown_kinds {
+                        format!(
+                            "; scanned {scope}, resource {} (--strict-kinds makes this an error)",
+                            catalog.resource(group, manifest.kind())
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             );
             if options.allow_unknown_kinds {
@@ -185,11 +205,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         let (cluster, positions) = context_cluster(base, &requests, &catalog);
         (Arc::new(cluster), positions)
     } else {
-        let cluster = options
-            .cluster
-            .clone()
-            .unwrap_or_else(|| Arc::new(ClusterFixture::empty()));
-        (cluster, vec![None; requests.len()])
+        (Arc::new(base.clone()), vec![None; requests.len()])
     };
     let jobs: Vec<(usize, usize)> = requests
         .iter()
@@ -219,7 +235,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
             hidden_object: positions[object],
             ..EvalOptions::default()
         };
-        let (outcome, allowed, message, code) =
+        let (outcome, allowed, message, code, warnings) =
             match policy
                 .module
                 .validate_with(request, &policy.settings, &eval_options)
@@ -239,6 +255,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                         evaluation.allowed(),
                         evaluation.message().map(str::to_owned),
                         evaluation.code(),
+                        evaluation.response.warnings.clone().unwrap_or_default(),
                     )
                 }
                 Err(e) => (
@@ -246,6 +263,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                     false,
                     Some(host_test::suite::error_chain(&e)),
                     None,
+                    Vec::new(),
                 ),
             };
         let paths = match (&message, outcome) {
@@ -272,6 +290,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
             severity: policy.severity,
             mode: policy.mode,
             paths,
+            warnings,
         }
     };
 
@@ -334,6 +353,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         findings,
         input_errors,
         warnings,
+        skipped,
         fail_on: options.fail_on,
     }
 }

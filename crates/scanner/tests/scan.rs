@@ -219,10 +219,18 @@ merged:
     assert_eq!(
         errors,
         vec![
-            "m.yaml:7: document is not a mapping",
             "m.yaml:9: not a Kubernetes object: no string 'apiVersion'",
             "m.yaml:12: item 2 of the List: not a Kubernetes object: no string 'apiVersion'",
-            "m.yaml:18: not a Kubernetes object: no string 'apiVersion'",
+        ]
+    );
+    // Documents that are not Kubernetes objects at all (not a mapping, or neither apiVersion
+    // nor kind: a CI workflow, Helm values, a patch) are skipped, not errors.
+    let skipped: Vec<String> = manifests.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        skipped,
+        vec![
+            "m.yaml:7: document is not a mapping",
+            "m.yaml:18: no apiVersion and no kind",
         ]
     );
 
@@ -476,7 +484,7 @@ fn a_failing_policy_is_an_error_that_rejects() {
     assert_eq!(finding.code, Some(500));
     assert_eq!((report.rejected(), report.errors()), (0, 1));
     assert_eq!(report.exit_code(), 1);
-    let table = report.render_table();
+    let table = report.render_table_grouped(scanner::report::table::GroupBy::Control);
     assert!(
         table.starts_with(
             "ASB 7.3\n  p.yaml:1  Pod default/p\n    ERROR broken  high  -\n          internal server error: Guest call failure: "
@@ -519,13 +527,21 @@ fn host_test(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
 fn cli_table_and_exit_codes() {
     let p = Project::new();
     let (dist, settings, manifests) = (p.s("dist"), p.s("settings"), p.s("manifests"));
-    let base = ["scan", "--dist", &dist, "--settings-dir", &settings];
+    let base = [
+        "scan",
+        "--dist",
+        &dist,
+        "--settings-dir",
+        &settings,
+        "--group-by",
+        "control",
+    ];
 
     let (code, stdout, stderr) = host_test(&[&base[..], &[manifests.as_str()]].concat(), None);
     assert_eq!(code, 1, "{stdout}{stderr}");
     let app = p.s("manifests/app.yaml");
     let json = p.s("manifests/sub/pod.json");
-    // Grouped by control, then object; the message once, under the first control.
+    // --group-by control: by control, then object; the message once, under the first control.
     assert_eq!(
         stdout,
         format!(
@@ -624,11 +640,35 @@ fn cli_table_and_exit_codes() {
         "{stderr}"
     );
 
+    // The default grouping: by file and object, one line per finding with its controls.
+    let (code, stdout, _) = host_test(
+        &["scan", "--dist", &dist, "--settings-dir", &settings, &app],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with(&format!(
+            "{app}\n  :3  Pod default/web  (# Source: chart/templates/pod.yaml)\n    FAIL  pods-only  high  [ASB 7.3, PCI 7.1.2]  -\n          pod rejected\n\n"
+        )),
+        "{stdout}"
+    );
+
     // No modules: exit 2.
     std::fs::create_dir_all(p.path("empty")).expect("mkdir");
-    let (code, _, stderr) = host_test(&["scan", "--dist", &p.s("empty"), &manifests], None);
+    let (code, _, stderr) = host_test(
+        &["scan", "--dist", &p.s("empty"), "--settings-dir", &settings, &manifests],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(stderr.contains("no policy modules"), "{stderr}");
+    // Without --profile, --module or --settings-dir: the built-in aks-baseline, said so.
+    let (code, _, stderr) = host_test(&["scan", "--dist", &p.s("empty"), &manifests], None);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("note: no --profile given: scanning with the built-in profile aks-baseline"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("profile 'aks-baseline', policy '"), "{stderr}");
 }
 
 #[test]
@@ -653,11 +693,11 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
     let broken = p.s("manifests/z-broken.yaml");
     // Both Pods of the broken file are still evaluated (and rejected).
     assert!(stdout.contains(&format!(
-        "  {broken}:1  Pod default/before-the-break\n    FAIL  pods-only  "
-    )));
-    assert!(stdout.contains(&format!(
-        "  {broken}:9  Pod default/after-the-break\n    FAIL  pods-only  "
-    )));
+        "{broken}\n  :1  Pod default/before-the-break\n    FAIL  pods-only  "
+    )), "{stdout}");
+    assert!(stdout.contains(
+        "\n  :9  Pod default/after-the-break\n    FAIL  pods-only  "
+    ), "{stdout}");
     assert!(
         stdout.ends_with("7 objects, 5 evaluations, 4 rejected, 2 errors\n"),
         "{stdout}"
@@ -772,7 +812,7 @@ fn cli_json_from_stdin() {
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stdout.starts_with("ASB 7.3\n  <stdin>:2  Pod json-ns/j\n    FAIL  pods-only  high  -\n          pod rejected\n"),
+        stdout.starts_with("<stdin>\n  :2  Pod json-ns/j\n    FAIL  pods-only  high  [ASB 7.3, PCI 7.1.2]  -\n          pod rejected\n"),
         "{stdout}"
     );
     assert!(stdout.ends_with("\n1 objects, 1 evaluations, 1 rejected, 0 errors\n"));

@@ -131,7 +131,12 @@ fn the_compliant_examples_pass_in_every_format() {
 #[ignore = "needs the built bundle: make test-scan"]
 fn the_non_compliant_examples_fail_in_every_format() {
     for format in FORMATS {
-        let (code, stdout, stderr) = scan(&["--format", format, "examples/non-compliant"], None);
+        // The table grouped by control: the auditor's view (the default groups by object).
+        let group: &[&str] = if format == "table" { &["--group-by", "control"] } else { &[] };
+        let (code, stdout, stderr) = scan(
+            &[&["--format", format], group, &["examples/non-compliant"]].concat(),
+            None,
+        );
         assert_eq!(code, 1, "{format}: {stdout}{stderr}");
         match format {
             "table" => {
@@ -251,27 +256,38 @@ fn exit_codes_follow_fail_on_and_input_errors() {
         json["findings"][0]["source"],
         "legacy/templates/serviceaccount.yaml"
     );
-    // Without the cluster fixture the SecretProviderClass kind is unknown: exit 2 with its
-    // file and line.
+    // Without the cluster fixture the SecretProviderClass kind is unknown: a warning with
+    // its file and line, and with --strict-kinds exit 2.
     let dist = dist();
-    let output = Command::new(host_test())
-        .current_dir(workspace())
-        .args([
-            "scan",
-            "--dist",
-            &dist,
-            "--profile",
-            "crates/scanner/tests/data/examples-profile.yaml",
-            "examples/compliant",
-        ])
-        .output()
-        .expect("runs");
+    let without_fixture = |extra: &[&str]| {
+        Command::new(host_test())
+            .current_dir(workspace())
+            .args([
+                "scan",
+                "--dist",
+                &dist,
+                "--profile",
+                "crates/scanner/tests/data/examples-profile.yaml",
+            ])
+            .args(extra)
+            .arg("examples/compliant")
+            .output()
+            .expect("runs")
+    };
+    let output = without_fixture(&["--strict-kinds"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("error: examples/compliant/helm-payments.yaml:98: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
         "{stderr}"
     );
+    let output = without_fixture(&[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: examples/compliant/helm-payments.yaml:98: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
+        "{stderr}"
+    );
+    assert_ne!(output.status.code(), Some(2), "{stderr}");
     // Invalid YAML: exit 2 with file and line, never a crash; a usage error: exit 2.
     let (code, _, stderr) = scan(
         &["-"],
@@ -284,4 +300,62 @@ fn exit_codes_follow_fail_on_and_input_errors() {
     );
     let (code, _, _) = scan(&["--format", "xml", "examples/compliant"], None);
     assert_eq!(code, 2);
+}
+
+/// The fixture repository of `tests/data/repo` (kustomize base and overlay, a Helm chart, a
+/// Go template, a workflow, a CRD and its resource, namespace-less files, a BOM file, a
+/// deny-all NetworkPolicy in default) scanned as a new user would: no --profile (the
+/// built-in aks-baseline), no cluster fixture. Needs kubectl or kustomize on PATH.
+#[test]
+#[ignore = "needs the built bundle: make test-scan"]
+fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
+    let dist = dist();
+    let output = Command::new(host_test())
+        .current_dir(workspace())
+        .args([
+            "scan",
+            "--dist",
+            &dist,
+            "--format",
+            "json",
+            "crates/scanner/tests/data/repo",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let code = output.status.code();
+    assert!(code == Some(0) || code == Some(1), "{code:?}\n{stderr}");
+    for note in [
+        "note: no --profile given: scanning with the built-in profile aks-baseline",
+        "site parameter 'registries'",
+        "a Helm chart, not scanned",
+        "a Go template",
+        "a kustomization: rendered with",
+        "skipped 1 YAML document that is not a Kubernetes object",
+    ] {
+        assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
+    }
+    assert!(!stdout.contains("not found") && !stderr.contains("not found"), "{stdout}{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    let findings = json["findings"].as_array().expect("findings");
+    let rejected = |policy: &str, kind: &str| {
+        findings.iter().any(|f| {
+            f["policy"] == policy && f["kind"] == kind && f["allowed"] == Value::Bool(false)
+        })
+    };
+    // The deny-all NetworkPolicy hardens default: admitted.
+    assert!(!rejected("block-default-namespace", "NetworkPolicy"), "{stdout}");
+    // The namespace-less ConfigMap lands in default: rejected there.
+    assert!(rejected("block-default-namespace", "ConfigMap"), "{stdout}");
+    // The overlay's Deployment is in shop (the namespace transformer), pulled from an Azure
+    // Container Registry: no registry finding.
+    assert!(
+        !findings.iter().any(|f| f["policy"] == "allowed-image-registries"
+            && f["namespace"] == "shop"
+            && f["allowed"] == Value::Bool(false)),
+        "{stdout}"
+    );
+    // The legacy extensions/v1beta1 DaemonSet is judged by deprecated-api-versions.
+    assert!(rejected("deprecated-api-versions", "DaemonSet"), "{stdout}");
 }

@@ -406,15 +406,15 @@ fn custom_resources_route_by_their_definition_and_unknown_kinds_are_input_errors
 
     // The CRD among the inputs: routed by its plural, cluster-scoped (no namespace).
     let text = format!("{crd}---\n{widget}---\n{gadget}");
-    let report = scan::scan(
-        &policies,
-        parse_manifests(&text, "crd.yaml", false),
-        &ScanOptions::default(),
-    );
+    let strict = ScanOptions {
+        allow_unknown_kinds: false,
+        ..ScanOptions::default()
+    };
+    let report = scan::scan(&policies, parse_manifests(&text, "crd.yaml", false), &strict);
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     assert_eq!(report.findings[0].name.as_deref(), Some("w"));
     assert_eq!(report.findings[0].namespace, None);
-    // The Gadget: no definition, an input error with its file and line.
+    // The Gadget: no definition, with --strict-kinds an input error with its file and line.
     assert_eq!(report.input_errors.len(), 1);
     assert_eq!(
         report.input_errors[0].to_string(),
@@ -448,7 +448,7 @@ fn custom_resources_route_by_their_definition_and_unknown_kinds_are_input_errors
             "x.yaml",
             false,
         ),
-        &ScanOptions::default(),
+        &strict,
     );
     assert_eq!(report.input_errors.len(), 1);
     assert!(
@@ -481,7 +481,15 @@ fn sample_report() -> scanner::ScanReport {
         scanner::STDIN_NAME,
         false,
     ));
-    scan::scan(&policies, manifests, &ScanOptions::default())
+    // With --strict-kinds: the unknown kind is an input error the reports must carry.
+    scan::scan(
+        &policies,
+        manifests,
+        &ScanOptions {
+            allow_unknown_kinds: false,
+            ..ScanOptions::default()
+        },
+    )
 }
 
 #[test]
@@ -782,20 +790,18 @@ fn cli_profile_formats_output_files_and_fail_on() {
     write(&root.join("ci.yaml"), "name: ci\n");
     let (code, _, stderr) = host_test(&[&base[..], &[app.as_str()]].concat(), "");
     assert_eq!(code, 2);
-    assert!(stderr.contains("invalid profile"), "{stderr}");
-    // Unknown kinds from stdin: exit 2 with file and line, or a warning when allowed.
+    assert!(stderr.contains("is not a valid profile"), "{stderr}");
+    // Unknown kinds from stdin: a warning with file and line (scanned), or with
+    // --strict-kinds exit 2.
     let mystery = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\n---\napiVersion: acme.io/v1\nkind: Mystery\nmetadata: {name: m}\n";
     write(&root.join("ci.yaml"), profile_text("protect"));
-    let (code, _, stderr) = host_test(&[&base[..], &["-"]].concat(), mystery);
+    let (code, _, stderr) = host_test(&[&base[..], &["--strict-kinds", "-"]].concat(), mystery);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("error: <stdin>:5: unknown kind acme.io/v1 Mystery"),
         "{stderr}"
     );
-    let (code, _, stderr) = host_test(
-        &[&base[..], &["--allow-unknown-kinds", "-"]].concat(),
-        mystery,
-    );
+    let (code, _, stderr) = host_test(&[&base[..], &["-"]].concat(), mystery);
     assert_eq!(code, 1);
     assert!(
         stderr.contains("warning: <stdin>:5: unknown kind"),

@@ -125,7 +125,16 @@ impl ScanReport {
                     escape(id)
                 );
                 if finding.allowed {
-                    let _ = writeln!(suites, "{open}/>");
+                    if finding.warnings.is_empty() {
+                        let _ = writeln!(suites, "{open}/>");
+                    } else {
+                        // Warnings of an accepted object: the test passed, with output.
+                        let _ = writeln!(
+                            suites,
+                            "{open}>\n      <system-out>{}</system-out>\n    </testcase>",
+                            escape_text(&format!("warning: {}", finding.warnings.join("\nwarning: ")))
+                        );
+                    }
                     continue;
                 }
                 let element = match (finding.fails(self.fail_on), finding.outcome) {

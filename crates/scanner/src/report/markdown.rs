@@ -187,6 +187,27 @@ impl ScanReport {
                 );
             }
         }
+        let noted: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.allowed && !f.warnings.is_empty())
+            .collect();
+        if !noted.is_empty() {
+            let _ = writeln!(out, "\n#### Warnings of accepted objects\n");
+            for finding in noted {
+                for warning in &finding.warnings {
+                    let _ = writeln!(
+                        out,
+                        "- `{}` `{}:{}` `{}`: {}",
+                        md_code(&finding.object_label()),
+                        md_code(&finding.file),
+                        finding.line,
+                        md_code(&finding.policy),
+                        md_text(warning)
+                    );
+                }
+            }
+        }
         for (title, list) in [
             ("Input errors", &self.input_errors),
             ("Warnings", &self.warnings),

@@ -2,11 +2,13 @@
 //! ([`Finding`]), the policies ([`PolicyInfo`]) and the whole scan ([`ScanReport`]); plus what
 //! the formats share: field paths read from the policies' messages, the order of control ids,
 //! and the first paragraph of a README. Each format is one module: [`table`] (the human
-//! report), [`json`], [`markdown`] (the pull-request summary), [`sarif`] and [`junit`].
+//! report), [`json`], [`markdown`] (the pull-request summary), [`sarif`], [`junit`] and
+//! [`policyreport`] (wgpolicyk8s.io PolicyReports).
 
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod policyreport;
 pub mod sarif;
 pub mod table;
 
@@ -65,6 +67,8 @@ pub struct Finding {
     pub mode: PolicyMode,
     /// The field paths the message names (see [`crate::report::field_paths`]).
     pub paths: Vec<String>,
+    /// The warnings the policy attached to its answer (also when it accepted the object).
+    pub warnings: Vec<String>,
 }
 
 impl Finding {
@@ -99,6 +103,7 @@ impl serde::Serialize for Finding {
         use serde::ser::SerializeStruct as _;
         let error = self.outcome == Outcome::Error;
         let fields = 13
+            + usize::from(!self.warnings.is_empty())
             + usize::from(self.controls.is_some())
             + usize::from(error)
             + usize::from(self.source.is_some());
@@ -125,6 +130,9 @@ impl serde::Serialize for Finding {
         out.serialize_field("severity", &self.severity)?;
         out.serialize_field("mode", &self.mode)?;
         out.serialize_field("paths", &self.paths)?;
+        if !self.warnings.is_empty() {
+            out.serialize_field("warnings", &self.warnings)?;
+        }
         out.end()
     }
 }
@@ -187,6 +195,8 @@ pub struct ScanReport {
     /// Things worth knowing that do not change the outcome: objects defined twice, unknown
     /// kinds when they are allowed.
     pub warnings: Vec<InputError>,
+    /// YAML documents that are not Kubernetes objects, skipped (summed up in one line).
+    pub skipped: Vec<InputError>,
     /// The lowest severity whose violations fail the scan (`None`: nothing fails).
     pub fail_on: Option<Severity>,
 }

@@ -1,6 +1,7 @@
 //! The SARIF 2.1.0 report of a scan, for code-scanning dashboards: one rule per policy (its
 //! controls as tags, its README's first paragraph as help, its severity as level and
-//! `security-severity`), one result per evaluation that did not allow its object, located at
+//! `security-severity`), one result per evaluation that did not allow its object (and a `note`
+//! per accepted object the policy attached warnings to), located at
 //! the object's file (relative to the scan root) and line, and the input errors as tool
 //! notifications.
 
@@ -197,13 +198,18 @@ impl ScanReport {
         let results: Vec<Value> = self
             .findings
             .iter()
-            .filter(|f| !f.allowed)
+            .filter(|f| !f.allowed || !f.warnings.is_empty())
             .map(|finding| {
                 let index = rule_ids
                     .iter()
                     .position(|id| *id == finding.policy)
                     .unwrap_or(0);
                 let text = match (finding.outcome, finding.message.as_deref()) {
+                    (Outcome::Allowed, _) => format!(
+                        "{} accepted with a warning: {}",
+                        finding.object_label(),
+                        finding.warnings.join("; ")
+                    ),
                     (Outcome::Error, Some(m)) => format!("evaluation failed: {m}"),
                     (Outcome::Error, None) => "evaluation failed".to_owned(),
                     (_, Some(m)) => m.to_owned(),
@@ -246,6 +252,22 @@ impl ScanReport {
                 }
                 if let Some(source) = &finding.source {
                     properties["helmSource"] = json!(source);
+                }
+                if !finding.warnings.is_empty() {
+                    properties["warnings"] = json!(finding.warnings);
+                }
+                if finding.allowed {
+                    // A warning the policy attached to an object it accepted: a note.
+                    properties["accepted"] = json!(true);
+                    return json!({
+                        "ruleId": finding.policy,
+                        "ruleIndex": index,
+                        "level": "note",
+                        "message": {"text": text},
+                        "locations": [Value::Object(location)],
+                        "partialFingerprints": {"kubernetesObjectPolicy/v1": fingerprint(finding)},
+                        "properties": properties,
+                    });
                 }
                 json!({
                     "ruleId": finding.policy,

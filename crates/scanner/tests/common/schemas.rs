@@ -373,3 +373,38 @@ pub fn assert_valid_junit(xml: &str) {
         assert!(problems.is_empty(), "xmllint: {problems:#?}\n{xml}");
     }
 }
+
+/// Problems of a PolicyReport or ClusterPolicyReport object against the `openAPIV3Schema` of
+/// the vendored wgpolicyk8s.io/v1alpha2 CRD (empty when valid). Every object schema that
+/// lists its properties is closed (`additionalProperties: false`), as the API server prunes
+/// unknown fields of a structural schema: a field the CRD does not know is a problem here.
+pub fn policyreport_problems(report: &Value) -> Vec<String> {
+    let path = data_dir().join("schemas/wgpolicyk8s.io_policyreports.yaml");
+    let text = std::fs::read_to_string(&path).expect("the vendored PolicyReport CRD");
+    let crd: Value = serde_yaml::from_str(&text).expect("the CRD is YAML");
+    let mut schema = crd
+        .pointer("/spec/versions/0/schema/openAPIV3Schema")
+        .cloned()
+        .expect("the CRD has an openAPIV3Schema");
+    assert_eq!(
+        crd.pointer("/spec/versions/0/name").and_then(Value::as_str),
+        Some("v1alpha2")
+    );
+    close_objects(&mut schema);
+    let validator = jsonschema::options()
+        .build(&schema)
+        .expect("the CRD schema compiles");
+    validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+fn close_objects(value: &mut Value) {
+    if let Value::Object(map) = value {
+        if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+            map.insert("additionalProperties".to_owned(), Value::Bool(false));
+        }
+        map.values_mut().for_each(close_objects);
+    }
+}
