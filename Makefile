@@ -13,6 +13,7 @@ HARNESS_PROF := harness
 POLICIES     := $(sort $(notdir $(patsubst %/Cargo.toml,%,$(wildcard policies/*/Cargo.toml))))
 DIST         := dist
 HOST_TEST    := target/$(HARNESS_PROF)/host-test
+SCANNER      := target/$(HARNESS_PROF)/aks-scan
 BUNDLE       := target/$(HARNESS_PROF)/bundle
 REGISTRY     ?= registry.example.com/aks-baseline-policies
 PROFILE      ?= pci-dss
@@ -62,8 +63,8 @@ optimize: build binaryen ## shrink every release module with wasm-opt -Oz into t
 build: toolchain ## build every policy for wasm32-wasip1 in release mode (tuned for size)
 	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(POLICIES))
 
-harness: toolchain ## build the host-test harness and the bundle tool
-	$(CARGO) build --profile $(HARNESS_PROF) -p host-test -p bundle-tool
+harness: toolchain ## build the host-test harness, the scanner (aks-scan) and the bundle tool
+	$(CARGO) build --profile $(HARNESS_PROF) -p host-test -p scanner -p bundle-tool
 
 registry-deps: ## install Debian's docker-registry (the real registry the OCI tests start on 127.0.0.1) if missing
 	@command -v docker-registry >/dev/null || { \
@@ -151,7 +152,7 @@ test-cases: dist ## run every policies/<id>/cases.yaml through dist/<id>.wasm; t
 
 test-scan: dist tools ## scan examples/ with the built bundle in every format: exit codes, SARIF and JUnit schemas
 	HOST_TEST_DIST=$(abspath $(DIST)) HOST_TEST_REQUIRE_XMLLINT=1 \
-	  $(CARGO) test --profile $(HARNESS_PROF) -p host-test --test scan_examples -- --include-ignored
+	  $(CARGO) test --profile $(HARNESS_PROF) -p scanner --test scan_examples -- --include-ignored
 
 artifacthub: harness ## regenerate artifacthub/ from metadata.yml, Cargo.toml and README.md (offline, deterministic)
 	$(HOST_TEST) artifacthub --root . --out artifacthub

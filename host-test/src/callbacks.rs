@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::fixture::{ClusterFixture, SigstoreImage, SigstoreSignature, json_contains};
-use crate::state::{LogSink, LogSource};
+use crate::log::{LogSink, LogSource};
 
 /// A Kubernetes resource type a policy may read (`contextAwareResources`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

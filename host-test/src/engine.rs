@@ -9,15 +9,13 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use sha2::{Digest, Sha256};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig,
 };
 
-use crate::evaluate::PolicyModule;
 use crate::limits::{EPOCH_TICK, Limits};
-use crate::metadata::{self, MetadataError};
+use crate::metadata::MetadataError;
 use crate::state::HostState;
 use crate::{wapc, wasi};
 
@@ -210,7 +208,7 @@ impl Runtime {
 
     /// Compiles (or fetches) the module whose code is `code` (a module with its metadata
     /// sections stripped), keyed by `digest`.
-    fn compiled(
+    pub(crate) fn compiled(
         &self,
         name: &str,
         code: &[u8],
@@ -310,8 +308,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// shares the process-wide engine and module cache.
 #[derive(Clone)]
 pub struct Harness {
-    runtime: Arc<Runtime>,
-    config: Arc<HarnessConfig>,
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) config: Arc<HarnessConfig>,
 }
 
 impl std::fmt::Debug for Harness {
@@ -352,50 +350,5 @@ impl Harness {
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.runtime.engine
-    }
-
-    /// Reads, compiles (or fetches from cache) and links a module file.
-    ///
-    /// # Errors
-    /// When the file cannot be read, is not a module, has invalid metadata, does not compile
-    /// or imports something the harness does not provide.
-    pub fn load_module(&self, path: impl AsRef<Path>) -> Result<PolicyModule, LoadError> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        self.load_module_bytes(&name, &bytes)
-    }
-
-    /// Compiles (or fetches from cache) and links a module given as bytes; `name` is used
-    /// in messages and as the default policy id.
-    ///
-    /// # Errors
-    /// As [`Harness::load_module`].
-    pub fn load_module_bytes(&self, name: &str, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
-        let metadata_error = |source| LoadError::Metadata {
-            name: name.to_owned(),
-            source,
-        };
-        let metadata = metadata::read_metadata(bytes).map_err(metadata_error)?;
-        // The metadata section does not change the code: an annotated module shares the
-        // compiled artifact of its unannotated twin.
-        let code = metadata::strip_metadata_sections(bytes).map_err(metadata_error)?;
-        let digest: [u8; 32] = Sha256::digest(&code).into();
-        let compiled =
-            self.runtime
-                .compiled(name, &code, digest, self.config.cache_dir.as_deref())?;
-        Ok(PolicyModule::new(
-            self.clone(),
-            name.to_owned(),
-            hex(&digest),
-            metadata,
-            compiled,
-        ))
     }
 }

@@ -4,17 +4,19 @@
 //! guest errors, traps and exhausted limits to the answers policy-server gives.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use wasmtime::{Store, Trap};
 
 use crate::callbacks::{ContextAwareResource, HostContext};
-use crate::engine::{Compiled, Harness};
+use crate::engine::{Compiled, Harness, LoadError, hex};
 use crate::fixture::ClusterFixture;
 use crate::limits::{Limits, MemoryCapExceeded, TIMEOUT_MESSAGE};
-use crate::metadata::{ExecutionMode, Metadata, PolicyType};
+use crate::metadata::{self, ExecutionMode, Metadata, PolicyType};
 use crate::request::{self, RequestError};
 use crate::response::{
     AdmissionResponse, PolicyMode, SettingsValidationResponse, ValidationResponse, process_response,
@@ -651,5 +653,54 @@ impl PolicyModule {
             fuel_consumed: outcome.fuel_consumed,
             elapsed: outcome.elapsed,
         })
+    }
+}
+
+/// Loading modules: here rather than in [`crate::engine`], so that the engine does not depend
+/// on the modules it compiles.
+impl Harness {
+    /// Reads, compiles (or fetches from cache) and links a module file.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not a module, has invalid metadata, does not compile
+    /// or imports something the harness does not provide.
+    pub fn load_module(&self, path: impl AsRef<Path>) -> Result<PolicyModule, LoadError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        self.load_module_bytes(&name, &bytes)
+    }
+
+    /// Compiles (or fetches from cache) and links a module given as bytes; `name` is used
+    /// in messages and as the default policy id.
+    ///
+    /// # Errors
+    /// As [`Harness::load_module`].
+    pub fn load_module_bytes(&self, name: &str, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
+        let metadata_error = |source| LoadError::Metadata {
+            name: name.to_owned(),
+            source,
+        };
+        let metadata = metadata::read_metadata(bytes).map_err(metadata_error)?;
+        // The metadata section does not change the code: an annotated module shares the
+        // compiled artifact of its unannotated twin.
+        let code = metadata::strip_metadata_sections(bytes).map_err(metadata_error)?;
+        let digest: [u8; 32] = Sha256::digest(&code).into();
+        let compiled =
+            self.runtime
+                .compiled(name, &code, digest, self.config.cache_dir.as_deref())?;
+        Ok(PolicyModule::new(
+            self.clone(),
+            name.to_owned(),
+            hex(&digest),
+            metadata,
+            compiled,
+        ))
     }
 }

@@ -24,22 +24,18 @@
 pub mod annotate;
 pub mod artifacthub;
 pub mod callbacks;
+pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod evaluate;
-pub mod fixture;
-pub mod junit;
-pub mod kinds;
+/// The cluster view (moved to the `admission` crate; kept here under its old path).
+pub use admission::fixture;
 pub mod limits;
+pub mod log;
 pub mod metadata;
-pub mod profile;
-pub mod progress;
 pub mod replay;
-pub mod report;
 pub mod request;
 pub mod response;
-pub mod sarif;
-pub mod scan;
 pub mod session;
 pub mod state;
 pub mod suite;
@@ -55,13 +51,8 @@ pub use evaluate::{
 pub use fixture::{ClusterFixture, FixtureError};
 pub use limits::{Limits, TIMEOUT_MESSAGE};
 pub use metadata::{Metadata, MetadataError, Rule, read_metadata};
-pub use profile::{Profile, ProfileError};
 pub use request::{RequestError, load_request, normalize_request, parse_request};
 pub use response::{AdmissionResponse, PolicyMode, ValidationResponse};
-pub use scan::{
-    Finding, InputError, Manifest, Manifests, ScanError, ScanOptions, ScanPolicy, ScanReport,
-    Severity, load_policies, load_profile, read_manifests, scan,
-};
 pub use session::Session;
 pub use state::{HostCallRecord, LogEntry, LogSource};
 pub use suite::{

@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
+use host_test::cli::LimitArgs;
 use host_test::metadata::{self, Metadata};
 use host_test::suite::{self, RunOptions};
-use host_test::{ClusterFixture, EvalOptions, Harness, HarnessConfig, Limits, PolicyMode, request};
+use host_test::{ClusterFixture, EvalOptions, Harness, PolicyMode, request};
 
 mod host_conformance;
 
@@ -37,7 +37,8 @@ enum Command {
     Annotate(AnnotateArgs),
     /// Print the metadata embedded in a module.
     Inspect(InspectArgs),
-    /// Evaluate plain Kubernetes manifests against every module of a bundle.
+    /// Evaluate plain Kubernetes manifests against the bundle (runs `aks-scan`, the scanner).
+    #[command(disable_help_flag = true)]
     Scan(ScanArgs),
     /// Generate artifacthub/ from the policies' metadata.yml, Cargo.toml and README.md.
     Artifacthub(ArtifacthubArgs),
@@ -45,6 +46,9 @@ enum Command {
     Conformance(host_conformance::ConformanceArgs),
     /// Write or check the recorded host-call sessions (kwctl's replay format) of the cases.
     Sessions(host_conformance::SessionsArgs),
+    /// List the profiles built into the binaries (`scan --profile NAME`): their policies and
+    /// site parameters.
+    Profiles,
 }
 
 #[derive(Args)]
@@ -58,70 +62,6 @@ struct ArtifacthubArgs {
     /// Do not write: exit 1 listing the files that differ from what would be generated.
     #[arg(long)]
     check: bool,
-}
-
-/// Evaluation limits and engine options shared by the commands that run modules.
-#[derive(Args, Clone)]
-struct LimitArgs {
-    /// Wall-clock deadline of one evaluation, in seconds (policy-server's --policy-timeout).
-    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
-    timeout: f64,
-    /// Fuel budget of one evaluation.
-    #[arg(long, value_name = "N", default_value_t = host_test::limits::DEFAULT_FUEL)]
-    fuel: u64,
-    /// Cap on a guest's linear memory, in MiB.
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    memory_mib: usize,
-    /// Do not read or write the on-disk cache of compiled modules.
-    #[arg(long)]
-    no_cache: bool,
-    /// Use wasmtime's pooling instance allocator (the default of `scan`).
-    #[arg(long, overrides_with = "no_pooling")]
-    pooling: bool,
-    /// Allocate every instance on demand, as policy-server does (the default, except for `scan`).
-    #[arg(long, overrides_with = "pooling")]
-    no_pooling: bool,
-    /// Seed WASI random_get for reproducible runs.
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
-}
-
-impl LimitArgs {
-    fn harness(&self, cache_root: &Path) -> Result<Harness> {
-        self.harness_with(cache_root, self.pooling)
-    }
-
-    /// The harness with the pooling allocator unless `--no-pooling` was given: `scan` runs
-    /// thousands of short evaluations, where reusing pooled slots saves a memory mapping and
-    /// its page faults per evaluation (the answers are the same either way).
-    fn pooled_harness(&self, cache_root: &Path) -> Result<Harness> {
-        self.harness_with(cache_root, !self.no_pooling)
-    }
-
-    fn harness_with(&self, cache_root: &Path, pooling: bool) -> Result<Harness> {
-        if !self.timeout.is_finite() || self.timeout <= 0.0 {
-            bail!("--timeout must be a positive number of seconds");
-        }
-        let memory_bytes = self
-            .memory_mib
-            .checked_mul(1024 * 1024)
-            .context("--memory-mib is too large")?;
-        let config = HarnessConfig {
-            limits: Limits {
-                timeout: Duration::from_secs_f64(self.timeout),
-                fuel: self.fuel,
-                memory_bytes,
-            },
-            cache_dir: if self.no_cache {
-                None
-            } else {
-                HarnessConfig::default_cache_dir(cache_root)
-            },
-            pooling,
-            random_seed: self.seed,
-        };
-        Ok(Harness::new(config)?)
-    }
 }
 
 /// How to reach a registry for `registry://` modules.
@@ -273,67 +213,13 @@ struct InspectArgs {
     module: PathBuf,
 }
 
+/// `host-test scan ARGS…` runs `aks-scan ARGS…` (the scanner's own binary, built beside this
+/// one): the old name keeps working.
 #[derive(Args)]
 struct ScanArgs {
-    /// Directory of the annotated modules (every *.wasm in it, or the profile's).
-    #[arg(long, value_name = "DIR", default_value = "dist")]
-    dist: PathBuf,
-    /// Only these modules (instead of the modules of --dist).
-    #[arg(short, long, value_name = "M.wasm", conflicts_with = "profile")]
-    module: Vec<PathBuf>,
-    /// Profile selecting the modules of --dist, their modes and their settings.
-    #[arg(long, value_name = "FILE", conflicts_with = "settings_dir")]
-    profile: Option<PathBuf>,
-    /// Directory of settings files, <id>.yaml, <id>.yml or <id>.json (default: {} for all).
-    #[arg(long, value_name = "DIR")]
-    settings_dir: Option<PathBuf>,
-    /// Namespace of namespaced objects without metadata.namespace.
-    #[arg(long, value_name = "NS", default_value = "default")]
-    namespace: String,
-    /// userInfo.username of the requests.
-    #[arg(long, value_name = "NAME", default_value = host_test::scan::DEFAULT_USERNAME)]
-    user: String,
-    /// userInfo.groups of the requests (repeatable).
-    #[arg(long, value_name = "G")]
-    group: Vec<String>,
-    /// Cluster fixture: objects that already exist (and canned host-call answers).
-    #[arg(long, value_name = "FIXTURE")]
-    cluster: Option<PathBuf>,
-    /// Do not add the scanned objects to the cluster context-aware policies read.
-    #[arg(long)]
-    no_manifest_context: bool,
-    /// Report objects of unknown kinds as warnings instead of input errors.
-    #[arg(long)]
-    allow_unknown_kinds: bool,
-    /// Output format.
-    #[arg(long, default_value = "table", value_parser = ["table", "json", "junit", "sarif", "markdown"])]
-    format: String,
-    /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Directory SARIF file locations are relative to (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    root: Option<PathBuf>,
-    /// Lowest severity whose violations fail the scan (exit 1).
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["critical", "high", "medium", "low"])]
-    fail_on: String,
-    /// Exit with 1 when a violation at or above --fail-on is found (the default).
-    #[arg(long, overrides_with = "no_fail")]
-    fail_on_violation: bool,
-    /// Exit with 0 even when violations are found (input errors still exit 2).
-    #[arg(long, overrides_with = "fail_on_violation")]
-    no_fail: bool,
-    /// Evaluations run on this many threads (0: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    jobs: usize,
-    /// Never draw the progress bar (it is drawn only when stderr is a terminal).
-    #[arg(long)]
-    no_progress: bool,
-    /// Manifest files, directories (their *.yaml, *.yml, *.json, recursively) or - for stdin.
-    #[arg(value_name = "PATH", required = true)]
-    paths: Vec<PathBuf>,
-    #[command(flatten)]
-    limits: LimitArgs,
+    /// The arguments of `aks-scan` (see `aks-scan --help`).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<std::ffi::OsString>,
 }
 
 fn main() -> ExitCode {
@@ -348,6 +234,7 @@ fn main() -> ExitCode {
         Command::Artifacthub(args) => artifacthub(args),
         Command::Conformance(args) => host_conformance::conformance(args),
         Command::Sessions(args) => host_conformance::sessions(args),
+        Command::Profiles => profiles(),
     };
     match outcome {
         Ok(code) => code,
@@ -529,90 +416,41 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode> {
-    use host_test::scan as sc;
-    use std::io::IsTerminal as _;
-
-    let harness = args.limits.pooled_harness(Path::new("."))?;
-    let cluster = match &args.cluster {
-        Some(path) => Some(Arc::new(ClusterFixture::load(path)?)),
-        None => None,
-    };
-    // Without a profile, a module that cannot be used is reported and set aside; the others
-    // still scan, and the exit code is then 2 (as for an input that could not be used).
-    let (policies, broken) = if let Some(path) = &args.profile {
-        let profile = host_test::profile::Profile::load(path)?;
-        (
-            sc::load_profile(&harness, &args.dist, &profile)?,
-            Vec::new(),
-        )
-    } else {
-        let modules = if args.module.is_empty() {
-            sc::dist_modules(&args.dist)?
-        } else {
-            args.module.clone()
-        };
-        sc::load_policies_continuing(&harness, &modules, args.settings_dir.as_deref())?
-    };
-    for (path, error) in &broken {
-        eprintln!(
-            "error: module {}: {}",
-            path.display(),
-            host_test::suite::error_chain(error)
+    let name = format!("aks-scan{}", std::env::consts::EXE_SUFFIX);
+    let me = std::env::current_exe().context("cannot find the host-test binary")?;
+    let scanner = me.with_file_name(&name);
+    if !scanner.is_file() {
+        bail!(
+            "`host-test scan` runs the scanner binary {name}, which is not built beside {} \
+             (build it: cargo build -p scanner, or make harness)",
+            me.display()
         );
     }
-    let root = match &args.root {
-        Some(root) => std::fs::canonicalize(root)
-            .with_context(|| format!("cannot use --root {}", root.display()))?,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
-    let fail_on: sc::Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
-    let manifests = sc::read_manifests(&args.paths);
-    let bar = (!args.no_progress && std::io::stderr().is_terminal())
-        .then(|| Arc::new(host_test::progress::ProgressBar::new(std::io::stderr())));
-    let options = host_test::ScanOptions {
-        defaults: sc::RequestDefaults {
-            namespace: args.namespace.clone(),
-            username: args.user.clone(),
-            groups: args.group.clone(),
-        },
-        cluster,
-        manifests_as_context: !args.no_manifest_context,
-        threads: args.jobs,
-        fail_on: (!args.no_fail).then_some(fail_on),
-        allow_unknown_kinds: args.allow_unknown_kinds,
-        progress: bar
-            .clone()
-            .map(|bar| sc::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))),
-    };
-    let report = host_test::scan(&policies, manifests, &options);
-    if let Some(bar) = &bar {
-        bar.finish();
+    let status = std::process::Command::new(&scanner)
+        .args(&args.args)
+        .status()
+        .with_context(|| format!("cannot run {}", scanner.display()))?;
+    Ok(ExitCode::from(
+        status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2),
+    ))
+}
+
+fn profiles() -> Result<ExitCode> {
+    for (name, _) in bundle_tool::profile::BUILTIN {
+        let profile = bundle_tool::profile::Profile::builtin(name)?;
+        println!("{name} ({} policies)", profile.policies.len());
+        println!("  {}", profile.description.trim());
+        for (parameter, declared) in &profile.parameters {
+            let value = profile
+                .parameter_value(parameter)
+                .map_or_else(|| "the policy's default".to_owned(), ToString::to_string);
+            println!(
+                "  --param {parameter}=...  {} (now: {value})",
+                declared.description
+            );
+        }
     }
-    for error in &report.input_errors {
-        eprintln!("error: {error}");
-    }
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let text = match args.format.as_str() {
-        "json" => report.render_json() + "\n",
-        "junit" => report.render_junit(),
-        "sarif" => report.render_sarif(&root) + "\n",
-        "markdown" => report.render_markdown(),
-        _ => report.render_table(),
-    };
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
-    }
-    if args.format != "table" || args.output.is_some() {
-        eprintln!("{}", report.summary());
-    }
-    if !broken.is_empty() {
-        return Ok(ExitCode::from(2));
-    }
-    Ok(ExitCode::from(report.exit_code()))
+    Ok(ExitCode::SUCCESS)
 }
 
 fn artifacthub(args: ArtifacthubArgs) -> Result<ExitCode> {

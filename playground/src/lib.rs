@@ -7,8 +7,8 @@
 //! policy case). On top of that this crate does what the page needs and the modules do not:
 //!
 //! - split pasted YAML into documents, remembering where each starts ([`documents`]);
-//! - turn each object into the CREATE AdmissionRequest the API server would send, as
-//!   `host-test scan` does ([`admission_request`]);
+//! - turn each object into the CREATE AdmissionRequest the API server would send, with the
+//!   scanner's own code ([`admission::request`]);
 //! - route it only to the policies whose `metadata.yml` rules match ([`rules`]);
 //! - answer context-aware lookups from the other pasted objects ([`cluster`]);
 //! - find the YAML line of every field path a message names ([`locate`]).
@@ -24,6 +24,9 @@ pub mod rules;
 pub mod web;
 
 use serde::Serialize;
+use admission::fixture::ClusterFixture;
+use admission::kinds::KindCatalog;
+use admission::request::{RequestDefaults, admission_request_in};
 use serde_json::{Map, Value, json};
 
 use policy_helpers::Policy;
@@ -70,137 +73,19 @@ pub fn module(id: &str) -> Option<&'static Module> {
     registry::MODULES.iter().find(|m| m.id == id)
 }
 
-/// Who sends the requests and where namespaced objects without a namespace go.
-#[derive(Debug, Clone)]
-pub struct Defaults {
-    /// Namespace given to namespaced objects that have none (`default`, as kubectl does).
-    pub namespace: String,
-    /// `userInfo.username`.
-    pub username: String,
-    /// `userInfo.groups`.
-    pub groups: Vec<String>,
-}
+/// Who sends the requests and where namespaced objects without a namespace go: the
+/// scanner's [`RequestDefaults`] with the page's user.
+pub type Defaults = RequestDefaults;
 
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            namespace: "default".into(),
-            username: "playground-user".into(),
-            groups: vec!["system:authenticated".into()],
-        }
+/// The page's request defaults: namespace `default` (as kubectl), user `playground-user` in
+/// `system:authenticated`, uids `playground-<n>`.
+pub fn defaults() -> Defaults {
+    RequestDefaults {
+        namespace: "default".into(),
+        username: "playground-user".into(),
+        groups: vec!["system:authenticated".into()],
+        uid_prefix: "playground".into(),
     }
-}
-
-/// The plural resource of a kind: the built-in kinds whose plural is irregular, otherwise
-/// lower case plus `es` / `ies` / `s` (the rule `host-test scan` applies).
-pub fn resource_for_kind(kind: &str) -> String {
-    const IRREGULAR: &[(&str, &str)] = &[
-        ("Endpoints", "endpoints"),
-        ("PodSecurityPolicy", "podsecuritypolicies"),
-        ("NetworkPolicy", "networkpolicies"),
-        ("ComponentStatus", "componentstatuses"),
-    ];
-    if let Some((_, r)) = IRREGULAR.iter().find(|(k, _)| *k == kind) {
-        return (*r).to_owned();
-    }
-    let lower = kind.to_ascii_lowercase();
-    if lower.ends_with(['s', 'x', 'z']) || lower.ends_with("ch") || lower.ends_with("sh") {
-        format!("{lower}es")
-    } else if let Some(stem) = lower.strip_suffix('y')
-        && !stem.is_empty()
-        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    }
-}
-
-/// Kinds without a namespace (the API server ignores `metadata.namespace` on them).
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    const CLUSTER: &[&str] = &[
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "PriorityClass",
-        "RuntimeClass",
-        "IngressClass",
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "VolumeAttachment",
-        "PodSecurityPolicy",
-        "CertificateSigningRequest",
-        "ClusterAdmissionPolicy",
-        "ClusterAdmissionPolicyGroup",
-        "PolicyServer",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-    ];
-    CLUSTER.contains(&kind) || kind.ends_with("WebhookConfiguration")
-}
-
-/// The CREATE AdmissionRequest the API server would send for `object` (uid
-/// `playground-<number>`). A namespaced object without a namespace gets the default one, in the
-/// request and in the object, as the API server fills it in before admission.
-pub fn admission_request(object: &Value, number: usize, defaults: &Defaults) -> Value {
-    let api_version = object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let resource = resource_for_kind(kind);
-    let mut object = object.clone();
-    let namespace = if is_cluster_scoped(kind) {
-        None
-    } else {
-        let ns = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .filter(|ns| !ns.is_empty())
-            .map_or_else(|| defaults.namespace.clone(), str::to_owned);
-        if let Some(map) = object.as_object_mut() {
-            let metadata = map
-                .entry("metadata")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !metadata.is_object() {
-                *metadata = Value::Object(Map::new());
-            }
-            metadata["namespace"] = Value::String(ns.clone());
-        }
-        Some(ns)
-    };
-    let kind_triple = json!({"group": group, "version": version, "kind": kind});
-    let resource_triple = json!({"group": group, "version": version, "resource": resource});
-    let mut request = Map::new();
-    request.insert("uid".into(), json!(format!("playground-{number}")));
-    request.insert("kind".into(), kind_triple.clone());
-    request.insert("resource".into(), resource_triple.clone());
-    request.insert("requestKind".into(), kind_triple);
-    request.insert("requestResource".into(), resource_triple);
-    if let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) {
-        request.insert("name".into(), json!(name));
-    }
-    if let Some(ns) = namespace {
-        request.insert("namespace".into(), json!(ns));
-    }
-    request.insert("operation".into(), json!("CREATE"));
-    request.insert(
-        "userInfo".into(),
-        json!({"username": defaults.username, "groups": defaults.groups}),
-    );
-    request.insert("object".into(), object);
-    request.insert("dryRun".into(), json!(false));
-    request.insert(
-        "options".into(),
-        json!({"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}),
-    );
-    Value::Object(request)
 }
 
 /// Runs one module on one AdmissionRequest with its settings, through the module's own
@@ -379,10 +264,12 @@ pub fn run(yaml: &str, selection: &[Selected], defaults: &Defaults) -> Report {
                 .push((s.module.id.to_owned(), e.to_string())),
         }
     }
+    // Kinds as the scanner knows them: built in, or taught by a pasted CustomResourceDefinition.
+    let catalog = KindCatalog::new(&ClusterFixture::empty(), objects.iter().map(|(_, o)| o));
     let requests: Vec<Value> = objects
         .iter()
         .enumerate()
-        .map(|(i, (_, o))| admission_request(o, i + 1, defaults))
+        .map(|(i, (_, o))| admission_request_in(o, i + 1, defaults, &catalog))
         .collect();
     let pasted: Vec<Value> = requests
         .iter()

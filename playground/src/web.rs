@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::{Defaults, registry};
+use crate::registry;
 
 fn annotation(metadata: &str, key: &str) -> Value {
     serde_yaml::from_str::<Value>(metadata)
@@ -63,7 +63,7 @@ pub fn evaluate(manifests: &str, selection: &str, options: &str) -> String {
         Ok(s) => s,
         Err(e) => return json!({"error": e}).to_string(),
     };
-    let mut defaults = Defaults::default();
+    let mut defaults = crate::defaults();
     if !options.trim().is_empty() {
         let o: Value = match serde_json::from_str(options) {
             Ok(o) => o,

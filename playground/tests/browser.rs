@@ -222,7 +222,7 @@ async fn shown_rejections(client: &fantoccini::Client) -> Vec<(String, String)> 
 /// by the same code: the rejected outcomes.
 fn expected(yaml: &str, selection: &str) -> playground::Report {
     let selected = playground::parse_selection(selection).unwrap();
-    playground::run(yaml, &selected, &playground::Defaults::default())
+    playground::run(yaml, &selected, &playground::defaults())
 }
 
 fn rejections(report: &playground::Report) -> Vec<(String, String)> {

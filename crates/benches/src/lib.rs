@@ -217,7 +217,7 @@ fn case_settings(cases: &Path) -> Vec<Value> {
 /// When a settings file is unreadable.
 pub fn settings_for(root: &Path, module: &PolicyModule, id: &str) -> Result<(Value, String)> {
     let examples = root.join("examples").join("settings");
-    let from_examples = host_test::scan::read_settings(Some(&examples), id)?;
+    let from_examples = scanner::policies::read_settings(Some(&examples), id)?;
     let mut candidates = Vec::new();
     if from_examples.as_object().is_some_and(|m| !m.is_empty()) {
         candidates.push((from_examples, "examples/settings".to_owned()));
@@ -242,7 +242,7 @@ pub fn settings_for(root: &Path, module: &PolicyModule, id: &str) -> Result<(Val
 /// # Errors
 /// When `dist` has no modules or one does not load.
 pub fn load_bundle(root: &Path, dist: &Path, harness: &Harness) -> Result<Vec<BenchModule>> {
-    let paths = host_test::scan::dist_modules(dist)?;
+    let paths = scanner::policies::dist_modules(dist)?;
     let mut bundle = Vec::with_capacity(paths.len());
     for path in paths {
         let module = harness

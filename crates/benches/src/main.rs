@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use benches::{BenchModule, Summary, groups, native};
-use host_test::{ScanOptions, ScanPolicy};
+use scanner::{ScanOptions, ScanPolicy};
 use serde_json::Value;
 
 /// Targets of the issue.
@@ -270,11 +270,11 @@ fn scan_rate(bundle: &[BenchModule], manifests_dir: &Path, rounds: usize) -> Res
     let options = ScanOptions::default();
     let mut best: Option<ScanFigures> = None;
     for _ in 0..rounds {
-        let manifests = host_test::read_manifests(&[manifests_dir.to_owned()]);
+        let manifests = admission::manifest::read_manifests(&[manifests_dir.to_owned()]);
         let objects = manifests.objects.len();
         let cpu_before = process_cpu_seconds();
         let started = Instant::now();
-        let report = host_test::scan(&policies, manifests, &options);
+        let report = scanner::scan(&policies, manifests, &options);
         let seconds = started.elapsed().as_secs_f64();
         let cpu_seconds = match (cpu_before, process_cpu_seconds()) {
             (Some(a), Some(b)) => Some(b - a),
@@ -717,7 +717,7 @@ fn main() -> Result<()> {
     let _ = writeln!(md, "### Scanner throughput and growth with bundle size\n");
     let _ = writeln!(
         md,
-        "In-process `host_test::scan` over a generated directory of {} manifests (Deployments, Services, ConfigMaps), every module with its settings, both cores, pooling allocator (the scanner's default); best of {rounds} rounds. The wall-clock rate is what the scan took on this shared machine (1-minute load average {} when the scans started); the CPU columns divide by the process' own CPU time (user + system), which other processes do not inflate. Start-up: `host-test scan --dist dist` of one manifest as a new process, cold (empty module cache: every module compiled) and warm (compiled modules read from the on-disk cache), median of runs.\n",
+        "In-process `scanner::scan` over a generated directory of {} manifests (Deployments, Services, ConfigMaps), every module with its settings, both cores, pooling allocator (the scanner's default); best of {rounds} rounds. The wall-clock rate is what the scan took on this shared machine (1-minute load average {} when the scans started); the CPU columns divide by the process' own CPU time (user + system), which other processes do not inflate. Start-up: `host-test scan --dist dist` of one manifest as a new process, cold (empty module cache: every module compiled) and warm (compiled modules read from the on-disk cache), median of runs.\n",
         full_scan.objects,
         scan_load.map_or("unknown".to_owned(), |l| format!("{l:.1}"))
     );

@@ -89,11 +89,18 @@ impl TransportArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a profile (a name under profiles/ or a path) into Kubewarden manifests on stdout.
+    /// Render a profile (a name under profiles/, a built-in name, or a path) into Kubewarden
+    /// manifests on stdout.
     Render {
         /// Profile name or file.
         #[arg(long)]
         profile: String,
+        /// A site parameter of the profile: NAME=VALUE (a list takes A,B,C); repeatable.
+        #[arg(long, value_name = "NAME=VALUE")]
+        param: Vec<String>,
+        /// A YAML file mapping site parameters of the profile to their values.
+        #[arg(long, value_name = "FILE")]
+        values: Option<PathBuf>,
         /// One ClusterAdmissionPolicyGroup instead of one ClusterAdmissionPolicy per module.
         #[arg(long)]
         group: bool,
@@ -183,11 +190,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Render {
             profile,
+            param,
+            values,
             group,
             render,
         } => {
             let policies = policy::discover(&root)?;
-            let prof = Profile::find(&root, &profile)?;
+            let mut prof = Profile::find(&root, &profile)?;
+            let values = match &values {
+                Some(path) => Some(serde_yaml::from_str::<serde_json::Value>(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("reading --values {}", path.display()))?,
+                )?),
+                None => None,
+            };
+            let given = prof.parameter_values(&param, values.as_ref())?;
+            for note in prof.apply_parameters(&given)?.notes(&prof.name) {
+                eprintln!("note: {note}");
+            }
             let docs = render::render(&prof, &policies, &render.options(group))?;
             print!("{}", render::to_yaml(&docs)?);
         }

@@ -10,9 +10,22 @@
 //!     settings: {}                         # the module's settings, as is
 //!     mutating: false                      # true only when the settings enable its mutation mode
 //!     includeSystemNamespaces: false       # default: the module's metadata decides
+//! parameters:                              # optional: the settings that are the site's to set
+//!   registries:
+//!     description: Registries images may come from.
+//!     settings:                            # where the value goes: policy id and settings key
+//!       - {policy: allowed-image-registries, key: allowedRegistries}
 //! ```
+//!
+//! A **site parameter** is a setting whose right value depends on the cluster (its registries,
+//! node pools, ingress classes, break-glass groups). The entries' settings hold a safe default
+//! for any AKS cluster (or none, leaving the policy's own default); the user sets the
+//! parameter with `--param NAME=VALUE` (a list setting takes `A,B,C`) or a values file
+//! (`--values FILE`, a YAML mapping from parameter name to value), and `scan` and `render` say
+//! which are unset and what stands in. The profiles of `profiles/` are also built into the binaries ([`BUILTIN`]), so a
+//! name works anywhere.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
@@ -50,6 +63,99 @@ pub struct Profile {
     pub excluded_namespaces: Option<Vec<String>>,
     /// The modules it installs.
     pub policies: Vec<Entry>,
+    /// Its site parameters, by name.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+}
+
+/// A site parameter of a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameter {
+    /// What the value is.
+    pub description: String,
+    /// The settings it fills (the first one's value in the profile is its default).
+    pub settings: Vec<Target>,
+}
+
+/// One setting a parameter fills: `settings.<key>` of policy `policy` (a dotted key reaches
+/// into nested mappings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Target {
+    /// The policy id.
+    pub policy: String,
+    /// The settings key.
+    pub key: String,
+}
+
+/// The profiles of `profiles/`, built in: (name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("aks-baseline", include_str!("../../../profiles/aks-baseline.yaml")),
+    ("pci-dss", include_str!("../../../profiles/pci-dss.yaml")),
+    ("pss-baseline", include_str!("../../../profiles/pss-baseline.yaml")),
+    ("pss-restricted", include_str!("../../../profiles/pss-restricted.yaml")),
+];
+
+/// What applying parameters did: the parameters the user did not set, each with what was used
+/// instead, for a note.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// (name, description, what stands in: the profile's value as JSON, or `None` for the
+    /// policy's own default).
+    pub unset: Vec<(String, String, Option<String>)>,
+}
+
+impl Applied {
+    /// One note per unset parameter: what is used, and how to set it.
+    pub fn notes(&self, profile: &str) -> Vec<String> {
+        self.unset
+            .iter()
+            .map(|(name, description, default)| {
+                let used = default.as_deref().map_or_else(
+                    || "the policies' own defaults".to_owned(),
+                    |d| format!("the profile's value {d}"),
+                );
+                format!(
+                    "profile {profile}: site parameter '{name}' ({description}) is not set: using {used}; set it with --param {name}=VALUE or --values FILE"
+                )
+            })
+            .collect()
+    }
+}
+
+/// A `--param NAME=VALUE` value read for `parameter`: a list (comma-separated, blanks trimmed)
+/// when its default is a list, else a YAML scalar (`true`, `3`, text).
+///
+/// # Errors
+/// When the text has no `=`.
+pub fn parse_param(text: &str) -> Result<(String, String)> {
+    let Some((name, value)) = text.split_once('=') else {
+        bail!("--param {text:?}: expected NAME=VALUE");
+    };
+    Ok((name.trim().to_owned(), value.to_owned()))
+}
+
+/// Sets `value` at the dotted `key` of `settings` (a mapping; created when missing).
+fn set_at(settings: &mut Value, key: &str, value: Value) {
+    if !settings.is_object() {
+        *settings = Value::Object(serde_json::Map::new());
+    }
+    let mut at = settings;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(map) = at.as_object_mut() else { return };
+        if parts.peek().is_none() {
+            map.insert(part.to_owned(), value);
+            return;
+        }
+        at = map
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if !at.is_object() {
+            *at = Value::Object(serde_json::Map::new());
+        }
+    }
 }
 
 /// One module of a profile.
@@ -97,16 +203,130 @@ impl Profile {
         Ok(p)
     }
 
-    /// Finds a profile by name under `<root>/profiles`, or reads the path given.
+    /// Finds a profile: a file (a path with an extension or a `/`, or any existing file),
+    /// else a name under `<root>/profiles`, else a built-in profile ([`BUILTIN`]).
     ///
     /// # Errors
-    /// As [`Profile::load`].
+    /// As [`Profile::load`], or when no profile has that name (the names are listed).
     pub fn find(root: &Path, name_or_path: &str) -> Result<Profile> {
         let as_path = Path::new(name_or_path);
-        if as_path.extension().is_some() || name_or_path.contains('/') {
+        if as_path.extension().is_some() || name_or_path.contains('/') || as_path.is_file() {
             return Profile::load(as_path);
         }
-        Profile::load(&root.join("profiles").join(format!("{name_or_path}.yaml")))
+        let local = root.join("profiles").join(format!("{name_or_path}.yaml"));
+        if local.is_file() {
+            return Profile::load(&local);
+        }
+        Profile::builtin(name_or_path)
+    }
+
+    /// The built-in profile `name`.
+    ///
+    /// # Errors
+    /// When there is none of that name (the names are listed).
+    pub fn builtin(name: &str) -> Result<Profile> {
+        let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+            bail!(
+                "no profile named {name:?} (built-in profiles: {}; or give a file)",
+                names.join(", ")
+            );
+        };
+        let p: Profile = serde_yaml::from_str(text)
+            .with_context(|| format!("the built-in profile {name} is not valid"))?;
+        Ok(p)
+    }
+
+    /// The value a parameter has in the profile: its first target's setting, if set.
+    pub fn parameter_value(&self, name: &str) -> Option<&Value> {
+        let target = self.parameters.get(name)?.settings.first()?;
+        let entry = self.policies.iter().find(|e| e.id == target.policy)?;
+        let mut at = entry.settings.as_ref()?;
+        for part in target.key.split('.') {
+            at = at.get(part)?;
+        }
+        Some(at)
+    }
+
+    /// Fills the settings named by the site parameters with the values of `given`; the
+    /// others keep the profile's value (reported as unset).
+    ///
+    /// # Errors
+    /// When `given` names a parameter the profile does not declare, or a parameter targets
+    /// a policy the profile does not list.
+    pub fn apply_parameters(&mut self, given: &BTreeMap<String, Value>) -> Result<Applied> {
+        for name in given.keys() {
+            if !self.parameters.contains_key(name) {
+                let known: Vec<&str> = self.parameters.keys().map(String::as_str).collect();
+                bail!(
+                    "profile {} has no site parameter {name:?} (its parameters: {})",
+                    self.name,
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                );
+            }
+        }
+        let mut applied = Applied::default();
+        for (name, parameter) in &self.parameters {
+            let Some(value) = given.get(name).cloned() else {
+                applied.unset.push((
+                    name.clone(),
+                    parameter.description.clone(),
+                    self.parameter_value(name)
+                        .map(|v| serde_json::to_string(v).unwrap_or_default()),
+                ));
+                continue;
+            };
+            for target in &parameter.settings {
+                let Some(entry) = self.policies.iter_mut().find(|e| e.id == target.policy) else {
+                    bail!(
+                        "profile {}: parameter {name:?} sets policy {:?}, which the profile does not list",
+                        self.name,
+                        target.policy
+                    );
+                };
+                let settings = entry
+                    .settings
+                    .get_or_insert_with(|| Value::Object(serde_json::Map::new()));
+                set_at(settings, &target.key, value.clone());
+            }
+        }
+        Ok(applied)
+    }
+
+    /// `--param` texts (`NAME=VALUE`) and a values file's mapping read as parameter values:
+    /// a list parameter (its value in the profile a list) splits `A,B` at commas; others read
+    /// the text as a YAML scalar. The values file's values are taken as they are; `--param` wins.
+    ///
+    /// # Errors
+    /// When a text has no `=`.
+    pub fn parameter_values(
+        &self,
+        params: &[String],
+        values: Option<&Value>,
+    ) -> Result<BTreeMap<String, Value>> {
+        let mut out = BTreeMap::new();
+        if let Some(Value::Object(map)) = values {
+            for (name, value) in map {
+                out.insert(name.clone(), value.clone());
+            }
+        }
+        for text in params {
+            let (name, raw) = parse_param(text)?;
+            let is_list = self.parameter_value(&name).is_some_and(Value::is_array);
+            let value = if is_list {
+                Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| Value::String(s.to_owned()))
+                        .collect(),
+                )
+            } else {
+                serde_yaml::from_str::<Value>(&raw).unwrap_or(Value::String(raw.clone()))
+            };
+            out.insert(name, value);
+        }
+        Ok(out)
     }
 
     /// The profile of `deploy/base`: every policy, in monitor mode, with `settings` given per id.
@@ -115,6 +335,7 @@ impl Profile {
             name: "base".into(),
             description: "Every policy of the bundle in monitor mode.".into(),
             excluded_namespaces: None,
+            parameters: BTreeMap::new(),
             policies: policies
                 .iter()
                 .map(|p| Entry {
@@ -174,6 +395,19 @@ impl Profile {
         }
         if self.policies.is_empty() {
             problems.push(format!("profile {} lists no policies", self.name));
+        }
+        for (name, parameter) in &self.parameters {
+            if parameter.settings.is_empty() {
+                problems.push(format!("profile {} parameter {name}: sets no setting", self.name));
+            }
+            for target in &parameter.settings {
+                if !self.policies.iter().any(|e| e.id == target.policy) {
+                    problems.push(format!(
+                        "profile {} parameter {name}: policy {} is not in the profile",
+                        self.name, target.policy
+                    ));
+                }
+            }
         }
         if problems.is_empty() {
             Ok(())

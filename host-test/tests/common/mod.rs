@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod schemas;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

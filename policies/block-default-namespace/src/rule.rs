@@ -28,7 +28,8 @@ struct MetaExtra {
     deletion_timestamp: Option<String>,
 }
 
-/// Rejects objects whose namespace is denied, unless they are built-ins, allowed objects, or
+/// Rejects objects whose namespace is denied, unless they are built-ins, of an allowed kind
+/// (by default the kinds that harden a namespace), allowed objects, or
 /// an UPDATE of an object already being deleted (so finalizers can be removed).
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let meta: ObjectMeta = match req.metadata() {
@@ -55,6 +56,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         .iter()
         .any(|(g, k, n)| *g == req.kind.group && *k == kind && *n == name)
     {
+        return Verdict::accept();
+    }
+    if ctx.settings.allowed_kinds.iter().any(|k| k == kind) {
         return Verdict::accept();
     }
     if ctx

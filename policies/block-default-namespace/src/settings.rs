@@ -3,6 +3,12 @@
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
+/// The kinds that harden a namespace instead of running anything in it: a (deny-all)
+/// NetworkPolicy, a ResourceQuota, a LimitRange. Microsoft's PCI reference applies them to
+/// `default` on purpose, and Azure's built-in policy for this control matches only Pod, Service
+/// and ServiceAccount; they are allowed by default.
+pub const HARDENING_KINDS: &[&str] = &["NetworkPolicy", "ResourceQuota", "LimitRange"];
+
 /// Settings of `block-default-namespace`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -11,6 +17,9 @@ pub struct Settings {
     pub denied_namespaces: Vec<String>,
     /// Objects allowed there anyway, as `Kind/name` (besides the Kubernetes built-ins).
     pub allowed_objects: Vec<String>,
+    /// Kinds allowed there anyway, because they harden the namespace rather than run in it
+    /// (default: NetworkPolicy, ResourceQuota, LimitRange).
+    pub allowed_kinds: Vec<String>,
     /// Common exemptions.
     pub exemptions: Exemptions,
 }
@@ -20,6 +29,7 @@ impl Default for Settings {
         Settings {
             denied_namespaces: vec!["default".to_string()],
             allowed_objects: Vec::new(),
+            allowed_kinds: HARDENING_KINDS.iter().map(|k| (*k).to_string()).collect(),
             exemptions: Exemptions::default(),
         }
     }
@@ -45,6 +55,15 @@ impl PolicySettings for Settings {
             match o.split_once('/') {
                 Some((k, n)) if !k.is_empty() && !n.is_empty() && !n.contains('/') => {}
                 _ => return Err(format!("allowedObjects[{i}]: {o:?} is not Kind/name")),
+            }
+        }
+        for (i, k) in self.allowed_kinds.iter().enumerate() {
+            let valid = k.starts_with(|c: char| c.is_ascii_uppercase())
+                && k.chars().all(|c| c.is_ascii_alphanumeric());
+            if !valid {
+                return Err(format!(
+                    "allowedKinds[{i}]: {k:?} is not a kind (e.g. NetworkPolicy)"
+                ));
             }
         }
         Ok(())
