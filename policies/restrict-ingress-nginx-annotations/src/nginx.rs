@@ -156,10 +156,7 @@ fn describe(c: char) -> &'static str {
 }
 
 fn char_problem(c: char, offset: usize) -> String {
-    format!(
-        "holds {c:?} at offset {offset}, which {}",
-        describe(c)
-    )
+    format!("holds {c:?} at offset {offset}, which {}", describe(c))
 }
 
 /// Percent-decodes the dots and slashes of a value (`%2e`, `%2f`, either case), so that an
@@ -423,12 +420,18 @@ mod tests {
     fn ordinary_values_pass() {
         for (name, v) in [
             ("auth-url", "https://auth.example.com/oauth2/auth"),
-            ("auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri"),
+            (
+                "auth-signin",
+                "https://$host/oauth2/start?rd=$escaped_request_uri",
+            ),
             ("rewrite-target", "/$2"),
             ("upstream-hash-by", "${request_uri}$host"),
             ("auth-tls-match-cn", "CN=(client-a|client-b)$"),
             ("canary-by-header-pattern", "^(always|beta\\.x)$"),
-            ("server-alias", "www.example.com, ~^api\\d+\\.example\\.com$"),
+            (
+                "server-alias",
+                "www.example.com, ~^api\\d+\\.example\\.com$",
+            ),
             ("auth-cache-duration", "200 202 401 5m"),
             ("cors-allow-origin", "https://*.example.com"),
             ("proxy-body-size", "8m"),
@@ -465,7 +468,16 @@ mod tests {
         for p in ["/", "/api/v1", "/a.b_c-d/", "/A1"] {
             assert_eq!(strict_path_problem(p), None, "{p}");
         }
-        for p in ["api", "/a b", "/a;b", "/a{b}", "/a$", "/(.*)", "/caf\u{e9}", "/a%2f"] {
+        for p in [
+            "api",
+            "/a b",
+            "/a;b",
+            "/a{b}",
+            "/a$",
+            "/(.*)",
+            "/caf\u{e9}",
+            "/a%2f",
+        ] {
             assert!(strict_path_problem(p).is_some(), "{p}");
         }
     }

@@ -50,9 +50,11 @@ impl Default for Settings {
 impl Settings {
     /// Whether an Ingress in `namespace` may carry the snippet annotation `name`.
     pub fn snippet_allowed(&self, namespace: &str, name: &str) -> bool {
-        self.allowed_snippets
-            .get(namespace)
-            .is_some_and(|names| names.iter().any(|n| n == "*" || n.eq_ignore_ascii_case(name)))
+        self.allowed_snippets.get(namespace).is_some_and(|names| {
+            names
+                .iter()
+                .any(|n| n == "*" || n.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Whether `namespace/name` is one of the guarded controller ConfigMaps.
