@@ -3,16 +3,10 @@
 //! component that acts on it, neither more leniently (a bypass) nor more strictly without saying
 //! so.
 
-/// Go's `strconv.ParseBool`: the only spellings Go accepts, untrimmed and case-sensitive.
-/// ingress-nginx reads boolean annotations with it (`parser.GetBoolAnnotation`, e.g.
-/// `use-regex`), and its ConfigMap decoder falls back to it (see [`config_bool`]).
-pub fn go_parse_bool(v: &str) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
+/// Go's `strconv.ParseBool` (untrimmed, case-sensitive): ingress-nginx reads boolean annotations
+/// with it (`parser.GetBoolAnnotation`, e.g. `use-regex`), and its ConfigMap decoder falls back to
+/// it (see [`config_bool`]). The shared reader, with its source, is in `policy_helpers::consumer`.
+pub use policy_helpers::consumer::go_parse_bool;
 
 /// A boolean key of the controller's ConfigMap, as the controller reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
