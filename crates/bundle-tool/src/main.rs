@@ -51,8 +51,7 @@ impl RenderArgs {
     fn options(&self, group: bool) -> Result<Options> {
         let verification_key = match &self.verification_key {
             Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("reading {}", p.display()))?,
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
             ),
             None => None,
         };
@@ -397,7 +396,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let targets = targets(&root, registry.as_deref(), &only, references)?;
             for (target, with_sbom) in targets {
                 let signed = sign::sign(&target, &pair, &transport)?;
-                println!("Signed {} (signature {})", signed.artifact, signed.signature);
+                println!(
+                    "Signed {} (signature {})",
+                    signed.artifact, signed.signature
+                );
                 if with_sbom {
                     let sbom_ref = sbom_reference(&signed.artifact, &transport)?;
                     let s = sign::sign(&sbom_ref, &pair, &transport)?;

@@ -75,7 +75,9 @@ fn cargo() -> String {
 pub fn tree(root: &Path, id: &str) -> Result<Tree> {
     let out = Command::new(cargo())
         .current_dir(root)
-        .args(["tree", "--locked", "-e", "normal", "--target", TARGET, "-p", id])
+        .args([
+            "tree", "--locked", "-e", "normal", "--target", TARGET, "-p", id,
+        ])
         .args(["--no-dedupe", "--prefix", "depth", "--format", "{p}\t{l}"])
         .output()
         .context("running cargo tree")?;
@@ -102,7 +104,9 @@ pub fn parse_tree(text: &str) -> Result<Tree> {
         let depth: usize = line[..digits]
             .parse()
             .with_context(|| format!("cargo tree line without depth: {line:?}"))?;
-        let (package, license) = line[digits..].split_once('\t').unwrap_or((&line[digits..], ""));
+        let (package, license) = line[digits..]
+            .split_once('\t')
+            .unwrap_or((&line[digits..], ""));
         let mut words = package.split_whitespace();
         let (Some(name), Some(version)) = (words.next(), words.next()) else {
             bail!("unexpected cargo tree line: {line:?}");
@@ -111,7 +115,9 @@ pub fn parse_tree(text: &str) -> Result<Tree> {
             bail!("unexpected cargo tree version in {line:?}");
         };
         let proc_macro = package.contains("(proc-macro)");
-        let license = Some(license.trim()).filter(|l| !l.is_empty()).map(str::to_owned);
+        let license = Some(license.trim())
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
         let c = Crate {
             name: name.to_owned(),
             version: version.to_owned(),
@@ -186,8 +192,7 @@ fn component(c: &Crate, checksums: &BTreeMap<String, String>) -> Result<Componen
     );
     if let Some(l) = &c.license {
         // Cargo manifests write "MIT/Apache-2.0" in old crates: the lax parse reads it as SPDX.
-        let expr = SpdxExpression::parse_lax(l.clone())
-            .unwrap_or_else(|_| SpdxExpression::new(l));
+        let expr = SpdxExpression::parse_lax(l.clone()).unwrap_or_else(|_| SpdxExpression::new(l));
         comp.licenses = Some(Licenses(vec![LicenseChoice::Expression(expr)]));
     }
     let mut props = Vec::new();
@@ -268,7 +273,10 @@ pub fn build(tree: &Tree, checksums: &BTreeMap<String, String>, wasm: &[u8]) -> 
     };
     let check = bom.validate_version(SpecVersion::V1_5);
     if !check.passed() {
-        bail!("the SBOM of {} is not valid CycloneDX 1.5: {check:?}", root.name);
+        bail!(
+            "the SBOM of {} is not valid CycloneDX 1.5: {check:?}",
+            root.name
+        );
     }
     let mut out = Vec::new();
     bom.output_as_json_v1_5(&mut out)
@@ -326,8 +334,7 @@ mod tests {
     #[test]
     fn the_sbom_is_deterministic_and_carries_checksums_and_licences() {
         let t = parse_tree(TREE).unwrap();
-        let sums: BTreeMap<String, String> =
-            [("serde@1.0.1".to_owned(), "ab".repeat(32))].into();
+        let sums: BTreeMap<String, String> = [("serde@1.0.1".to_owned(), "ab".repeat(32))].into();
         let a = build(&t, &sums, b"\0asm").unwrap();
         assert_eq!(a, build(&t, &sums, b"\0asm").unwrap());
         let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
@@ -339,10 +346,7 @@ mod tests {
         let serde = comps.iter().find(|c| c["name"] == "serde").unwrap();
         assert_eq!(serde["hashes"][0]["content"], "ab".repeat(32));
         assert_eq!(serde["purl"], "pkg:cargo/serde@1.0.1");
-        assert_eq!(
-            serde["licenses"][0]["expression"],
-            "MIT OR Apache-2.0"
-        );
+        assert_eq!(serde["licenses"][0]["expression"], "MIT OR Apache-2.0");
         let helpers = comps.iter().find(|c| c["name"] == "helpers").unwrap();
         assert!(helpers.get("hashes").is_none());
         assert!(!String::from_utf8_lossy(&a).contains("/src/"));

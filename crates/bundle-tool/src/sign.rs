@@ -160,7 +160,10 @@ pub fn sign(reference: &str, key: &SigStoreKeyPair, transport: &Transport) -> Re
             format!("{}/{}", image.registry(), image.repository());
         let signers: SignConstraintVec = vec![Box::new(PrivateKeySigner::new_with_signer(signer))];
         for s in &signers {
-            if !s.add_constraint(&mut layer).context("signing the payload")? {
+            if !s
+                .add_constraint(&mut layer)
+                .context("signing the payload")?
+            {
                 bail!("the payload of {reference} was already signed");
             }
         }
@@ -222,7 +225,11 @@ pub fn verify(reference: &str, public_key_pem: &[u8], transport: &Transport) -> 
 ///
 /// # Errors
 /// As [`verify`] and [`crate::oci::pull`].
-pub fn pull_verified(source: &str, public_key_pem: &[u8], transport: &Transport) -> Result<Vec<u8>> {
+pub fn pull_verified(
+    source: &str,
+    public_key_pem: &[u8],
+    transport: &Transport,
+) -> Result<Vec<u8>> {
     let verified = verify(source, public_key_pem, transport)?;
     crate::oci::pull(&verified, transport)
 }
@@ -234,7 +241,10 @@ pub fn pull_verified(source: &str, public_key_pem: &[u8], transport: &Transport)
 pub fn read_public_key(path: &Path) -> Result<Vec<u8>> {
     let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if !String::from_utf8_lossy(&pem).contains("-----BEGIN PUBLIC KEY-----") {
-        bail!("{} is not a PEM public key (BEGIN PUBLIC KEY)", path.display());
+        bail!(
+            "{} is not a PEM public key (BEGIN PUBLIC KEY)",
+            path.display()
+        );
     }
     Ok(pem)
 }
@@ -254,7 +264,10 @@ mod tests {
         std::fs::write(&path, &private).unwrap();
         let pair = load_private_key(&path, b"pw").unwrap();
         assert!(!public.contains('\r') && !private.contains('\r'));
-        assert_eq!(pair.public_key_to_pem().unwrap().replace("\r\n", "\n"), public);
+        assert_eq!(
+            pair.public_key_to_pem().unwrap().replace("\r\n", "\n"),
+            public
+        );
         let Err(err) = load_private_key(&path, b"wrong") else {
             panic!("a wrong password must not decrypt the key");
         };
@@ -267,12 +280,26 @@ mod tests {
         use sigstore::crypto::{CosignVerificationKey, Signature};
         let (private, public) = keygen(b"").unwrap();
         let pair = SigStoreKeyPair::from_encrypted_pem(private.as_bytes(), b"").unwrap();
-        let sig = pair.to_sigstore_signer(&SCHEME).unwrap().sign(b"payload").unwrap();
+        let sig = pair
+            .to_sigstore_signer(&SCHEME)
+            .unwrap()
+            .sign(b"payload")
+            .unwrap();
         let key = CosignVerificationKey::from_pem(public.as_bytes(), &SCHEME).unwrap();
-        assert!(key.verify_signature(Signature::Raw(&sig), b"payload").is_ok());
-        assert!(key.verify_signature(Signature::Raw(&sig), b"payloaD").is_err());
+        assert!(
+            key.verify_signature(Signature::Raw(&sig), b"payload")
+                .is_ok()
+        );
+        assert!(
+            key.verify_signature(Signature::Raw(&sig), b"payloaD")
+                .is_err()
+        );
         let (_, other) = keygen(b"").unwrap();
         let other = CosignVerificationKey::from_pem(other.as_bytes(), &SCHEME).unwrap();
-        assert!(other.verify_signature(Signature::Raw(&sig), b"payload").is_err());
+        assert!(
+            other
+                .verify_signature(Signature::Raw(&sig), b"payload")
+                .is_err()
+        );
     }
 }

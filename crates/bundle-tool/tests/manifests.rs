@@ -145,7 +145,9 @@ fn check_doc(doc: &Value, policies: &[Policy], opts: &Options) -> Vec<String> {
         }
         Some("ConfigMap") => {
             // The policy-server verification config (Kubewarden's format, apiVersion v1).
-            let text = doc["data"]["verification-config"].as_str().unwrap_or_default();
+            let text = doc["data"]["verification-config"]
+                .as_str()
+                .unwrap_or_default();
             match serde_yaml::from_str::<Value>(text) {
                 Ok(cfg) => {
                     if cfg["apiVersion"] != "v1" || cfg["allOf"][0]["kind"] != "pubKey" {
@@ -302,7 +304,10 @@ fn a_verification_key_renders_the_policy_server_verification_config() {
     assert!(problems.is_empty(), "{problems:#?}");
     let cfg: Value =
         serde_yaml::from_str(cm["data"]["verification-config"].as_str().unwrap()).unwrap();
-    assert_eq!(cfg["allOf"][0]["key"].as_str().unwrap().trim(), public.trim());
+    assert_eq!(
+        cfg["allOf"][0]["key"].as_str().unwrap().trim(),
+        public.trim()
+    );
     // Without a PolicyServer to attach it to, or with something that is not a public key: refused.
     let e = render::render(
         &profiles[0],
@@ -318,7 +323,9 @@ fn a_verification_key_renders_the_policy_server_verification_config() {
         &profiles[0],
         &policies,
         &Options {
-            verification_key: Some("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----".into()),
+            verification_key: Some(
+                "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----".into(),
+            ),
             ..opts.clone()
         },
     )
