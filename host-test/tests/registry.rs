@@ -521,7 +521,7 @@ fn a_module_and_its_sbom_are_signed_verified_and_refused_when_tampered_or_foreig
     assert!(sign::verify(&sbom_ref, &public_b, &transport).is_err());
 
     // Tampered: one byte of the module changed and pushed under the same tag. The tag now
-    // names a digest nobody signed; copying the old signature there does not help either.
+    // names a digest nobody signed.
     let mut tampered = wasm.clone();
     flip_a_code_byte(&mut tampered);
     let moved = oci::push(&tampered, &target, &transport).unwrap();
