@@ -26,6 +26,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
                   --enable-reference-types
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
+        digests sbom keygen sign verify test-repro ssl-deps \
         check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
         playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions \
         new-policy test-scaffold
@@ -60,10 +61,29 @@ optimize: build binaryen ## shrink every release module with wasm-opt -Oz into t
 	  if [ ! -f $$out ] || [ $$raw -nt $$out ]; then echo "$$raw $$out"; fi; \
 	done | xargs -r -n 2 -P "$$(nproc)" sh -c '$(WASM_OPT) $(WASM_OPT_FLAGS) -o "$$1.tmp" "$$0" && mv "$$1.tmp" "$$1"'
 
-build: toolchain ## build every policy for wasm32-wasip1 in release mode (tuned for size)
-	$(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(POLICIES))
+# Reproducible modules (docs/supply-chain.md): the checkout path and cargo's home are remapped in
+# the wasm build only (panic locations and build-script paths would otherwise carry them), so
+# the same commit and toolchain give the same bytes in any directory on any machine. The harness
+# and the tests keep their own flags.
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+WASM_BUILD_ENV = CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="--remap-path-prefix=$(1)=/build --remap-path-prefix=$(CARGO_HOME_DIR)=/cargo"
+# Provenance annotated into every module: the repository, the commit (with -dirty for a tree
+# with uncommitted changes; "unknown" outside git) and the digest of the module before annotation.
+SOURCE_REPOSITORY ?= https://github.com/aks-baseline-policies/aks-baseline-policies
+ifndef SOURCE_COMMIT
+SOURCE_COMMIT := $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+endif
 
-harness: toolchain ## build the host-test harness, the scanner (aks-scan) and the bundle tool
+build: toolchain ## build every policy for wasm32-wasip1 in release mode (tuned for size), paths remapped
+	$(call WASM_BUILD_ENV,$(CURDIR)) $(CARGO) build --release --target $(TARGET) $(addprefix -p ,$(POLICIES))
+
+ssl-deps: ## install Debian's libssl-dev and pkg-config when missing: the sigstore crate's crypto backend is the system OpenSSL
+	@pkg-config --exists openssl 2>/dev/null || { \
+	  echo "installing libssl-dev and pkg-config (OpenSSL for the sigstore crate)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libssl-dev pkg-config >/dev/null; }
+
+harness: toolchain ssl-deps ## build the host-test harness, the scanner (aks-scan) and the bundle tool
 	$(CARGO) build --profile $(HARNESS_PROF) -p host-test -p scanner -p bundle-tool
 
 registry-deps: ## install Debian's docker-registry (the real registry the OCI tests start on 127.0.0.1) if missing
@@ -71,10 +91,10 @@ registry-deps: ## install Debian's docker-registry (the real registry the OCI te
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq docker-registry >/dev/null; }
 
-push: dist ## push every module: make push REGISTRY=host[:port]/prefix [TAG=latest] [PUSH_FLAGS=--insecure-http|--ca-file F]
+push: sbom ## push every module and its SBOM: make push REGISTRY=host[:port]/prefix [TAG=latest] [PUSH_FLAGS=--insecure-http|--ca-file F]
 	$(BUNDLE) push --dist $(DIST) --registry $(REGISTRY) $(if $(TAG),--tag $(TAG)) $(PUSH_FLAGS)
 
-render: harness ## print a profile's Kubewarden manifests: make render PROFILE=pci-dss REGISTRY=... [RENDER_FLAGS=--group]
+render: harness ## print a profile's Kubewarden manifests: make render PROFILE=pci-dss REGISTRY=... [RENDER_FLAGS="--group | --policy-server-image IMG --verification-key cosign.pub"]
 	@$(BUNDLE) render --profile $(PROFILE) --registry $(REGISTRY) $(RENDER_FLAGS)
 
 # ---- writing a policy (docs/writing-a-policy.md) ----
@@ -104,13 +124,57 @@ profiles: harness ## list the profiles and their policies
 deploy: harness ## regenerate the kustomize tree deploy/ (base + one overlay per profile)
 	$(BUNDLE) deploy --out deploy --registry $(REGISTRY)
 
-dist: optimize harness ## annotate each module (wasm-opt output) with its metadata.yml and README.md into dist/<id>.wasm
+ANNOTATE = $(HOST_TEST) annotate -m policies/$(1)/metadata.yml -u policies/$(1)/README.md \
+  --annotation org.opencontainers.image.source=$(SOURCE_REPOSITORY) \
+  --annotation org.opencontainers.image.revision=$(SOURCE_COMMIT) \
+  --annotation io.aks-baseline-policies/module-digest=sha256:$$(sha256sum $(2) | cut -d' ' -f1) \
+  -o $(3) $(2)
+
+dist: optimize harness ## annotate each module (wasm-opt output) with its metadata.yml, README.md and provenance into dist/<id>.wasm
 	@mkdir -p $(DIST)
 	@for p in $(POLICIES); do \
 	  raw=$(OPT_DIR)/$$p.wasm; \
-	  $(HOST_TEST) annotate -m policies/$$p/metadata.yml -u policies/$$p/README.md -o $(DIST)/$$p.wasm $$raw; \
+	  $(call ANNOTATE,$$p,$$raw,$(DIST)/$$p.wasm); \
 	  echo "annotated $(DIST)/$$p.wasm ($$(stat -c %s $$raw) bytes before annotation)"; \
 	done
+
+digests: sbom ## write dist/SHA256SUMS (sha256sum format) of every module and SBOM in dist/
+	cd $(DIST) && sha256sum $$(ls *.wasm *.sbom.json 2>/dev/null) > SHA256SUMS
+	@echo "wrote $(DIST)/SHA256SUMS ($$(wc -l < $(DIST)/SHA256SUMS) files)"
+
+sbom: dist ## write dist/<id>.sbom.json (CycloneDX 1.5) for every module, from its wasm32-wasip1 dependency tree
+	$(BUNDLE) sbom --dist $(DIST)
+
+KEY ?= cosign.key
+PUB ?= $(basename $(KEY)).pub
+
+keygen: harness ## make a cosign key pair: make keygen KEY=cosign.key (password from COSIGN_PASSWORD; writes cosign.key and cosign.pub)
+	$(BUNDLE) keygen --prefix $(basename $(KEY))
+
+sign: harness ## sign every pushed module and its SBOM by digest (cosign layout): make sign REGISTRY=... KEY=cosign.key [PUSH_FLAGS=...]
+	$(BUNDLE) sign --key $(KEY) --registry $(REGISTRY) $(PUSH_FLAGS)
+
+verify: harness ## verify every pushed module and SBOM is signed by PUB: make verify REGISTRY=... PUB=cosign.pub [PUSH_FLAGS=...]
+	$(BUNDLE) verify --key $(PUB) --registry $(REGISTRY) $(PUSH_FLAGS)
+
+# Builds one module (REPRO_POLICY) from `git archive HEAD` in two fresh directories, each with its
+# own target directory, and compares the annotated modules byte for byte; it also fails when a
+# module carries the checkout path or cargo's home. Costs two clean wasm builds of one policy.
+REPRO_POLICY ?= no-privileged-containers
+test-repro: harness binaryen ## build REPRO_POLICY twice in different directories from HEAD; the modules must be byte-identical and carry no absolute path
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for side in a b/nested; do \
+	  mkdir -p $$tmp/$$side; git archive HEAD | tar -x -C $$tmp/$$side; \
+	  ( cd $$tmp/$$side && $(call WASM_BUILD_ENV,$$tmp/$$side) $(CARGO) build --quiet --locked --release --target $(TARGET) -p $(REPRO_POLICY) ); \
+	  raw=$$tmp/$$side/$(call RAW,$(REPRO_POLICY)); \
+	  if grep -aq -e "$$tmp" -e "$(CARGO_HOME_DIR)" $$raw; then echo "$$raw carries an absolute path"; exit 1; fi; \
+	  $(WASM_OPT) $(WASM_OPT_FLAGS) -o $$tmp/$$side.opt.wasm $$raw; \
+	  $(call ANNOTATE,$(REPRO_POLICY),$$tmp/$$side.opt.wasm,$$tmp/$$side.wasm); \
+	done; \
+	a=$$(sha256sum < $$tmp/a.wasm); b=$$(sha256sum < $$tmp/b/nested.wasm); \
+	echo "$(REPRO_POLICY): $$a / $$b"; \
+	if [ "$$a" != "$$b" ]; then echo "not reproducible: the two builds of $(REPRO_POLICY) differ"; exit 1; fi; \
+	echo "$(REPRO_POLICY) is byte-identical across directories"
 
 SCAN_EXAMPLES = $(HOST_TEST) scan --dist $(DIST) --profile examples/profile.yaml --cluster examples/cluster.yaml
 

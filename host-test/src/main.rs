@@ -73,6 +73,10 @@ struct RegistryArgs {
     /// PEM CA file trusted for the registry of a `registry://` module.
     #[arg(long, value_name = "PEM")]
     registry_ca_file: Option<PathBuf>,
+    /// Cosign public key (PEM): run a `registry://` module only if it carries a cosign signature
+    /// by this key over the digest pulled.
+    #[arg(long, value_name = "PEM")]
+    verify_key: Option<PathBuf>,
 }
 
 /// Loads a module from a file, or pulls it first when given as `registry://…`.
@@ -88,7 +92,14 @@ fn load_any(
             ca_file: registry.registry_ca_file.clone(),
             basic_auth: None,
         };
-        let bytes = bundle_tool::oci::pull(&text, &transport)?;
+        let bytes = match &registry.verify_key {
+            Some(key) => bundle_tool::sign::pull_verified(
+                &text,
+                &bundle_tool::sign::read_public_key(key)?,
+                &transport,
+            )?,
+            None => bundle_tool::oci::pull(&text, &transport)?,
+        };
         let name = text
             .rsplit('/')
             .next()
@@ -96,6 +107,12 @@ fn load_any(
             .unwrap_or("module")
             .to_string();
         return Ok(harness.load_module_bytes(&name, &bytes)?);
+    }
+    if registry.verify_key.is_some() {
+        bail!(
+            "--verify-key checks registry:// modules; {} is a file",
+            module.display()
+        );
     }
     Ok(harness.load_module(module)?)
 }
@@ -199,6 +216,10 @@ struct AnnotateArgs {
     /// Where to write the annotated module.
     #[arg(short, long, value_name = "OUT.wasm")]
     output: PathBuf,
+    /// An annotation added to metadata.yml's (provenance: repository, commit, module digest);
+    /// repeatable; a key metadata.yml already sets is an error.
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
     /// The module to annotate.
     #[arg(value_name = "IN.wasm")]
     input: PathBuf,
@@ -371,8 +392,18 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read module {}", args.input.display()))?;
     let text = std::fs::read_to_string(&args.metadata)
         .with_context(|| format!("cannot read {}", args.metadata.display()))?;
-    let metadata = Metadata::from_yaml(&text)
+    let mut metadata = Metadata::from_yaml(&text)
         .with_context(|| format!("invalid metadata in {}", args.metadata.display()))?;
+    for a in &args.annotations {
+        let Some((k, v)) = a.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            bail!("--annotation {a:?}: expected KEY=VALUE");
+        };
+        let map = metadata.annotations.get_or_insert_with(Default::default);
+        if map.contains_key(k) {
+            bail!("--annotation {k}: {} already sets it", args.metadata.display());
+        }
+        map.insert(k.to_owned(), v.to_owned());
+    }
     let usage = match &args.usage {
         Some(path) => Some(
             std::fs::read_to_string(path)

@@ -5,7 +5,9 @@
 //! - [`render`]: a profile into Kubewarden manifests (`ClusterAdmissionPolicy` per module, or a
 //!   `ClusterAdmissionPolicyGroup`, plus an optional `PolicyServer`);
 //! - [`deploy`]: the kustomize tree (`deploy/base`, `deploy/overlays/<profile>`);
-//! - [`oci`]: push and pull of annotated modules as `kwctl push` lays them out;
+//! - [`oci`]: push and pull of annotated modules as `kwctl push` lays them out, SBOM attachments;
+//! - [`sign`]: cosign key pairs, signatures and their verification (the `sigstore` crate);
+//! - [`sbom`]: one CycloneDX SBOM per module from its dependency tree;
 //! - [`scaffold`]: `bundle new-policy`, a new policy crate from the templates under `templates/`.
 
 #![deny(missing_docs)]
@@ -15,4 +17,6 @@ pub mod oci;
 pub mod policy;
 pub mod profile;
 pub mod render;
+pub mod sbom;
 pub mod scaffold;
+pub mod sign;

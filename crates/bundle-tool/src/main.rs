@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use bundle_tool::oci::{self, Transport};
 use bundle_tool::profile::Profile;
 use bundle_tool::render::{self, Options};
-use bundle_tool::{deploy, policy, scaffold};
+use bundle_tool::{deploy, policy, sbom, scaffold, sign};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -41,18 +41,29 @@ struct RenderArgs {
     /// timeoutSeconds of the webhooks (2-30).
     #[arg(long, default_value_t = 10)]
     timeout_seconds: u32,
+    /// Cosign public key (PEM): render the PolicyServer's verification-config ConfigMap so it
+    /// runs only modules signed by this key (needs --policy-server-image).
+    #[arg(long, requires = "policy_server_image")]
+    verification_key: Option<PathBuf>,
 }
 
 impl RenderArgs {
-    fn options(&self, group: bool) -> Options {
-        Options {
+    fn options(&self, group: bool) -> Result<Options> {
+        let verification_key = match &self.verification_key {
+            Some(p) => Some(
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Options {
             registry: self.registry.clone(),
             policy_server: self.policy_server.clone(),
             policy_server_image: self.policy_server_image.clone(),
             group,
             failure_policy: self.failure_policy.clone(),
             timeout_seconds: self.timeout_seconds,
-        }
+            verification_key,
+        })
     }
 }
 
@@ -140,6 +151,56 @@ enum Command {
     /// Scaffold a policy crate (policies/<id>/) from templates/<shape>/ and add it to the
     /// README catalogue and the profiles given; then run `make new-policy`'s other steps.
     NewPolicy(NewPolicyArgs),
+    /// Make a cosign key pair (ECDSA P-256): <prefix>.key (encrypted with COSIGN_PASSWORD, which
+    /// may be empty) and <prefix>.pub. Refuses to overwrite.
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long, default_value = "cosign")]
+        prefix: PathBuf,
+    },
+    /// Write dist/<id>.sbom.json (CycloneDX 1.5) for every annotated module of --dist.
+    Sbom {
+        /// Folder of annotated modules (<id>.wasm).
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// Only these policies (default: all).
+        #[arg(long = "policy")]
+        only: Vec<String>,
+    },
+    /// Sign pushed artifacts by digest, as cosign does: the given references, or with --registry
+    /// every module <registry>/<id>:v<version> and its attached SBOM.
+    Sign {
+        /// Private key (cosign's encrypted PEM; password from COSIGN_PASSWORD).
+        #[arg(long)]
+        key: PathBuf,
+        /// Registry and path prefix the bundle was pushed to.
+        #[arg(long, conflicts_with = "references")]
+        registry: Option<String>,
+        /// Only these policies with --registry (default: all).
+        #[arg(long = "policy")]
+        only: Vec<String>,
+        /// registry://host[:port]/path:tag (or @sha256:…)
+        references: Vec<String>,
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
+    /// Verify cosign signatures by a public key: the given references, or with --registry every
+    /// module <registry>/<id>:v<version> and its attached SBOM. Exit 1 when one is not verified.
+    Verify {
+        /// Public key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Registry and path prefix the bundle was pushed to.
+        #[arg(long, conflicts_with = "references")]
+        registry: Option<String>,
+        /// Only these policies with --registry (default: all).
+        #[arg(long = "policy")]
+        only: Vec<String>,
+        /// registry://host[:port]/path:tag (or @sha256:…)
+        references: Vec<String>,
+        #[command(flatten)]
+        transport: TransportArgs,
+    },
     /// Pull a module by reference into a file.
     Pull {
         /// registry://host[:port]/path/<id>:<tag>
@@ -172,6 +233,58 @@ struct NewPolicyArgs {
     /// The release time stamp (UTC, e.g. 2026-12-06T00:00:00Z); make new-policy gives today's.
     #[arg(long)]
     released: String,
+}
+
+/// What to sign or verify: the references given, or every policy of the workspace at
+/// `<registry>/<id>:v<version>` (those with their attached SBOM too).
+fn targets(
+    root: &std::path::Path,
+    registry: Option<&str>,
+    only: &[String],
+    references: Vec<String>,
+) -> Result<Vec<(String, bool)>> {
+    match registry {
+        Some(r) => {
+            let r = r.trim_end_matches('/');
+            Ok(policy::discover(root)?
+                .iter()
+                .filter(|p| only.is_empty() || only.contains(&p.id))
+                .map(|p| (format!("{r}/{}:{}", p.id, p.tag()), true))
+                .collect())
+        }
+        None if references.is_empty() => {
+            anyhow::bail!("name the artifacts (registry://host/path:tag ...) or give --registry")
+        }
+        None => Ok(references.into_iter().map(|r| (r, false)).collect()),
+    }
+}
+
+/// The immutable reference of the SBOM attached to a module (by the module's digest).
+fn sbom_reference(module: &str, transport: &Transport) -> Result<String> {
+    let m = oci::reference(module)?;
+    let digest = oci::digest_of(module, transport)?;
+    let tag = oci::attachment_tag(&digest, "sbom")?;
+    let sbom_tag = format!("{}/{}:{tag}", m.registry(), m.repository());
+    let sbom_digest = oci::digest_of(&sbom_tag, transport)
+        .with_context(|| format!("{module} has no SBOM at {sbom_tag}"))?;
+    Ok(format!("{}/{}@{sbom_digest}", m.registry(), m.repository()))
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(data)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn main() -> ExitCode {
@@ -208,7 +321,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for note in prof.apply_parameters(&given)?.notes(&prof.name) {
                 eprintln!("note: {note}");
             }
-            let docs = render::render(&prof, &policies, &render.options(group))?;
+            let docs = render::render(&prof, &policies, &render.options(group)?)?;
             print!("{}", render::to_yaml(&docs)?);
         }
         Command::Profiles => {
@@ -220,7 +333,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Deploy { out, check, render } => {
-            let files = deploy::generate(&root, &render.options(false))?;
+            let files = deploy::generate(&root, &render.options(false)?)?;
             let out = if out.is_absolute() {
                 out
             } else {
@@ -263,11 +376,118 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let file = dist.join(format!("{}.wasm", p.id));
                 let mut tags = vec![p.tag()];
                 tags.extend(tag.clone());
+                let mut immutable = String::new();
                 for t in tags {
                     let target = format!("{registry}/{}:{t}", p.id);
-                    let immutable = oci::push_file(&file, &target, &transport)?;
+                    immutable = oci::push_file(&file, &target, &transport)?;
                     println!("Policy successfully pushed: {immutable}");
                 }
+                let sbom_file = dist.join(format!("{}.sbom.json", p.id));
+                if sbom_file.is_file() {
+                    let sbom = std::fs::read(&sbom_file)
+                        .with_context(|| format!("reading {}", sbom_file.display()))?;
+                    let pushed = oci::push_sbom(&sbom, &immutable, &transport)?;
+                    println!("SBOM pushed: {pushed}");
+                }
+            }
+        }
+        Command::Keygen { prefix } => {
+            let key = prefix.with_extension("key");
+            let public = prefix.with_extension("pub");
+            for f in [&key, &public] {
+                if f.exists() {
+                    anyhow::bail!("{} exists: not overwriting a key", f.display());
+                }
+            }
+            let (private, public_pem) = sign::keygen(&sign::password_from_env())?;
+            write_private(&key, private.as_bytes())?;
+            std::fs::write(&public, public_pem)
+                .with_context(|| format!("writing {}", public.display()))?;
+            println!(
+                "Private key written to {}\nPublic key written to {}",
+                key.display(),
+                public.display()
+            );
+        }
+        Command::Sbom { dist, only } => {
+            let policies = policy::discover(&root)?;
+            let dist = if dist.is_absolute() {
+                dist
+            } else {
+                root.join(dist)
+            };
+            for p in policies
+                .iter()
+                .filter(|p| only.is_empty() || only.contains(&p.id))
+            {
+                let file = dist.join(format!("{}.wasm", p.id));
+                let wasm =
+                    std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let doc = sbom::generate(&root, &p.id, &wasm)?;
+                let out = dist.join(format!("{}.sbom.json", p.id));
+                std::fs::write(&out, doc).with_context(|| format!("writing {}", out.display()))?;
+                println!("wrote {}", out.display());
+            }
+        }
+        Command::Sign {
+            key,
+            registry,
+            only,
+            references,
+            transport,
+        } => {
+            let transport = transport.transport()?;
+            let pair = sign::load_private_key(&key, &sign::password_from_env())?;
+            let targets = targets(&root, registry.as_deref(), &only, references)?;
+            for (target, with_sbom) in targets {
+                let signed = sign::sign(&target, &pair, &transport)?;
+                println!(
+                    "Signed {} (signature {})",
+                    signed.artifact, signed.signature
+                );
+                if with_sbom {
+                    let sbom_ref = sbom_reference(&signed.artifact, &transport)?;
+                    let s = sign::sign(&sbom_ref, &pair, &transport)?;
+                    println!("Signed SBOM {} (signature {})", s.artifact, s.signature);
+                }
+            }
+        }
+        Command::Verify {
+            key,
+            registry,
+            only,
+            references,
+            transport,
+        } => {
+            let transport = transport.transport()?;
+            let public = sign::read_public_key(&key)?;
+            let targets = targets(&root, registry.as_deref(), &only, references)?;
+            let mut failed = 0;
+            for (target, with_sbom) in targets {
+                match sign::verify(&target, &public, &transport) {
+                    Ok(digest_ref) => {
+                        println!("Verified {target} ({digest_ref})");
+                        if with_sbom {
+                            match sbom_reference(&digest_ref, &transport)
+                                .and_then(|s| sign::verify(&s, &public, &transport))
+                            {
+                                Ok(s) => println!("Verified SBOM of {target} ({s})"),
+                                Err(e) => {
+                                    failed += 1;
+                                    eprintln!("NOT verified: SBOM of {target}: {e:#}");
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("NOT verified: {e:#}");
+                    }
+                }
+            }
+            if failed > 0 {
+                eprintln!("{failed} artifact(s) not verified by {}", key.display());
+                return Ok(ExitCode::from(1));
             }
         }
         Command::NewPolicy(args) => {

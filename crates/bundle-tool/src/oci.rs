@@ -65,7 +65,7 @@ impl Transport {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -212,6 +212,108 @@ pub fn pull(source: &str, transport: &Transport) -> Result<Vec<u8>> {
     Ok(layer.data.to_vec())
 }
 
+/// Config media type of an SBOM attachment (an empty OCI config, as cosign writes).
+pub const SBOM_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+
+/// The tag of an attachment of the artifact with `digest` (`sha256:<hex>`) in cosign's
+/// convention: `sha256-<hex>.<suffix>` (`sig`, `sbom`, `att`).
+///
+/// # Errors
+/// When `digest` is not `<algorithm>:<hex>`.
+pub fn attachment_tag(digest: &str, suffix: &str) -> Result<String> {
+    let (alg, hex) = digest
+        .split_once(':')
+        .with_context(|| format!("{digest:?} is not a digest"))?;
+    Ok(format!("{alg}-{hex}.{suffix}"))
+}
+
+/// The digest the registry serves for `source` now.
+///
+/// # Errors
+/// When the registry refuses or the artifact does not exist.
+pub fn digest_of(source: &str, transport: &Transport) -> Result<String> {
+    let reference = reference(source)?;
+    let client = transport.client()?;
+    let auth = transport.auth();
+    runtime()?.block_on(async {
+        client
+            .fetch_manifest_digest(&reference, &auth)
+            .await
+            .with_context(|| format!("reading the digest of {source}"))
+    })
+}
+
+/// Pushes `sbom` (CycloneDX JSON) beside the module `module_ref` as cosign attaches SBOMs: one
+/// layer of type [`crate::sbom::MEDIA_TYPE`] under the tag `sha256-<module hex>.sbom` of the same
+/// repository. Returns the immutable reference of the SBOM artifact (sign that).
+///
+/// # Errors
+/// When the module does not exist or the registry refuses.
+pub fn push_sbom(sbom: &[u8], module_ref: &str, transport: &Transport) -> Result<String> {
+    let module = reference(module_ref)?;
+    let digest = digest_of(module_ref, transport)?;
+    let target = Reference::with_tag(
+        module.registry().to_owned(),
+        module.repository().to_owned(),
+        attachment_tag(&digest, "sbom")?,
+    );
+    let layers = [ImageLayer::new(
+        sbom.to_vec(),
+        crate::sbom::MEDIA_TYPE.to_string(),
+        None,
+    )];
+    let config = Config::new(b"{}".to_vec(), SBOM_CONFIG_MEDIA_TYPE.to_string(), None);
+    let manifest = OciImageManifest::build(&layers, &config, None);
+    let client = transport.client()?;
+    let auth = transport.auth();
+    runtime()?.block_on(async {
+        client
+            .push(&target, &layers, config, &auth, Some(manifest))
+            .await
+            .with_context(|| format!("pushing the SBOM of {module_ref} to {target}"))?;
+        let sbom_digest = client
+            .fetch_manifest_digest(&target, &auth)
+            .await
+            .with_context(|| format!("reading back the digest of {target}"))?;
+        Ok(format!(
+            "{}/{}@{sbom_digest}",
+            module.registry(),
+            module.repository()
+        ))
+    })
+}
+
+/// Fetches the SBOM attached to the module `module_ref` (see [`push_sbom`]): the reference it was
+/// read from (`<repo>:sha256-<hex>.sbom`) and its bytes.
+///
+/// # Errors
+/// When the module has no SBOM attachment or the registry refuses.
+pub fn pull_sbom(module_ref: &str, transport: &Transport) -> Result<(String, Vec<u8>)> {
+    let module = reference(module_ref)?;
+    let digest = digest_of(module_ref, transport)?;
+    let target = format!(
+        "{}/{}:{}",
+        module.registry(),
+        module.repository(),
+        attachment_tag(&digest, "sbom")?
+    );
+    let r = reference(&target)?;
+    let client = transport.client()?;
+    let auth = transport.auth();
+    let image = runtime()?.block_on(async {
+        client
+            .pull(&r, &auth, vec![crate::sbom::MEDIA_TYPE])
+            .await
+            .with_context(|| format!("{module_ref} has no SBOM at {target}"))
+    })?;
+    let layer = image
+        .layers
+        .into_iter()
+        .next()
+        .with_context(|| format!("{target} has no {} layer", crate::sbom::MEDIA_TYPE))?;
+    Ok((target, layer.data.to_vec()))
+}
+
 /// Reads a module file and pushes it.
 ///
 /// # Errors
@@ -272,6 +374,15 @@ mod tests {
         let mut bad = b"\0asm\x01\0\0\0".to_vec();
         bad.extend([0, 0x7f]);
         assert!(custom_section(&bad, "x").is_err());
+    }
+
+    #[test]
+    fn attachment_tags_follow_cosign() {
+        assert_eq!(
+            attachment_tag("sha256:abc", "sbom").unwrap(),
+            "sha256-abc.sbom"
+        );
+        assert!(attachment_tag("abc", "sig").is_err());
     }
 
     #[test]

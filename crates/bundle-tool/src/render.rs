@@ -1,5 +1,7 @@
 //! Renders a profile into Kubewarden manifests: one `ClusterAdmissionPolicy` per module, or one
-//! `ClusterAdmissionPolicyGroup`, plus an optional `PolicyServer`.
+//! `ClusterAdmissionPolicyGroup`, plus an optional `PolicyServer` and, with a verification key,
+//! the `ConfigMap` holding its `verification-config` (policy-server then runs only modules signed
+//! by that key).
 
 use std::collections::BTreeSet;
 
@@ -30,7 +32,14 @@ pub struct Options {
     pub failure_policy: String,
     /// `timeoutSeconds` of the webhooks (2-30).
     pub timeout_seconds: u32,
+    /// A cosign public key (PEM): the PolicyServer verifies every module's signature with it
+    /// (`spec.verificationConfig`, a ConfigMap in [`KUBEWARDEN_NAMESPACE`]). Needs
+    /// `policy_server_image`.
+    pub verification_key: Option<String>,
 }
+
+/// Namespace of the Kubewarden controller, where a PolicyServer's ConfigMaps live.
+pub const KUBEWARDEN_NAMESPACE: &str = "kubewarden";
 
 impl Default for Options {
     fn default() -> Options {
@@ -41,6 +50,7 @@ impl Default for Options {
             group: false,
             failure_policy: "Fail".into(),
             timeout_seconds: 10,
+            verification_key: None,
         }
     }
 }
@@ -153,6 +163,27 @@ fn metadata(name: &str, profile: &str, annotations: Map<String, Value>) -> Value
     m
 }
 
+/// The policy-server verification config (format `apiVersion: v1`, see Kubewarden's
+/// "verification configuration format") requiring a signature by the cosign public key `pem`.
+///
+/// # Errors
+/// When `pem` is not one PEM public key.
+pub fn verification_config(pem: &str) -> Result<String> {
+    let pem = pem.trim().replace("\r\n", "\n");
+    let pem = pem.as_str();
+    if !pem.starts_with("-----BEGIN PUBLIC KEY-----")
+        || !pem.ends_with("-----END PUBLIC KEY-----")
+        || pem.matches("-----BEGIN").count() != 1
+    {
+        bail!("the verification key must be one PEM public key (-----BEGIN PUBLIC KEY-----)");
+    }
+    let doc = json!({
+        "apiVersion": "v1",
+        "allOf": [{"kind": "pubKey", "owner": PART_OF.1, "key": format!("{pem}\n")}],
+    });
+    serde_yaml::to_string(&doc).context("writing the verification config")
+}
+
 /// Renders the profile as a list of manifests (each a JSON value), in a stable order.
 ///
 /// # Errors
@@ -163,12 +194,29 @@ pub fn render(profile: &Profile, policies: &[Policy], opts: &Options) -> Result<
     let excluded = profile.excluded_namespaces();
     let mut out = Vec::new();
     if let Some(image) = &opts.policy_server_image {
-        out.push(json!({
+        let mut server = json!({
             "apiVersion": API_VERSION,
             "kind": "PolicyServer",
             "metadata": metadata(&opts.policy_server, &profile.name, Map::new()),
             "spec": {"image": image, "replicas": 2, "minAvailable": 1},
-        }));
+        });
+        if let Some(key) = &opts.verification_key {
+            let name = format!("{}-verification", opts.policy_server);
+            let mut cm = json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": metadata(&name, &profile.name, Map::new()),
+                "data": {"verification-config": verification_config(key)?},
+            });
+            cm["metadata"]["namespace"] = json!(KUBEWARDEN_NAMESPACE);
+            server["spec"]["verificationConfig"] = json!(name);
+            out.push(cm);
+        }
+        out.push(server);
+    } else if opts.verification_key.is_some() {
+        bail!(
+            "a verification key is a PolicyServer setting (spec.verificationConfig): give the policy-server image too"
+        );
     }
     if opts.group {
         out.push(render_group(profile, &entries, &excluded, opts)?);

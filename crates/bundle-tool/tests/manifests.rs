@@ -143,6 +143,27 @@ fn check_doc(doc: &Value, policies: &[Policy], opts: &Options) -> Vec<String> {
                 }
             }
         }
+        Some("ConfigMap") => {
+            // The policy-server verification config (Kubewarden's format, apiVersion v1).
+            let text = doc["data"]["verification-config"]
+                .as_str()
+                .unwrap_or_default();
+            match serde_yaml::from_str::<Value>(text) {
+                Ok(cfg) => {
+                    if cfg["apiVersion"] != "v1" || cfg["allOf"][0]["kind"] != "pubKey" {
+                        problems.push(format!("{name}: not a pubKey verification config: {cfg}"));
+                    }
+                    let key = cfg["allOf"][0]["key"].as_str().unwrap_or_default();
+                    if !key.starts_with("-----BEGIN PUBLIC KEY-----") {
+                        problems.push(format!("{name}: the config's key is not a PEM public key"));
+                    }
+                }
+                Err(e) => problems.push(format!("{name}: verification-config is not YAML: {e}")),
+            }
+            if doc["metadata"]["namespace"] != render::KUBEWARDEN_NAMESPACE {
+                problems.push(format!("{name}: not in the kubewarden namespace"));
+            }
+        }
         other => problems.push(format!("{name}: unexpected kind {other:?}")),
     }
     problems
@@ -260,4 +281,54 @@ fn profiles_refuse_unknown_keys_ids_modes_and_mixed_groups() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("timeoutSeconds"), "{e}");
+}
+
+#[test]
+fn a_verification_key_renders_the_policy_server_verification_config() {
+    let (policies, profiles) = profiles_with_base();
+    let (_, public) = bundle_tool::sign::keygen(b"").unwrap();
+    let opts = Options {
+        policy_server_image: Some("example.org/kubewarden/policy-server:v1.33.0".into()),
+        policy_server: "aks".into(),
+        verification_key: Some(public.clone()),
+        ..Options::default()
+    };
+    let docs = render::render(&profiles[0], &policies, &opts).unwrap();
+    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").unwrap();
+    let server = docs.iter().find(|d| d["kind"] == "PolicyServer").unwrap();
+    assert_eq!(server["spec"]["verificationConfig"], cm["metadata"]["name"]);
+    let mut problems = Vec::new();
+    for d in &docs {
+        problems.extend(check_doc(d, &policies, &opts));
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    let cfg: Value =
+        serde_yaml::from_str(cm["data"]["verification-config"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        cfg["allOf"][0]["key"].as_str().unwrap().trim(),
+        public.trim()
+    );
+    // Without a PolicyServer to attach it to, or with something that is not a public key: refused.
+    let e = render::render(
+        &profiles[0],
+        &policies,
+        &Options {
+            policy_server_image: None,
+            ..opts.clone()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("policy-server image"), "{e}");
+    let e = render::render(
+        &profiles[0],
+        &policies,
+        &Options {
+            verification_key: Some(
+                "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----".into(),
+            ),
+            ..opts.clone()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("PEM public key"), "{e}");
 }
