@@ -185,7 +185,7 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-scan test-playground test-scaffold check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, generated files fresh
+test: test-rust test-cases test-scan test-playground test-scaffold test-repro check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, one module built twice byte-identical, generated files fresh
 
 # Kubewarden's own runners for `make conformance` (reference binaries, never a build or test
 # dependency): KWCTL= and POLICY_SERVER= name them; by default the ones next to the repository.
