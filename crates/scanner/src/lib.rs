@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod parallel;
 pub mod policies;
 pub mod profile;
 pub mod progress;

@@ -1,8 +1,8 @@
 //! `aks-scan` (also run as `host-test scan`): evaluates plain Kubernetes manifests against
 //! the bundle's modules, as CI would before they reach a cluster.
 
-use std::path::{Path, PathBuf};
 use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -188,9 +188,9 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         threads: args.jobs,
         fail_on: (!args.no_fail).then_some(fail_on),
         allow_unknown_kinds: !args.strict_kinds,
-        progress: bar
-            .clone()
-            .map(|bar| scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))),
+        progress: bar.clone().map(|bar| {
+            scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))
+        }),
     };
     let report = scanner::scan(&policies, manifests, &options);
     if let Some(bar) = &bar {
@@ -246,9 +246,8 @@ fn progress_bar(
     args: &ScanArgs,
     unit: &'static str,
 ) -> Option<Arc<scanner::progress::ProgressBar<std::io::Stderr>>> {
-    (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
-        Arc::new(scanner::progress::ProgressBar::new(std::io::stderr()).counting(unit))
-    })
+    (!args.no_progress && std::io::stderr().is_terminal())
+        .then(|| Arc::new(scanner::progress::ProgressBar::new(std::io::stderr()).counting(unit)))
 }
 
 /// The profile named or given as a file, with the site parameters of `--param` and

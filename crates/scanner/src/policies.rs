@@ -427,42 +427,16 @@ pub fn load_profile_with(
         Ok(policy)
     };
     let total = profile.policies.len();
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(total)
-        .max(1);
-    let mut loaded: Vec<(usize, Result<ScanPolicy, ScanError>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(entry) = profile.policies.get(index) else {
-                            break;
-                        };
-                        mine.push((index, load(entry)));
-                        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if let Some(progress) = progress {
-                            (progress.0)(finished, total);
-                        }
-                    }
-                    mine
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| match worker.join() {
-                Ok(mine) => mine,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    loaded.sort_by_key(|(index, _)| *index);
-    loaded.into_iter().map(|(_, policy)| policy).collect()
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    crate::parallel::map_in_order(&profile.policies, threads, load, || {
+        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(progress) = progress {
+            (progress.0)(finished, total);
+        }
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Checks that `module` is runnable and its severity valid, and validates `settings`.
@@ -484,4 +458,3 @@ fn prepare(id: String, module: PolicyModule, settings: Value) -> Result<ScanPoli
     }
     Ok(ScanPolicy::new(id, module, settings))
 }
-

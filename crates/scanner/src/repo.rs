@@ -21,7 +21,8 @@ use serde_json::Value;
 
 /// The file names kustomize looks for in a directory, in its order
 /// (sigs.k8s.io/kustomize/api/konfig.RecognizedKustomizationFileNames).
-pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Whether kustomizations are rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,7 +45,9 @@ impl std::str::FromStr for KustomizeMode {
             "auto" => Ok(KustomizeMode::Auto),
             "always" => Ok(KustomizeMode::Always),
             "never" => Ok(KustomizeMode::Never),
-            _ => Err(format!("unknown kustomize mode '{s}' (expected auto, always or never)")),
+            _ => Err(format!(
+                "unknown kustomize mode '{s}' (expected auto, always or never)"
+            )),
         }
     }
 }
@@ -80,7 +83,11 @@ impl Renderer {
             .map_err(|e| format!("cannot run {}: {e}", self.describe()))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let first: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+            let first: Vec<&str> = stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .take(3)
+                .collect();
             return Err(format!("{} failed: {}", self.describe(), first.join(" / ")));
         }
         String::from_utf8(output.stdout)
@@ -199,7 +206,13 @@ fn references(dir: &Path, kustomization: &Value) -> Vec<PathBuf> {
             }
         }
     };
-    let list = |key: &str| kustomization.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |key: &str| {
+        kustomization
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     for key in [
         "resources",
         "bases",
@@ -225,7 +238,12 @@ fn references(dir: &Path, kustomization: &Value) -> Vec<PathBuf> {
     for key in ["configMapGenerator", "secretGenerator"] {
         for item in list(key) {
             for field in ["files", "envs"] {
-                for file in item.get(field).and_then(Value::as_array).into_iter().flatten() {
+                for file in item
+                    .get(field)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     add(file);
                 }
             }
@@ -340,7 +358,10 @@ pub fn read_repository(paths: &[PathBuf], options: &RepoOptions) -> Manifests {
         let files: Vec<PathBuf> = tree
             .files
             .into_iter()
-            .filter(|f| options.kustomize != KustomizeMode::Always || !inside(&normal(f), &kustomization_dirs))
+            .filter(|f| {
+                options.kustomize != KustomizeMode::Always
+                    || !inside(&normal(f), &kustomization_dirs)
+            })
             .filter(|f| !is_patch_or_config(&normal(f), &referenced_files, &tree.kustomizations))
             .collect();
         out.extend(read_manifests(&files));
@@ -366,7 +387,11 @@ pub fn read_repository(paths: &[PathBuf], options: &RepoOptions) -> Manifests {
                     object.line = 1;
                     object.source = Some(format!("{} {}", renderer.describe(), dir.display()));
                 }
-                for problem in rendered.errors.iter_mut().chain(rendered.skipped.iter_mut()) {
+                for problem in rendered
+                    .errors
+                    .iter_mut()
+                    .chain(rendered.skipped.iter_mut())
+                {
                     problem.line = None;
                 }
                 out.notes.push(InputError {
@@ -399,7 +424,11 @@ fn inside(file: &Path, dirs: &[PathBuf]) -> bool {
 
 /// Whether `file` is a kustomization file or named by a kustomization as something other
 /// than a resource (a patch, a generator's input, configuration).
-fn is_patch_or_config(file: &Path, referenced: &BTreeSet<PathBuf>, kustomizations: &[PathBuf]) -> bool {
+fn is_patch_or_config(
+    file: &Path,
+    referenced: &BTreeSet<PathBuf>,
+    kustomizations: &[PathBuf],
+) -> bool {
     if file
         .file_name()
         .is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k))

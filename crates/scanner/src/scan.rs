@@ -140,11 +140,12 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
     for manifest in &manifests.objects {
         let group = admission::kinds::api_group(manifest.api_version());
         if catalog.lookup(group, manifest.kind()).is_none() {
-            let scope = if catalog.is_object_cluster_scoped(group, manifest.kind(), &manifest.object) {
-                "as cluster-scoped (no metadata.namespace)".to_owned()
-            } else {
-                "as namespaced (it has metadata.namespace)".to_owned()
-            };
+            let scope =
+                if catalog.is_object_cluster_scoped(group, manifest.kind(), &manifest.object) {
+                    "as cluster-scoped (no metadata.namespace)".to_owned()
+                } else {
+                    "as namespaced (it has metadata.namespace)".to_owned()
+                };
             let problem = InputError::at(
                 &manifest.file,
                 manifest.line,
@@ -305,48 +306,9 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
     let threads = match options.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
-    }
-    .min(jobs.len())
-    .max(1);
-    let findings: Vec<Finding> = if threads == 1 {
-        jobs.iter()
-            .copied()
-            .map(|job| {
-                let finding = evaluate(job);
-                tick();
-                finding
-            })
-            .collect()
-    } else {
-        let next = AtomicUsize::new(0);
-        let mut done: Vec<(usize, Finding)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(job) = jobs.get(index) else {
-                                break;
-                            };
-                            mine.push((index, evaluate(*job)));
-                            tick();
-                        }
-                        mine
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|worker| match worker.join() {
-                    Ok(mine) => mine,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
-        });
-        done.sort_by_key(|(index, _)| *index);
-        done.into_iter().map(|(_, finding)| finding).collect()
     };
+    let findings: Vec<Finding> =
+        crate::parallel::map_in_order(&jobs, threads, |job| evaluate(*job), tick);
     ScanReport {
         objects: manifests.objects.len(),
         policies: policies.iter().map(PolicyInfo::of).collect(),

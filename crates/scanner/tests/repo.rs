@@ -47,7 +47,11 @@ fn renderer() -> Option<scanner::repo::Renderer> {
     }
 }
 
-fn read(paths: &[PathBuf], mode: KustomizeMode, renderer: Option<scanner::repo::Renderer>) -> Manifests {
+fn read(
+    paths: &[PathBuf],
+    mode: KustomizeMode,
+    renderer: Option<scanner::repo::Renderer>,
+) -> Manifests {
     read_repository(
         paths,
         &RepoOptions {
@@ -76,7 +80,11 @@ fn objects(manifests: &Manifests) -> Vec<(String, String, Option<String>)> {
 }
 
 fn triple(kind: &str, name: &str, namespace: Option<&str>) -> (String, String, Option<String>) {
-    (kind.to_owned(), name.to_owned(), namespace.map(str::to_owned))
+    (
+        kind.to_owned(),
+        name.to_owned(),
+        namespace.map(str::to_owned),
+    )
 }
 
 #[test]
@@ -117,11 +125,18 @@ fn a_kustomize_tree_is_scanned_as_each_overlay_renders_it() {
 #[test]
 fn a_base_given_alone_is_rendered_itself() {
     let Some(renderer) = renderer() else { return };
-    let manifests = read(&[path("kustomize/base")], KustomizeMode::Always, Some(renderer));
+    let manifests = read(
+        &[path("kustomize/base")],
+        KustomizeMode::Always,
+        Some(renderer),
+    );
     assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
     assert_eq!(
         objects(&manifests),
-        vec![triple("Service", "web", None), triple("Deployment", "web", None)]
+        vec![
+            triple("Service", "web", None),
+            triple("Deployment", "web", None)
+        ]
     );
 }
 
@@ -133,7 +148,10 @@ fn without_a_renderer_kustomizations_are_read_raw_or_refused() {
     assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
     assert_eq!(
         objects(&manifests),
-        vec![triple("Deployment", "web", None), triple("Service", "web", None)]
+        vec![
+            triple("Deployment", "web", None),
+            triple("Service", "web", None)
+        ]
     );
     assert!(
         manifests.notes[0].message.contains("not rendered"),
@@ -148,7 +166,11 @@ fn without_a_renderer_kustomizations_are_read_raw_or_refused() {
     // never: every file as it is (the strategic-merge patch included: it looks like an object).
     let manifests = read(&[path("kustomize")], KustomizeMode::Never, None);
     assert_eq!(manifests.objects.len(), 3);
-    assert_eq!(manifests.skipped.len(), 2, "the two Kustomization documents");
+    assert_eq!(
+        manifests.skipped.len(),
+        2,
+        "the two Kustomization documents"
+    );
 }
 
 #[test]
@@ -235,9 +257,16 @@ fn kinds_scope_and_removed_api_versions() {
     assert!(role["object"]["metadata"].get("namespace").is_none());
     // A removed API version is the built-in kind it was.
     let legacy = request("DaemonSet", "agent");
-    assert_eq!(legacy["resource"], json!({"group": "extensions", "version": "v1beta1", "resource": "daemonsets"}));
+    assert_eq!(
+        legacy["resource"],
+        json!({"group": "extensions", "version": "v1beta1", "resource": "daemonsets"})
+    );
     assert!(catalog.lookup("extensions", "DaemonSet").is_some());
-    assert!(catalog.lookup("policy", "PodSecurityPolicy").is_some_and(|(info, _)| info.cluster_scoped));
+    assert!(
+        catalog
+            .lookup("policy", "PodSecurityPolicy")
+            .is_some_and(|(info, _)| info.cluster_scoped)
+    );
 }
 
 /// The echo guest routed for every resource: it answers what its settings say.
@@ -270,7 +299,11 @@ fn echo_policy(answer: Value) -> ScanPolicy {
 fn unknown_kinds_are_warnings_unless_strict() {
     let manifests = || read(&[path("plain/unknown.yaml")], KustomizeMode::Never, None);
     let policy = echo_policy(json!({"accepted": true}));
-    let report = scanner::scan(&[policy.clone()], manifests(), &ScanOptions::default());
+    let report = scanner::scan(
+        std::slice::from_ref(&policy),
+        manifests(),
+        &ScanOptions::default(),
+    );
     assert!(report.input_errors.is_empty(), "{:?}", report.input_errors);
     assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
     assert!(
@@ -280,7 +313,11 @@ fn unknown_kinds_are_warnings_unless_strict() {
         "{}",
         report.warnings[0]
     );
-    assert_eq!(report.findings.len(), 2, "unknown kinds are still evaluated");
+    assert_eq!(
+        report.findings.len(),
+        2,
+        "unknown kinds are still evaluated"
+    );
     assert_eq!(report.exit_code(), 0);
     let strict = scanner::scan(
         &[policy],
@@ -296,11 +333,20 @@ fn unknown_kinds_are_warnings_unless_strict() {
 
 #[test]
 fn warnings_of_accepted_objects_reach_every_format() {
-    let manifests = read(&[path("plain/namespaceless.yaml")], KustomizeMode::Never, None);
+    let manifests = read(
+        &[path("plain/namespaceless.yaml")],
+        KustomizeMode::Never,
+        None,
+    );
     let policy = echo_policy(json!({"accepted": true, "warnings": ["get on secrets recorded"]}));
     let report = scanner::scan(&[policy], manifests, &ScanOptions::default());
     assert_eq!(report.exit_code(), 0);
-    assert!(report.findings.iter().all(|f| f.warnings == ["get on secrets recorded"]));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.warnings == ["get on secrets recorded"])
+    );
     let table = report.render_table();
     assert!(table.contains("Warnings of accepted objects\n"), "{table}");
     assert!(
@@ -310,7 +356,10 @@ fn warnings_of_accepted_objects_reach_every_format() {
     // The cluster-scoped ClusterRole is printed without a namespace.
     assert!(table.contains("  ClusterRole reader\n"), "{table}");
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
-    assert_eq!(json["findings"][0]["warnings"], json!(["get on secrets recorded"]));
+    assert_eq!(
+        json["findings"][0]["warnings"],
+        json!(["get on secrets recorded"])
+    );
     let sarif: Value = serde_json::from_str(&report.render_sarif(Path::new("."))).expect("sarif");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 2);
@@ -323,15 +372,24 @@ fn warnings_of_accepted_objects_reach_every_format() {
     );
     common::schemas::assert_valid_junit(&junit);
     let markdown = report.render_markdown();
-    assert!(markdown.contains("#### Warnings of accepted objects"), "{markdown}");
+    assert!(
+        markdown.contains("#### Warnings of accepted objects"),
+        "{markdown}"
+    );
     let reports = report.policy_reports(0);
     assert_eq!(reports[0]["results"][0]["result"], "warn");
 }
 
 #[test]
 fn findings_are_grouped_by_file_and_object_with_all_their_controls() {
-    let manifests = read(&[path("plain/namespaceless.yaml")], KustomizeMode::Never, None);
-    let policy = echo_policy(json!({"accepted": false, "message": "ConfigMap default/settings: is not allowed [ASB 4.2]", "code": 400}));
+    let manifests = read(
+        &[path("plain/namespaceless.yaml")],
+        KustomizeMode::Never,
+        None,
+    );
+    let policy = echo_policy(
+        json!({"accepted": false, "message": "ConfigMap default/settings: is not allowed [ASB 4.2]", "code": 400}),
+    );
     let report = scanner::scan(&[policy], manifests, &ScanOptions::default());
     let table = report.render_table();
     let file = path("plain/namespaceless.yaml").display().to_string();
@@ -348,7 +406,8 @@ fn findings_are_grouped_by_file_and_object_with_all_their_controls() {
 #[test]
 fn policy_reports_follow_the_upstream_crd() {
     let manifests = read(&[path("plain"), path("crd")], KustomizeMode::Never, None);
-    let rejecting = echo_policy(json!({"accepted": false, "message": "rejected [ASB 4.2]", "code": 400}));
+    let rejecting =
+        echo_policy(json!({"accepted": false, "message": "rejected [ASB 4.2]", "code": 400}));
     let report = scanner::scan(&[rejecting], manifests, &ScanOptions::default());
     let reports = report.policy_reports(1_700_000_000);
     let kinds: Vec<(&str, Option<&str>)> = reports
@@ -380,7 +439,10 @@ fn policy_reports_follow_the_upstream_crd() {
     assert_eq!(result["category"], "ASB 4.2");
     assert_eq!(result["severity"], "high");
     assert_eq!(result["resources"][0]["namespace"], "shop");
-    assert_eq!(reports[1]["summary"]["fail"], json!(reports[1]["results"].as_array().map(Vec::len)));
+    assert_eq!(
+        reports[1]["summary"]["fail"],
+        json!(reports[1]["results"].as_array().map(Vec::len))
+    );
     // The check can fail: a result the CRD does not know is refused.
     let mut broken = reports[0].clone();
     broken["results"][0]["result"] = json!("denied");

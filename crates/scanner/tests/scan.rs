@@ -8,8 +8,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{harness, scratch, wasm, write};
 use admission::kinds::resource_for_kind;
+use common::{harness, scratch, wasm, write};
 use host_test::ClusterFixture;
 use host_test::metadata::Metadata;
 use scanner::{
@@ -656,7 +656,14 @@ fn cli_table_and_exit_codes() {
     // No modules: exit 2.
     std::fs::create_dir_all(p.path("empty")).expect("mkdir");
     let (code, _, stderr) = host_test(
-        &["scan", "--dist", &p.s("empty"), "--settings-dir", &settings, &manifests],
+        &[
+            "scan",
+            "--dist",
+            &p.s("empty"),
+            "--settings-dir",
+            &settings,
+            &manifests,
+        ],
         None,
     );
     assert_eq!(code, 2);
@@ -665,10 +672,14 @@ fn cli_table_and_exit_codes() {
     let (code, _, stderr) = host_test(&["scan", "--dist", &p.s("empty"), &manifests], None);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("note: no --profile given: scanning with the built-in profile aks-baseline"),
+        stderr
+            .contains("note: no --profile given: scanning with the built-in profile aks-baseline"),
         "{stderr}"
     );
-    assert!(stderr.contains("profile 'aks-baseline', policy '"), "{stderr}");
+    assert!(
+        stderr.contains("profile 'aks-baseline', policy '"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -692,12 +703,16 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     let broken = p.s("manifests/z-broken.yaml");
     // Both Pods of the broken file are still evaluated (and rejected).
-    assert!(stdout.contains(&format!(
-        "{broken}\n  :1  Pod default/before-the-break\n    FAIL  pods-only  "
-    )), "{stdout}");
-    assert!(stdout.contains(
-        "\n  :9  Pod default/after-the-break\n    FAIL  pods-only  "
-    ), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{broken}\n  :1  Pod default/before-the-break\n    FAIL  pods-only  "
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\n  :9  Pod default/after-the-break\n    FAIL  pods-only  "),
+        "{stdout}"
+    );
     assert!(
         stdout.ends_with("7 objects, 5 evaluations, 4 rejected, 2 errors\n"),
         "{stdout}"

@@ -132,7 +132,11 @@ fn the_compliant_examples_pass_in_every_format() {
 fn the_non_compliant_examples_fail_in_every_format() {
     for format in FORMATS {
         // The table grouped by control: the auditor's view (the default groups by object).
-        let group: &[&str] = if format == "table" { &["--group-by", "control"] } else { &[] };
+        let group: &[&str] = if format == "table" {
+            &["--group-by", "control"]
+        } else {
+            &[]
+        };
         let (code, stdout, stderr) = scan(
             &[&["--format", format], group, &["examples/non-compliant"]].concat(),
             None,
@@ -336,7 +340,10 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
     ] {
         assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
     }
-    assert!(!stdout.contains("not found") && !stderr.contains("not found"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("not found") && !stderr.contains("not found"),
+        "{stdout}{stderr}"
+    );
     let json: Value = serde_json::from_str(&stdout).expect("json");
     let findings = json["findings"].as_array().expect("findings");
     let rejected = |policy: &str, kind: &str| {
@@ -345,15 +352,20 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
         })
     };
     // The deny-all NetworkPolicy hardens default: admitted.
-    assert!(!rejected("block-default-namespace", "NetworkPolicy"), "{stdout}");
+    assert!(
+        !rejected("block-default-namespace", "NetworkPolicy"),
+        "{stdout}"
+    );
     // The namespace-less ConfigMap lands in default: rejected there.
     assert!(rejected("block-default-namespace", "ConfigMap"), "{stdout}");
     // The overlay's Deployment is in shop (the namespace transformer), pulled from an Azure
     // Container Registry: no registry finding.
     assert!(
-        !findings.iter().any(|f| f["policy"] == "allowed-image-registries"
-            && f["namespace"] == "shop"
-            && f["allowed"] == Value::Bool(false)),
+        !findings
+            .iter()
+            .any(|f| f["policy"] == "allowed-image-registries"
+                && f["namespace"] == "shop"
+                && f["allowed"] == Value::Bool(false)),
         "{stdout}"
     );
     // The legacy extensions/v1beta1 DaemonSet is judged by deprecated-api-versions.

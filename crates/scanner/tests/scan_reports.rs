@@ -13,8 +13,8 @@ use std::sync::Arc;
 use common::schemas::{assert_valid_junit, assert_valid_sarif, junit_structure_problems};
 use common::{harness, scratch, wasm, write};
 use host_test::ClusterFixture;
-use host_test::metadata::Metadata;
 use host_test::PolicyMode;
+use host_test::metadata::Metadata;
 use scanner::profile::Profile;
 use scanner::{self as scan, Outcome, ScanError, ScanOptions, Severity, parse_manifests};
 use serde_json::{Value, json};
@@ -410,7 +410,11 @@ fn custom_resources_route_by_their_definition_and_unknown_kinds_are_input_errors
         allow_unknown_kinds: false,
         ..ScanOptions::default()
     };
-    let report = scan::scan(&policies, parse_manifests(&text, "crd.yaml", false), &strict);
+    let report = scan::scan(
+        &policies,
+        parse_manifests(&text, "crd.yaml", false),
+        &strict,
+    );
     assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
     assert_eq!(report.findings[0].name.as_deref(), Some("w"));
     assert_eq!(report.findings[0].namespace, None);

@@ -78,5 +78,4 @@ impl ScanReport {
         };
         serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_owned())
     }
-
 }

@@ -132,7 +132,10 @@ impl ScanReport {
                         let _ = writeln!(
                             suites,
                             "{open}>\n      <system-out>{}</system-out>\n    </testcase>",
-                            escape_text(&format!("warning: {}", finding.warnings.join("\nwarning: ")))
+                            escape_text(&format!(
+                                "warning: {}",
+                                finding.warnings.join("\nwarning: ")
+                            ))
                         );
                     }
                     continue;

@@ -3,9 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{
-    Finding, NO_CONTROL, Outcome, ScanReport, control_order, detail, not_failing_reason,
-};
+use super::{Finding, NO_CONTROL, Outcome, ScanReport, control_order, detail, not_failing_reason};
 
 impl ScanReport {
     /// The Markdown compliance summary for a pull request comment: a headline, the counts,

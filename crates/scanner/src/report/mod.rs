@@ -257,7 +257,6 @@ impl ScanReport {
     }
 }
 
-
 /// Top-level fields of Kubernetes objects a policy message may name a path from.
 const OBJECT_FIELDS: &[&str] = &[
     "spec",

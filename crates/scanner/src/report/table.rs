@@ -24,7 +24,9 @@ impl std::str::FromStr for GroupBy {
         match s {
             "object" | "file" => Ok(GroupBy::Object),
             "control" => Ok(GroupBy::Control),
-            _ => Err(format!("unknown grouping '{s}' (expected object or control)")),
+            _ => Err(format!(
+                "unknown grouping '{s}' (expected object or control)"
+            )),
         }
     }
 }
