@@ -14,9 +14,11 @@
 //! order of their names, are spliced into the default server block `.:53` as its last directives,
 //! and the `*.server` keys, in the same order, follow as further server blocks.
 //!
-//! The rules below are those of CoreDNS's Caddyfile fork (`github.com/coredns/caddy`,
-//! `caddyfile/lexer.go`, `caddyfile/parse.go`, `caddyfile/dispenser.go`; the lexer is Caddy v1's)
-//! and of its documentation (corefile(5): "Comments begin with an unquoted hash `#` and continue
+//! The rules below are those of CoreDNS's Caddyfile fork, `github.com/coredns/caddy` (its
+//! `caddyfile/parse.go` was read; for `lexer.go` and `dispenser.go` those of Caddy v1, which the
+//! fork copied, were read, and the comment and placeholder rules agree with CoreDNS's own
+//! documentation below), of the `log` plugin (`plugin/log/setup.go`, `log.go`, `plugin/pkg/response`) and of
+//! CoreDNS's documentation (corefile(5): "Comments begin with an unquoted hash `#` and continue
 //! to the end of the line. Comments may be started anywhere on a line"; coredns.io manual,
 //! "Environment Variables": `{$ENV_VAR}` and `{%ENV_VAR%}`; the `import` plugin's README). Where
 //! they differ from Caddy v2 (whose Caddyfile has backtick quotes, `#` only at a token start,
