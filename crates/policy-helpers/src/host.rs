@@ -275,6 +275,14 @@ struct AccessStatus {
 
 /// Asks whether a subject may do something (`kubernetes/can_i`).
 ///
+/// The payload is the SDK's `CanIRequest` (kubewarden-policy-sdk 0.17,
+/// `host_capabilities/kubernetes.rs`: `{subject_access_review: {groups, resource_attributes:
+/// {group, name, namespace, resource, subresource, verb, version}, user}, disable_cache}`, field
+/// names as written, no `spec`), which policy-evaluator's `host_callback` deserializes for
+/// `kubernetes/can_i` and turns into the Kubernetes `SubjectAccessReview` itself. Older SDKs
+/// sent a whole Kubernetes `SubjectAccessReview` (`spec.resourceAttributes`); the engine no
+/// longer reads that shape.
+///
 /// # Errors
 /// When the engine refuses or fails.
 pub fn can_i(q: &AccessQuery<'_>) -> Result<bool, HostError> {
@@ -400,6 +408,59 @@ mod tests {
         assert!(!e.is_not_found());
         let e = verify(&json!({"type": "SigstorePubKeyVerify"})).unwrap_err();
         assert!(matches!(e, HostError::Host { .. }));
+        set_handler(None);
+    }
+
+    #[test]
+    fn can_i_sends_the_sdk_can_i_request_and_reads_the_review_status() {
+        let sent = std::rc::Rc::new(std::cell::RefCell::new(Value::Null));
+        let seen = sent.clone();
+        set_handler(Some(Box::new(move |ns, op, payload| {
+            assert_eq!((ns, op), ("kubernetes", "can_i"));
+            *seen.borrow_mut() = serde_json::from_slice(payload).unwrap();
+            Ok(br#"{"allowed":false,"denied":true,"reason":"no RBAC rule"}"#.to_vec())
+        })));
+        let groups = vec!["system:serviceaccounts".to_string()];
+        let q = AccessQuery {
+            user: "system:serviceaccount:shop:api",
+            groups: &groups,
+            verb: "update",
+            group: "apps",
+            resource: "deployments",
+            subresource: Some("scale"),
+            namespace: Some("shop"),
+            name: Some("web"),
+        };
+        assert!(!can_i(&q).unwrap());
+        // The SDK's `CanIRequest` serialized (kubewarden-policy-sdk 0.17): every field present,
+        // snake_case, the attributes directly under `subject_access_review`.
+        assert_eq!(
+            *sent.borrow(),
+            json!({
+                "subject_access_review": {
+                    "groups": ["system:serviceaccounts"],
+                    "resource_attributes": {
+                        "group": "apps",
+                        "name": "web",
+                        "namespace": "shop",
+                        "resource": "deployments",
+                        "subresource": "scale",
+                        "verb": "update",
+                        "version": null
+                    },
+                    "user": "system:serviceaccount:shop:api"
+                },
+                "disable_cache": false
+            })
+        );
+        set_handler(Some(Box::new(
+            |_, _, _| Ok(br#"{"allowed":true}"#.to_vec()),
+        )));
+        assert!(can_i(&AccessQuery::default()).unwrap());
+        set_handler(Some(Box::new(|_, _, _| {
+            Ok(br#"{"status":{"allowed":true}}"#.to_vec())
+        })));
+        assert!(!can_i(&AccessQuery::default()).unwrap());
         set_handler(None);
     }
 

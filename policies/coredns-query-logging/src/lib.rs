@@ -1,6 +1,7 @@
 //! `coredns-query-logging` (catalogue row P59): DNS query logging stays on. The AKS
-//! `coredns-custom` ConfigMap must enable the CoreDNS `log` plugin in one of its `*.override`
-//! keys and may not be deleted; the CoreDNS Deployment is checked against the ConfigMap as it
+//! `coredns-custom` ConfigMap, read the way CoreDNS reads it ([`corefile`]), must log every
+//! query (the `log` plugin in an `*.override` key and in every `*.server` block, with no class or
+//! zone filter that drops queries) and may not be deleted; the CoreDNS Deployment is checked against the ConfigMap as it
 //! exists in the cluster (a context-aware lookup), so background audit reports a cluster
 //! where the ConfigMap is missing.
 //!

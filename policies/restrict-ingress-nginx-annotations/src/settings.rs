@@ -10,7 +10,10 @@ use serde::Deserialize;
 pub const DEFAULT_PREFIX: &str = "nginx.ingress.kubernetes.io";
 
 /// The ConfigMap of the AKS application routing add-on's controller: the add-on runs
-/// ingress-nginx in `app-routing-system` with `--configmap=$(POD_NAMESPACE)/nginx`.
+/// ingress-nginx in `app-routing-system` with `--configmap=$(POD_NAMESPACE)/nginx`. Not a
+/// default: the add-on's operator writes it itself with `allow-snippet-annotations: "true"` and
+/// `annotations-risk-level: Critical` (aks-app-routing-operator, `pkg/manifests` nginx fixtures)
+/// and reconciles it, so guarding it would refuse the add-on's own writes (README).
 pub const APP_ROUTING_CONFIGMAP: &str = "app-routing-system/nginx";
 
 /// The ConfigMap of the upstream Helm chart installed as release `ingress-nginx` in namespace
@@ -38,10 +41,7 @@ impl Default for Settings {
         Settings {
             annotation_prefixes: vec![DEFAULT_PREFIX.to_string()],
             allowed_snippets: BTreeMap::new(),
-            controller_config_maps: vec![
-                APP_ROUTING_CONFIGMAP.to_string(),
-                UPSTREAM_CHART_CONFIGMAP.to_string(),
-            ],
+            controller_config_maps: vec![UPSTREAM_CHART_CONFIGMAP.to_string()],
             exemptions: Exemptions::default(),
         }
     }

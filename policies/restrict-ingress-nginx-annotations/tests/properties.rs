@@ -58,7 +58,11 @@ fn config_map(namespace: &str, name: &str, data: Value) -> Value {
 
 /// (accepted, message)
 fn run(request: Value) -> (bool, String) {
-    let payload = json!({"request": request, "settings": {}}).to_string();
+    run_with(request, json!({}))
+}
+
+fn run_with(request: Value, settings: Value) -> (bool, String) {
+    let payload = json!({"request": request, "settings": settings}).to_string();
     let r = evaluate::<P63>(payload.as_bytes()).expect("a validation response");
     (r.accepted, r.message.unwrap_or_default())
 }
@@ -128,22 +132,29 @@ fn every_go_boolean_spelling_is_read_as_the_controller_reads_it() {
     ]);
     let truths = prop::sample::select(vec!["1", "t", "T", "TRUE", "true", "True"]);
     let falsehoods = prop::sample::select(vec!["0", "f", "F", "FALSE", "false", "False", ""]);
+    // The App Routing ConfigMap is guarded only when listed (not a default).
+    let settings = json!({"controllerConfigMaps": [
+        "app-routing-system/nginx",
+        "ingress-nginx/ingress-nginx-controller",
+    ]});
     runner(100)
         .run(&(config_maps, truths, falsehoods), |((ns, name), t, f)| {
-            let (accepted, message) = run(config_map(
-                ns,
-                name,
-                json!({"allow-snippet-annotations": t}),
-            ));
+            let (accepted, message) = run_with(
+                config_map(ns, name, json!({"allow-snippet-annotations": t})),
+                settings.clone(),
+            );
             prop_assert!(
                 !accepted && message.contains("read by the controller as true"),
                 "{t:?}: {message}"
             );
-            let (accepted, message) = run(config_map(
-                ns,
-                name,
-                json!({"allow-snippet-annotations": f, "strict-validate-path-type": "true"}),
-            ));
+            let (accepted, message) = run_with(
+                config_map(
+                    ns,
+                    name,
+                    json!({"allow-snippet-annotations": f, "strict-validate-path-type": "true"}),
+                ),
+                settings.clone(),
+            );
             prop_assert!(accepted, "{f:?}: {message}");
             Ok(())
         })
@@ -161,8 +172,8 @@ fn critical_in_any_case_is_rejected() {
                 .map(|(c, u)| if u { c.to_ascii_uppercase() } else { c })
                 .collect();
             let (accepted, message) = run(config_map(
-                "app-routing-system",
-                "nginx",
+                "ingress-nginx",
+                "ingress-nginx-controller",
                 json!({"annotations-risk-level": level}),
             ));
             prop_assert!(
