@@ -1001,7 +1001,7 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
                 if hi <= 2.0 * lo {
                     "linear within a factor of 2"
                 } else {
-                    "not linear within a factor of 2: the per-request fixed cost dominates small objects"
+                    "not linear within a factor of 2"
                 }
             );
         }
