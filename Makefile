@@ -29,7 +29,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
         digests sbom keygen sign verify test-repro ssl-deps \
         check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
         playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions \
-        new-policy test-scaffold
+        new-policy test-scaffold bench-kwctl bench-policy-server bench-runner-inputs wrk
 
 all: dist examples ## build every policy module, annotate it into dist/, evaluate the examples
 
@@ -203,6 +203,45 @@ conformance-binaries:
 conformance: conformance-binaries dist ## every case through kwctl and one policy-server, compared with host-test; writes docs/conformance.md (KWCTL=, POLICY_SERVER=, POLICY=<id> for a subset; not part of make test)
 	env -u RUST_BACKTRACE $(HOST_TEST) conformance --root . --dist $(DIST) --kwctl "$(KWCTL)" --policy-server "$(POLICY_SERVER)" \
 	  $(if $(SIGSTORE_TRUST_CONFIG),--sigstore-trust-config "$(SIGSTORE_TRUST_CONFIG)") --jobs $(CONFORMANCE_JOBS) $(POLICY)
+
+# The bundle in Kubewarden's own runners, beside the official modules and the floor module
+# (crates/benches/floor/floor.wat): `bench-report kwctl` / `bench-report policy-server`
+# (crates/benches/src/runners.rs). OFFICIAL= names the directory of the official modules and
+# their <name>-test_data/; BENCH_ROUNDS= the rounds; BENCH_SECONDS= the wrk run per target.
+# Not part of make test; they rewrite their sections of BENCHMARKS.md.
+OFFICIAL      ?= $(wildcard $(ANCHORS)/official)
+BENCH_ROUNDS  ?= 3
+BENCH_SECONDS ?= 10
+WRK           ?= wrk
+BENCH_REPORT  := target/$(HARNESS_PROF)/bench-report
+RUNNER_FLAGS   = --dist $(DIST) --official "$(OFFICIAL)" --rounds $(BENCH_ROUNDS) \
+  $(if $(SIGSTORE_TRUST_CONFIG),--sigstore-trust-config "$(SIGSTORE_TRUST_CONFIG)")
+
+bench-runner-inputs:
+	@if [ -z "$(OFFICIAL)" ] || [ ! -d "$(OFFICIAL)" ]; then \
+	  echo "the runner benchmarks need the official Kubewarden modules: give OFFICIAL=/path/to/dir (holding <name>.wasm and <name>-test_data/)"; \
+	  echo "(by default ../shared/anchors/official next to this repository; not found)"; exit 2; fi
+
+wrk: ## install Debian's wrk (the HTTP load generator of make bench-policy-server) when missing
+	@command -v $(WRK) >/dev/null || { \
+	  echo "installing wrk"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	  command -v $(WRK) >/dev/null || { echo "wrk is needed (apt-get install wrk, or WRK=/path/to/wrk)"; exit 2; }; }
+
+bench-kwctl: bench-runner-inputs ## kwctl bench: ours vs official vs the floor on the official test_data, host-test beside it, every module above the floor, growth; rewrites BENCHMARKS.md (KWCTL=, OFFICIAL=, BENCH_ROUNDS=)
+	@if [ -z "$(KWCTL)" ] || [ ! -x "$(KWCTL)" ]; then \
+	  echo "make bench-kwctl needs Kubewarden's kwctl 1.36: give KWCTL=/path/to/kwctl (by default ../shared/anchors/kwctl; not found)"; exit 2; fi
+	$(MAKE) dist
+	$(CARGO) build --profile $(HARNESS_PROF) -p benches --bin bench-report
+	env -u RUST_BACKTRACE $(BENCH_REPORT) kwctl --kwctl "$(KWCTL)" $(RUNNER_FLAGS)
+
+bench-policy-server: bench-runner-inputs wrk ## one policy-server with the bundle, the official modules, the floor and the pss-restricted group under wrk -t2 -c8; rewrites BENCHMARKS.md (POLICY_SERVER=, OFFICIAL=, BENCH_ROUNDS=, BENCH_SECONDS=)
+	@if [ -z "$(POLICY_SERVER)" ] || [ ! -x "$(POLICY_SERVER)" ]; then \
+	  echo "make bench-policy-server needs Kubewarden's policy-server 1.36: give POLICY_SERVER=/path/to/policy-server (by default ../shared/anchors/policy-server; not found)"; exit 2; fi
+	$(MAKE) dist
+	$(CARGO) build --profile $(HARNESS_PROF) -p benches --bin bench-report
+	env -u RUST_BACKTRACE $(BENCH_REPORT) policy-server --policy-server "$(POLICY_SERVER)" --wrk "$$(command -v $(WRK))" --seconds $(BENCH_SECONDS) $(RUNNER_FLAGS)
 
 sessions: dist ## rewrite the recorded host-call sessions (policies/<id>/sessions/, kwctl's replay format) from the cases; review the diff
 	$(HOST_TEST) sessions --root . --dist $(DIST) --write

@@ -15,9 +15,11 @@ pub struct LimitArgs {
     /// Wall-clock deadline of one evaluation, in seconds (policy-server's --policy-timeout).
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub timeout: f64,
-    /// Fuel budget of one evaluation.
-    #[arg(long, value_name = "N", default_value_t = crate::limits::DEFAULT_FUEL)]
-    pub fuel: u64,
+    /// Meter fuel and stop an evaluation after N units (roughly wasm instructions). Off by
+    /// default, as in policy-server and kwctl: the deadline (--timeout) bounds every
+    /// evaluation; metering slows every call down.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
     /// Cap on a guest's linear memory, in MiB.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub memory_mib: usize,

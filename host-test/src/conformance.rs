@@ -652,8 +652,18 @@ fn server_policy(p: &Prepared) -> Value {
 /// `KUBEWARDEN_CONTINUE_ON_ERRORS` so that one refused policy does not stop the others).
 const SERVER_SETTINGS_PREFIX: &str = "Policy settings are invalid: ";
 
-struct Server {
+/// A running policy-server, stopped (killed and reaped) when dropped.
+pub struct Server {
     child: std::process::Child,
+    /// From spawning the process to the first 200 of its readiness probe.
+    pub ready_after: Duration,
+}
+
+impl Server {
+    /// The process id (for reading its resident set size from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -663,7 +673,11 @@ impl Drop for Server {
     }
 }
 
-fn http(
+/// One HTTP/1.1 request to 127.0.0.1:`port`; the status and the (de-chunked) body.
+///
+/// # Errors
+/// When the connection or the read fails or the answer is not HTTP.
+pub fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -721,17 +735,51 @@ fn start_server(
     binary: &Path,
     policies: &BTreeMap<String, Value>,
 ) -> Result<Server, String> {
-    let dir = config.work.join("policy-server");
+    start_policy_server(&ServerOptions {
+        binary,
+        dir: &config.work.join("policy-server"),
+        port: config.port,
+        workers: config.jobs.max(1),
+        sigstore_trust_config: config.sigstore_trust_config.as_deref(),
+        policies,
+    })
+}
+
+/// How to start a policy-server without a cluster, on 127.0.0.1.
+pub struct ServerOptions<'a> {
+    /// The policy-server binary.
+    pub binary: &'a Path,
+    /// Work directory: `policies.yml`, `policy-server.log`, download and sigstore caches.
+    pub dir: &'a Path,
+    /// Port of `/validate`; the readiness probe listens on the next one.
+    pub port: u16,
+    /// `--workers`.
+    pub workers: usize,
+    /// `--sigstore-trust-config`, so that it does not reach the Sigstore services.
+    pub sigstore_trust_config: Option<&'a Path>,
+    /// `policies.yml`: policy (or policy group) id to its configuration.
+    pub policies: &'a BTreeMap<String, Value>,
+}
+
+/// Starts policy-server with `options` and waits (up to 900 s) until its readiness probe
+/// answers 200. Policies whose settings it refuses are reported per request
+/// (`KUBEWARDEN_CONTINUE_ON_ERRORS`) instead of stopping the server.
+///
+/// # Errors
+/// When the work directory cannot be written, the process cannot start, or it exits or
+/// stays unready.
+pub fn start_policy_server(options: &ServerOptions<'_>) -> Result<Server, String> {
+    let dir = options.dir;
     std::fs::create_dir_all(dir.join("downloads")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir.join("sigstore")).map_err(|e| e.to_string())?;
     let file = dir.join("policies.yml");
     std::fs::write(
         &file,
-        serde_yaml::to_string(policies).map_err(|e| e.to_string())?,
+        serde_yaml::to_string(options.policies).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
     let log = std::fs::File::create(dir.join("policy-server.log")).map_err(|e| e.to_string())?;
-    let mut command = Command::new(binary);
+    let mut command = Command::new(options.binary);
     command
         .env_remove("RUST_BACKTRACE")
         .env("KUBEWARDEN_CONTINUE_ON_ERRORS", "true")
@@ -740,11 +788,11 @@ fn start_server(
         .arg("--policies")
         .arg(&file)
         .args(["--addr", "127.0.0.1", "--port"])
-        .arg(config.port.to_string())
+        .arg(options.port.to_string())
         .arg("--readiness-probe-port")
-        .arg((config.port + 1).to_string())
+        .arg((options.port + 1).to_string())
         .arg("--workers")
-        .arg(config.jobs.max(1).to_string())
+        .arg(options.workers.max(1).to_string())
         .args([
             "--policy-timeout",
             "2",
@@ -754,17 +802,20 @@ fn start_server(
         .arg(dir.join("sigstore"))
         .arg("--policies-download-dir")
         .arg(dir.join("downloads"));
-    if let Some(trust) = &config.sigstore_trust_config {
+    if let Some(trust) = options.sigstore_trust_config {
         command.arg("--sigstore-trust-config").arg(trust);
     }
+    let started = Instant::now();
     let child = command
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot start policy-server: {e}"))?;
-    let mut server = Server { child };
-    let started = Instant::now();
+    let mut server = Server {
+        child,
+        ready_after: Duration::ZERO,
+    };
     loop {
         if let Ok(Some(status)) = server.child.try_wait() {
             return Err(format!(
@@ -773,18 +824,19 @@ fn start_server(
             ));
         }
         if let Ok((200, _)) = http(
-            config.port + 1,
+            options.port + 1,
             "GET",
             "/readiness",
             "",
             Duration::from_secs(2),
         ) {
+            server.ready_after = started.elapsed();
             return Ok(server);
         }
         if started.elapsed() > Duration::from_secs(900) {
             return Err("policy-server was not ready after 900 s".to_owned());
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -1,5 +1,6 @@
-//! The process-wide wasmtime machinery: one `Engine` per allocation strategy (epoch
-//! interruption and fuel on, function references on as in policy-server) with a background
+//! The process-wide wasmtime machinery: one `Engine` per allocation strategy and fuel setting
+//! (by default policy-evaluator's: on-demand allocation, epoch interruption, no fuel, function
+//! references on; fuel metering only when a caller's limits ask for it) with a background
 //! thread bumping its epoch every [`EPOCH_TICK`], one `Linker` filled once with the `wapc` and
 //! WASI imports, and compiled modules cached in memory by content hash (as `InstancePre`s,
 //! ready to instantiate) and optionally on disk as `Module::serialize` output.
@@ -30,7 +31,8 @@ pub struct HarnessConfig {
     /// Directory for compiled modules (`Module::serialize` output); `None` keeps them in
     /// memory only.
     pub cache_dir: Option<PathBuf>,
-    /// Use wasmtime's pooling instance allocator instead of on-demand allocation.
+    /// Use wasmtime's pooling instance allocator instead of on-demand allocation (policy-server
+    /// and kwctl allocate on demand).
     pub pooling: bool,
     /// Seed WASI `random_get` for reproducible runs; `None` uses the OS generator, as
     /// policy-server does.
@@ -135,7 +137,7 @@ pub(crate) struct Compiled {
 const KEEP_RESIDENT: usize = 4 << 20;
 
 /// Engine, linker and module cache shared by every [`Harness`] with the same allocation
-/// strategy.
+/// strategy and fuel setting.
 pub(crate) struct Runtime {
     pub(crate) engine: Engine,
     linker: Linker<HostState>,
@@ -143,11 +145,11 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    fn new(pooling: bool) -> Result<Self, LoadError> {
+    fn new(pooling: bool, fuel: bool) -> Result<Self, LoadError> {
         let mut config = Config::new();
         config.wasm_function_references(true);
         config.epoch_interruption(true);
-        config.consume_fuel(true);
+        config.consume_fuel(fuel);
         if pooling {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(64)
@@ -185,16 +187,18 @@ impl Runtime {
         })
     }
 
-    /// The runtime for `pooling`, created on first use and kept for the process' life.
-    fn shared(pooling: bool) -> Result<Arc<Runtime>, LoadError> {
-        static RUNTIMES: OnceLock<Mutex<HashMap<bool, Arc<Runtime>>>> = OnceLock::new();
+    /// The runtime for `pooling` and `fuel` (metering on or off), created on first use and
+    /// kept for the process' life.
+    fn shared(pooling: bool, fuel: bool) -> Result<Arc<Runtime>, LoadError> {
+        type Runtimes = Mutex<HashMap<(bool, bool), Arc<Runtime>>>;
+        static RUNTIMES: OnceLock<Runtimes> = OnceLock::new();
         let runtimes = RUNTIMES.get_or_init(|| Mutex::new(HashMap::new()));
         let mut runtimes = runtimes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(runtime) = runtimes.get(&pooling) {
+        if let Some(runtime) = runtimes.get(&(pooling, fuel)) {
             return Ok(runtime.clone());
         }
-        let runtime = Arc::new(Runtime::new(pooling)?);
-        runtimes.insert(pooling, runtime.clone());
+        let runtime = Arc::new(Runtime::new(pooling, fuel)?);
+        runtimes.insert((pooling, fuel), runtime.clone());
         Ok(runtime)
     }
 
@@ -328,7 +332,7 @@ impl Harness {
     /// When the wasmtime engine cannot be created.
     pub fn new(config: HarnessConfig) -> Result<Self, LoadError> {
         Ok(Harness {
-            runtime: Runtime::shared(config.pooling)?,
+            runtime: Runtime::shared(config.pooling, config.limits.fuel.is_some())?,
             config: Arc::new(config),
         })
     }
@@ -338,14 +342,24 @@ impl Harness {
         &self.config
     }
 
-    /// A harness sharing this one's engine and cache, with other limits.
-    pub fn with_limits(&self, limits: Limits) -> Harness {
+    /// A harness sharing this one's engine and cache, with other limits. Turning fuel
+    /// metering on or off selects the process' engine for that setting (modules are compiled
+    /// per engine: load them through the returned harness).
+    ///
+    /// # Errors
+    /// When the engine for the other fuel setting cannot be created.
+    pub fn with_limits(&self, limits: Limits) -> Result<Harness, LoadError> {
         let mut config = (*self.config).clone();
+        let runtime = if limits.fuel.is_some() == config.limits.fuel.is_some() {
+            self.runtime.clone()
+        } else {
+            Runtime::shared(config.pooling, limits.fuel.is_some())?
+        };
         config.limits = limits;
-        Harness {
-            runtime: self.runtime.clone(),
+        Ok(Harness {
+            runtime,
             config: Arc::new(config),
-        }
+        })
     }
 
     pub(crate) fn engine(&self) -> &Engine {

@@ -174,7 +174,7 @@ pub struct CallOutcome {
     pub host_calls: Vec<HostCallRecord>,
     /// Number of host calls made.
     pub host_call_count: u64,
-    /// Fuel used.
+    /// Fuel used (0 when the limits meter no fuel, the default).
     pub fuel_consumed: u64,
     /// Wall-clock time of the whole call, instantiation included.
     pub elapsed: Duration,
@@ -197,7 +197,7 @@ pub struct Evaluation {
     pub host_calls: Vec<HostCallRecord>,
     /// Number of host calls made.
     pub host_call_count: u64,
-    /// Fuel used.
+    /// Fuel used (0 when the limits meter no fuel, the default).
     pub fuel_consumed: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
@@ -275,7 +275,7 @@ fn classify(error: wasmtime::Error, limits: &Limits) -> Failure {
             timeout: limits.timeout,
         },
         Some(Trap::OutOfFuel) => Failure::Fuel {
-            budget: limits.fuel,
+            budget: limits.fuel.unwrap_or_default(),
         },
         Some(trap) => Failure::Trap {
             message: trap.to_string(),
@@ -422,16 +422,16 @@ impl PolicyModule {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
         store.epoch_deadline_trap();
-        let result = match store.set_fuel(limits.fuel) {
-            Ok(()) => self.run(&mut store, operation.len(), payload.len(), &limits),
-            Err(e) => Err(Failure::Trap {
+        let result = match limits.fuel.map(|fuel| store.set_fuel(fuel)) {
+            None | Some(Ok(())) => self.run(&mut store, operation.len(), payload.len(), &limits),
+            Some(Err(e)) => Err(Failure::Trap {
                 message: format!("cannot set the fuel budget: {e}"),
             }),
         };
-        let fuel_consumed = store
-            .get_fuel()
-            .map(|left| limits.fuel.saturating_sub(left))
-            .unwrap_or(0);
+        let fuel_consumed = match (limits.fuel, store.get_fuel()) {
+            (Some(budget), Ok(left)) => budget.saturating_sub(left),
+            _ => 0,
+        };
         let mut state = store.into_data();
         state.flush_stdio();
         CallOutcome {

@@ -1,5 +1,5 @@
-//! The bounds every evaluation runs within: a fuel budget, an epoch (wall-clock) deadline and
-//! a cap on linear memory, plus the resource limiter that enforces the memory cap and reports
+//! The bounds every evaluation runs within: an epoch (wall-clock) deadline, a cap on linear
+//! memory and, when asked for, a fuel budget, plus the resource limiter that enforces the memory cap and reports
 //! it by name instead of letting a guest's allocation fail silently.
 
 use std::fmt;
@@ -14,10 +14,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Default deadline, as policy-server's `--policy-timeout 2`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Default fuel budget: far beyond what any real policy uses (they need millions, not
-/// billions), and large enough that a runaway loop meets the 2 s deadline first — so the
-/// default answer to an endless loop is policy-server's own timeout message. Lower it to get
-/// a deterministic, hardware-independent bound.
+/// A generous fuel budget for callers that want fuel metering (it is off by default, as in
+/// policy-server): far beyond what any real policy uses (they need millions, not billions),
+/// and large enough that a runaway loop meets the 2 s deadline first. Lower it to get a
+/// deterministic, hardware-independent bound.
 pub const DEFAULT_FUEL: u64 = 10_000_000_000;
 
 /// Default cap on a guest's linear memory.
@@ -33,8 +33,11 @@ pub const TIMEOUT_MESSAGE: &str =
 pub struct Limits {
     /// Wall-clock deadline, enforced with epoch interruption.
     pub timeout: Duration,
-    /// Fuel budget (roughly one unit per executed wasm instruction).
-    pub fuel: u64,
+    /// Fuel budget (roughly one unit per executed wasm instruction); `None` (the default)
+    /// runs without fuel metering, as policy-server and kwctl do (policy-evaluator enables
+    /// epoch interruption only). Metering costs time in every function and loop, so figures
+    /// measured with it overstate what users pay.
+    pub fuel: Option<u64>,
     /// Cap on the size of the guest's linear memory, in bytes.
     pub memory_bytes: usize,
 }
@@ -43,7 +46,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout: DEFAULT_TIMEOUT,
-            fuel: DEFAULT_FUEL,
+            fuel: None,
             memory_bytes: DEFAULT_MEMORY_BYTES,
         }
     }

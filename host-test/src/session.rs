@@ -15,7 +15,7 @@ use crate::state::HostState;
 pub struct Session {
     store: Store<HostState>,
     guest_call: TypedFunc<(i32, i32), i32>,
-    fuel: u64,
+    fuel: Option<u64>,
     deadline_ticks: u64,
 }
 
@@ -49,9 +49,11 @@ impl PolicyModule {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(limits.deadline_ticks());
         store.epoch_deadline_trap();
-        store
-            .set_fuel(limits.fuel)
-            .map_err(|e| trap("cannot set the fuel budget", &e))?;
+        if let Some(fuel) = limits.fuel {
+            store
+                .set_fuel(fuel)
+                .map_err(|e| trap("cannot set the fuel budget", &e))?;
+        }
         let instance = self
             .instance_pre()
             .instantiate(&mut store)
@@ -89,9 +91,11 @@ impl Session {
         };
         let op_len = i32::try_from(operation.len()).map_err(|_| too_large(operation.len()))?;
         let payload_len = i32::try_from(payload.len()).map_err(|_| too_large(payload.len()))?;
-        self.store
-            .set_fuel(self.fuel)
-            .map_err(|e| trap("cannot set the fuel budget", &e))?;
+        if let Some(fuel) = self.fuel {
+            self.store
+                .set_fuel(fuel)
+                .map_err(|e| trap("cannot set the fuel budget", &e))?;
+        }
         self.store.set_epoch_deadline(self.deadline_ticks);
         let state = self.store.data_mut();
         state.operation.clear();

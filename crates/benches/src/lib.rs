@@ -22,6 +22,7 @@ use host_test::{EvalOptions, Harness, HarnessConfig, PolicyModule};
 use serde_json::{Value, json};
 
 pub mod native;
+pub mod runners;
 
 /// The workspace root (this crate lives in `crates/benches`).
 pub fn workspace_root() -> PathBuf {
@@ -161,7 +162,9 @@ pub struct BenchModule {
     pub cargo_size: Option<u64>,
 }
 
-/// The harness as policy-server sets it up: pooling allocation, compiled modules cached.
+/// The harness with policy-server's engine settings (epoch interruption, no fuel) and compiled
+/// modules cached; `pooling` selects the pooling allocator (the scanner's) instead of
+/// on-demand allocation (policy-server's).
 ///
 /// # Errors
 /// When the engine cannot be created.

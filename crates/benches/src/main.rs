@@ -4,6 +4,11 @@
 //! this report reads (per-call p99 and the other figures are measured here).
 //!
 //! Usage: `bench-report [--dist DIR] [--out FILE] [--quick]`.
+//!
+//! Subcommands measure the bundle in Kubewarden's own runners (`benches::runners`):
+//! `bench-report kwctl --kwctl BIN --official DIR [...]` (`make bench-kwctl`) and
+//! `bench-report policy-server --policy-server BIN --official DIR [...]`
+//! (`make bench-policy-server`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -454,7 +459,141 @@ fn growth(opts: &Options, bundle: &[BenchModule]) -> Result<Vec<Growth>> {
     Ok(rows)
 }
 
+const RUNNERS_USAGE: &str = "bench-report kwctl --kwctl BIN --official DIR [--dist DIR] [--sigstore-trust-config FILE] [--rounds N] [--quick] [--out FILE | --no-write]\n\
+bench-report policy-server --policy-server BIN --official DIR [--wrk BIN] [--seconds N] [--port N] [--dist DIR] [--sigstore-trust-config FILE] [--rounds N] [--out FILE | --no-write]";
+
+/// Exits with status 2 and `message` (a missing input of a runner benchmark).
+fn missing(message: &str) -> ! {
+    eprintln!("bench-report: {message}");
+    eprintln!("usage:\n{RUNNERS_USAGE}");
+    std::process::exit(2);
+}
+
+fn runner_main(which: &str, mut args: impl Iterator<Item = String>) -> Result<()> {
+    let root = benches::workspace_root();
+    let mut dist = root.join("dist");
+    let mut out = Some(root.join("BENCHMARKS.md"));
+    let mut official: Option<PathBuf> = None;
+    let mut binary: Option<PathBuf> = None;
+    let mut trust: Option<PathBuf> = None;
+    let mut wrk = PathBuf::from("wrk");
+    let mut rounds = 3usize;
+    let mut seconds = 10u64;
+    let mut port = 3300u16;
+    let mut quick = false;
+    let value = |args: &mut dyn Iterator<Item = String>, flag: &str| {
+        args.next()
+            .unwrap_or_else(|| missing(&format!("{flag} needs a value")))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dist" => dist = value(&mut args, "--dist").into(),
+            "--out" => out = Some(value(&mut args, "--out").into()),
+            "--no-write" => out = None,
+            "--official" => official = Some(value(&mut args, "--official").into()),
+            "--kwctl" | "--policy-server" => binary = Some(value(&mut args, &arg).into()),
+            "--sigstore-trust-config" => {
+                let v = value(&mut args, &arg);
+                trust = (!v.is_empty()).then(|| v.into());
+            }
+            "--wrk" => wrk = value(&mut args, "--wrk").into(),
+            "--rounds" => {
+                rounds = value(&mut args, "--rounds")
+                    .parse()
+                    .context("--rounds needs a number")?;
+            }
+            "--seconds" => {
+                seconds = value(&mut args, "--seconds")
+                    .parse()
+                    .context("--seconds needs a number")?;
+            }
+            "--port" => {
+                port = value(&mut args, "--port")
+                    .parse()
+                    .context("--port needs a number")?;
+            }
+            "--quick" => quick = true,
+            "-h" | "--help" => {
+                println!("{RUNNERS_USAGE}");
+                return Ok(());
+            }
+            other => bail!("unknown argument {other} (see --help)"),
+        }
+    }
+    let name = if which == "kwctl" { "kwctl" } else { "policy-server" };
+    let binary = match binary {
+        Some(b) if b.is_file() => b,
+        Some(b) => missing(&format!("{name} not found at {}", b.display())),
+        None => missing(&format!("give --{name} BIN (Kubewarden's {name} 1.36)")),
+    };
+    let official = match official {
+        Some(d) if d.is_dir() => d,
+        Some(d) => missing(&format!(
+            "the official modules' directory {} does not exist",
+            d.display()
+        )),
+        None => missing("give --official DIR (the official modules and their <name>-test_data/)"),
+    };
+    if !dist.join("no-privileged-containers.wasm").is_file() {
+        missing(&format!("{} has no modules: run make dist first", dist.display()));
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let common = benches::runners::RunnerOptions {
+        root,
+        dist,
+        official,
+        sigstore_trust_config: trust,
+        rounds: rounds.max(1),
+        work: target.join("bench-runners"),
+        out,
+    };
+    if which == "kwctl" {
+        benches::runners::run_kwctl(&benches::runners::KwctlOptions {
+            common,
+            kwctl: binary,
+            quick,
+        })
+    } else {
+        benches::runners::run_policy_server(&benches::runners::ServerBenchOptions {
+            common,
+            policy_server: binary,
+            wrk,
+            seconds: if quick { seconds.min(3) } else { seconds },
+            port,
+        })
+    }
+}
+
 fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    if let Some(first) = std::env::args().nth(1)
+        && (first == "kwctl" || first == "policy-server")
+    {
+        args.next();
+        return runner_main(&first, args);
+    }
+    if std::env::args().nth(1).as_deref() == Some("instance") {
+        // bench-report instance [--rounds N] FILE...: before/after figures of a fresh instance.
+        let mut rounds = 3;
+        let mut files = Vec::new();
+        let mut rest = std::env::args().skip(2);
+        while let Some(arg) = rest.next() {
+            if arg == "--rounds" {
+                rounds = rest
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .context("--rounds needs a number")?;
+            } else {
+                files.push(PathBuf::from(arg));
+            }
+        }
+        if files.is_empty() {
+            missing("bench-report instance [--rounds N] FILE.wasm...");
+        }
+        return benches::runners::run_instance(&files, rounds);
+    }
     let opts = options()?;
     let harness = benches::harness(true)?;
     let bundle = benches::load_bundle(&opts.root, &opts.dist, &harness)?;
@@ -533,7 +672,7 @@ fn main() -> Result<()> {
     let _ = writeln!(md, "<!-- bench:begin (generated by make bench) -->");
     let _ = writeln!(
         md,
-        "Measured {date} with {cmd} on {machine}. Harness: wasmtime (Cranelift, pooling instance allocator, epoch interruption on as in policy-server, plus the fuel metering the harness adds; pooled slots kept resident and reset with PAGEMAP_SCAN), modules from `dist/`, each compiled once and cached (`Module::serialize` on disk), every request on a fresh instance (`InstancePre::instantiate`, `wapc_init`, `validate`). Typical request: a compliant two-container Deployment CREATE, {typical_bytes} bytes of AdmissionRequest JSON. Medians come from criterion (`crates/benches/benches/admission.rs`) when it ran, p99 from {} individually timed calls.",
+        "Measured {date} with {cmd} on {machine}. Harness: wasmtime (Cranelift, pooling instance allocator, epoch interruption and no fuel metering as in policy-server; pooled slots kept resident and reset with PAGEMAP_SCAN; `make bench-kwctl` measures with on-demand allocation as policy-server does), modules from `dist/`, each compiled once and cached (`Module::serialize` on disk), every request on a fresh instance (`InstancePre::instantiate`, `wapc_init`, `validate`). Typical request: a compliant two-container Deployment CREATE, {typical_bytes} bytes of AdmissionRequest JSON. Medians come from criterion (`crates/benches/benches/admission.rs`) when it ran, p99 from {} individually timed calls.",
         if opts.quick { 200 } else { 2000 }
     );
     let _ = writeln!(md);

@@ -40,6 +40,7 @@ pub fn quick_harness(timeout: Duration) -> Harness {
         timeout,
         ..Limits::default()
     })
+    .expect("engine")
 }
 
 pub fn module(harness: &Harness, name: &str) -> PolicyModule {
