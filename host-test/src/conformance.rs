@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use admission::{ClusterFixture, RequestDefaults, admission_request};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -221,21 +222,19 @@ pub fn differences(expected: &Outcome, got: &Outcome) -> Vec<String> {
 /// A request for cases that have none (invalid settings): kwctl needs one to start, and
 /// policy-server answers any request to a policy whose settings were refused.
 fn probe_request() -> Value {
-    json!({
-        "uid": "conformance-settings-probe",
-        "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "resource": {"group": "", "version": "v1", "resource": "pods"},
-        "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
-        "requestResource": {"group": "", "version": "v1", "resource": "pods"},
-        "name": "probe",
-        "namespace": "default",
-        "operation": "CREATE",
-        "userInfo": {"username": "conformance", "groups": ["system:authenticated"]},
-        "object": {"apiVersion": "v1", "kind": "Pod",
-                   "metadata": {"name": "probe", "namespace": "default"},
-                   "spec": {"containers": [{"name": "c", "image": "registry.example/app:1.0"}]}},
-        "dryRun": false
-    })
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "probe", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "registry.example/app:1.0"}]}
+    });
+    let defaults = RequestDefaults {
+        username: "conformance".to_owned(),
+        groups: vec!["system:authenticated".to_owned()],
+        uid_prefix: "conformance-settings-probe".to_owned(),
+        ..RequestDefaults::default()
+    };
+    admission_request(&pod, 1, &defaults, &ClusterFixture::empty())
 }
 
 /// Whether kwctl lets a module mutate: `kwctl run` has no switch for it and applies the

@@ -1,55 +1,27 @@
-//! Multi-document YAML: split at `---` lines, keeping each document's first line so findings
-//! can point into the pasted text.
+//! Multi-document YAML: the documents of the pasted text (split by
+//! [`admission::manifest::split_documents`], as the scanner splits files), each read as a
+//! Kubernetes object the way the scanner reads it; findings point into the pasted text with
+//! each document's first line.
 
+pub use admission::manifest::Document;
+use admission::manifest::{check_object, parse_yaml, split_documents, yaml_to_json};
 use serde_json::Value;
 
-/// One document of the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document<'a> {
-    /// 1-based line of its first line in the whole input.
-    pub line: usize,
-    /// Its text.
-    pub text: &'a str,
-}
-
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
-}
-
-/// Splits `input` at document markers (`---` starts a document, `...` ends one). Documents
-/// that hold only blank lines and comments are kept; [`parse`] skips them.
+/// The documents of `input` that have content (documents of blank lines and comments only are
+/// left out).
 pub fn split(input: &str) -> Vec<Document<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0usize; // byte offset of the current document
-    let mut start_line = 1usize;
-    let mut offset = 0usize;
-    for (i, line) in input.split_inclusive('\n').enumerate() {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if is_marker(bare, "---") || is_marker(bare, "...") {
-            out.push(Document {
-                line: start_line,
-                text: &input[start..offset],
-            });
-            start = offset + line.len();
-            start_line = i + 2;
-        }
-        offset += line.len();
-    }
-    out.push(Document {
-        line: start_line,
-        text: &input[start..],
-    });
-    out.retain(|d| !d.text.trim().is_empty());
-    out
+    let mut docs = split_documents(input);
+    docs.retain(|d| d.content_offset().is_some());
+    docs
 }
 
-/// Reads one document as a Kubernetes object: `Ok(None)` for an empty document.
+/// Reads one document as a Kubernetes object (merge keys applied, checked as the scanner
+/// checks objects): `Ok(None)` for an empty document.
 ///
 /// # Errors
 /// When it is not YAML, or not a mapping with string `apiVersion` and `kind`.
 pub fn parse(doc: &Document<'_>) -> Result<Option<Value>, String> {
-    let value: Value = serde_yaml::from_str(doc.text).map_err(|e| match e.location() {
+    let yaml = parse_yaml(&doc.text).map_err(|e| match e.location() {
         Some(l) => format!(
             "line {}: {}",
             doc.line + l.line() - 1,
@@ -57,20 +29,10 @@ pub fn parse(doc: &Document<'_>) -> Result<Option<Value>, String> {
         ),
         None => e.to_string(),
     })?;
-    match &value {
+    let line = doc.content_line().unwrap_or(doc.line);
+    match yaml_to_json(yaml).map_err(|e| format!("line {line}: {e}"))? {
         Value::Null => Ok(None),
-        Value::Object(map) => {
-            if !map.get("apiVersion").is_some_and(Value::is_string) {
-                return Err("not a Kubernetes object: no string 'apiVersion'".into());
-            }
-            if !map.get("kind").is_some_and(Value::is_string) {
-                return Err("not a Kubernetes object: no string 'kind'".into());
-            }
-            match map.get("metadata") {
-                None | Some(Value::Null | Value::Object(_)) => Ok(Some(value)),
-                Some(_) => Err("'metadata' must be a mapping".into()),
-            }
-        }
+        value @ Value::Object(_) => check_object(value).map(Some),
         _ => Err("not a Kubernetes object: the document is not a mapping".into()),
     }
 }
@@ -88,15 +50,15 @@ mod tests {
             vec![
                 Document {
                     line: 1,
-                    text: "a: 1\n"
+                    text: "a: 1\n".into()
                 },
                 Document {
                     line: 3,
-                    text: "# c\nb: 2\n"
+                    text: "# c\nb: 2\n".into()
                 },
                 Document {
                     line: 8,
-                    text: "c: 3\n"
+                    text: "c: 3\n".into()
                 },
             ]
         );
@@ -109,9 +71,30 @@ mod tests {
             docs,
             vec![Document {
                 line: 2,
-                text: "kind: Pod\n"
+                text: "kind: Pod\n".into()
             }]
         );
+    }
+
+    #[test]
+    fn content_after_a_marker_keeps_its_line_and_columns() {
+        let docs = split("a: 1\n--- {apiVersion: v1, kind: Pod}\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].line, 2);
+        assert_eq!(docs[1].text, "    {apiVersion: v1, kind: Pod}\n");
+        let pod = parse(&docs[1]).unwrap().unwrap();
+        assert_eq!(pod["kind"], "Pod");
+    }
+
+    #[test]
+    fn merge_keys_are_applied_as_the_scanner_applies_them() {
+        let docs = split(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  labels: &l {app: a}\n  annotations:\n    <<: *l\n",
+        );
+        let pod = parse(&docs[0]).unwrap().unwrap();
+        assert_eq!(pod.pointer("/metadata/annotations/app"), Some(&"a".into()));
+        let e = parse(&split("apiVersion: v1\nkind: Pod\nmetadata: {name: 5}\n")[0]).unwrap_err();
+        assert!(e.contains("'metadata.name' must be a string"), "{e}");
     }
 
     #[test]

@@ -241,7 +241,7 @@ pub fn findings(message: &str, doc: &Document<'_>, object: &Value) -> Vec<Findin
                 } else {
                     continue;
                 };
-                if let Some((line, exact)) = locate(doc.text, &parse_path(&candidate)) {
+                if let Some((line, exact)) = locate(&doc.text, &parse_path(&candidate)) {
                     let better = match &chosen {
                         None => true,
                         Some((_, _, was_exact)) => exact || !was_exact,
@@ -346,7 +346,7 @@ spec:
     fn findings_point_at_the_offending_lines() {
         let doc = Document {
             line: 5,
-            text: DEPLOY,
+            text: DEPLOY.into(),
         };
         let object: Value = serde_yaml::from_str(DEPLOY).unwrap();
         let f = findings(

@@ -2,6 +2,7 @@
 //! `helm template` emits it) or JSON streams, `kind: List` expanded, each object kept with the
 //! file and line it starts on (and the `# Source:` template of `helm template` output).
 
+use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -174,8 +175,8 @@ pub fn is_go_template(text: &str) -> bool {
         })
 }
 
-/// Whether a directory entry is a manifest file (`*.yaml`, `*.yml`, `*.json`).
-fn is_manifest_file(path: &Path) -> bool {
+/// Whether a directory entry is a manifest file (`*.yaml`, `*.yml`, `*.json`, any case).
+pub fn is_manifest_file(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| ["yaml", "yml", "json"].contains(&e.to_ascii_lowercase().as_str()))
@@ -187,30 +188,50 @@ fn is_json_file(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// The manifest files under `dir`, recursively, sorted by path. Hidden files and directories
-/// (name starting with `.`) are skipped, and symbolic links to directories are not followed.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
-    let entries = match std::fs::read_dir(dir) {
+/// The entries of directory `dir` in name order, hidden ones (name starting with `.`) left
+/// out; an unreadable directory is an [`InputError`] naming it.
+///
+/// # Errors
+/// When `dir` cannot be read.
+fn sorted_entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, InputError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| InputError {
+        file: dir.display().to_string(),
+        line: None,
+        message: format!("cannot read directory: {e}"),
+    })?;
+    let mut entries: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    entries.sort_by_key(|entry| entry.file_name());
+    Ok(entries)
+}
+
+/// Walks `dir` recursively in name order and collects its manifest files
+/// ([`is_manifest_file`]) into `files`. Hidden files and directories are skipped, symbolic
+/// links to directories are not followed, and unreadable directories become `errors`.
+/// `enter` is called with every directory (`dir` included) before it is read and says whether
+/// to walk it (the scanner notes Helm charts there instead, and records kustomizations).
+pub fn walk_manifest_files(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<InputError>,
+    enter: &mut dyn FnMut(&Path) -> bool,
+) {
+    if !enter(dir) {
+        return;
+    }
+    let entries = match sorted_entries(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError {
-                file: dir.display().to_string(),
-                line: None,
-                message: format!("cannot read directory: {e}"),
-            });
+            errors.push(e);
             return;
         }
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
         let path = entry.path();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir {
-            walk(&path, files, errors);
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk_manifest_files(&path, files, errors, enter);
         } else if is_manifest_file(&path) && path.is_file() {
             files.push(path);
         }
@@ -245,7 +266,7 @@ pub fn read_manifests(paths: &[PathBuf]) -> Manifests {
         }
         let files = if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files, &mut out.errors);
+            walk_manifest_files(path, &mut files, &mut out.errors, &mut |_| true);
             files
         } else {
             vec![path.clone()]
@@ -339,8 +360,10 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset].bytes().filter(|b| *b == b'\n').count() + 1
 }
 
-/// Whether `line` is the YAML document marker `marker` (`---` or `...`), alone or followed
-/// by whitespace.
+/// Whether `line` (without its `\n`) is the YAML document marker `marker` (`---` or `...`),
+/// alone or followed by whitespace; the marker's length when it is. (libyaml, which
+/// `serde_yaml` parses with, takes a marker only when a blank, a line break or the end follows
+/// it: `---#` is not one.)
 fn is_marker(line: &str, marker: &str) -> Option<usize> {
     let rest = line.strip_prefix(marker)?;
     (rest.is_empty() || rest.starts_with([' ', '\t', '\r'])).then_some(marker.len())
@@ -352,49 +375,65 @@ fn is_blank(line: &str) -> bool {
     trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%')
 }
 
-/// One YAML document: its text, and the 1-based line its first text line has in the file.
-struct Chunk {
-    first_line: usize,
-    text: String,
+/// One document of a YAML stream, as [`split_documents`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document<'a> {
+    /// 1-based line, in the whole stream, of the first line of `text`.
+    pub line: usize,
+    /// The document's source text: the lines between its markers, borrowed from the stream.
+    /// When something follows the `---` marker on its line (`--- {a: 1}`, `--- # note`),
+    /// `text` starts with that line, the marker blanked so that the rest keeps its columns.
+    pub text: Cow<'a, str>,
+}
+
+impl Document<'_> {
+    /// How many lines of `text` come before its content (blank lines, comments, directives);
+    /// `None` when the document has no content.
+    pub fn content_offset(&self) -> Option<usize> {
+        self.text.split('\n').position(|line| !is_blank(line))
+    }
+
+    /// 1-based line, in the whole stream, where the content starts (`None` when empty).
+    pub fn content_line(&self) -> Option<usize> {
+        self.content_offset().map(|offset| self.line + offset)
+    }
 }
 
 /// Splits a YAML stream at its `---` and `...` markers (a marker at the start of a line is
-/// always a document boundary in YAML, even inside a block scalar).
-fn split_documents(text: &str) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut current = Chunk {
-        first_line: 1,
-        text: String::new(),
+/// always a document boundary in YAML, even inside a block scalar), keeping each document's
+/// text and the line it starts on. Empty documents are kept (see
+/// [`Document::content_offset`]).
+pub fn split_documents(text: &str) -> Vec<Document<'_>> {
+    let document = |start: usize, end: usize, line: usize, head: Option<String>| Document {
+        line,
+        text: match head {
+            Some(head) => Cow::Owned(head + &text[start..end]),
+            None => Cow::Borrowed(&text[start..end]),
+        },
     };
-    for (index, line) in text.split('\n').enumerate() {
-        let number = index + 1;
-        if let Some(len) = is_marker(line, "---") {
-            chunks.push(std::mem::replace(
-                &mut current,
-                Chunk {
-                    first_line: number,
-                    text: String::new(),
-                },
-            ));
-            // Content may follow the marker on its line (`--- {a: 1}`); keep its columns.
-            current.text.push_str(&" ".repeat(len));
-            current.text.push_str(&line[len..]);
-            current.text.push('\n');
-        } else if is_marker(line, "...").is_some() {
-            chunks.push(std::mem::replace(
-                &mut current,
-                Chunk {
-                    first_line: number + 1,
-                    text: String::new(),
-                },
-            ));
-        } else {
-            current.text.push_str(line);
-            current.text.push('\n');
+    let mut out = Vec::new();
+    let (mut start, mut line, mut head) = (0, 1, None);
+    let mut offset = 0;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let end = offset + raw.len();
+        let bare = raw.strip_suffix('\n').unwrap_or(raw);
+        let marker = is_marker(bare, "---").map(|len| (len, true));
+        if let Some((len, opens)) = marker.or_else(|| is_marker(bare, "...").map(|l| (l, false))) {
+            out.push(document(start, offset, line, head.take()));
+            let rest = &bare[len..];
+            if opens && !rest.trim().is_empty() {
+                // Content may follow the marker on its line (`--- {a: 1}`); keep its columns.
+                head = Some(format!("{}{rest}\n", " ".repeat(len)));
+                line = index + 1;
+            } else {
+                line = index + 2;
+            }
+            start = end;
         }
+        offset = end;
     }
-    chunks.push(current);
-    chunks
+    out.push(document(start, text.len(), line, head));
+    out
 }
 
 /// The path of a `# Source: <path>` comment (as `helm template` writes before each
@@ -420,21 +459,17 @@ fn yaml_documents(
 ) -> Vec<(usize, Option<String>, Value)> {
     let mut out = Vec::new();
     for chunk in split_documents(text) {
-        let Some(offset) = chunk.text.split('\n').position(|line| !is_blank(line)) else {
+        let Some(offset) = chunk.content_offset() else {
             continue;
         };
         let source = helm_source(chunk.text.split('\n').take(offset));
-        let start = chunk.first_line + offset;
+        let start = chunk.line + offset;
         let error = |line: usize, message: String| InputError {
             file: file.to_owned(),
             line: Some(line),
             message,
         };
-        let parsed = serde_yaml::from_str::<serde_yaml::Value>(&chunk.text).and_then(|mut v| {
-            v.apply_merge()?;
-            Ok(v)
-        });
-        match parsed {
+        match parse_yaml(&chunk.text) {
             Ok(value) => match yaml_to_json(value) {
                 Ok(Value::Null) => {}
                 Ok(value) => out.push((start, source, value)),
@@ -443,13 +478,9 @@ fn yaml_documents(
             Err(_) => {
                 // Parse again with the lines before the document blanked, so that the
                 // parser's own positions are those of the file.
-                let padded = format!("{}{}", "\n".repeat(chunk.first_line - 1), chunk.text);
-                let e = match serde_yaml::from_str::<serde_yaml::Value>(&padded) {
-                    Err(e) => e,
-                    Ok(mut v) => match v.apply_merge() {
-                        Err(e) => e,
-                        Ok(()) => continue,
-                    },
+                let padded = format!("{}{}", "\n".repeat(chunk.line - 1), chunk.text);
+                let Err(e) = parse_yaml(&padded) else {
+                    continue;
                 };
                 let line = e.location().map_or(start, |l| l.line().max(start));
                 errors.push(error(line, format!("invalid YAML: {e}")));
@@ -459,9 +490,20 @@ fn yaml_documents(
     out
 }
 
+/// Parses one YAML document with its merge keys (`<<: *anchor`) applied, as go-yaml
+/// (under kubectl's `sigs.k8s.io/yaml`) applies them; convert it with [`yaml_to_json`].
+///
+/// # Errors
+/// serde_yaml's, with its position in `text`.
+pub fn parse_yaml(text: &str) -> Result<serde_yaml::Value, serde_yaml::Error> {
+    let mut value = serde_yaml::from_str::<serde_yaml::Value>(text)?;
+    value.apply_merge()?;
+    Ok(value)
+}
+
 /// A YAML value as JSON, as `sigs.k8s.io/yaml` converts it for kubectl: scalar keys become
 /// strings, tags are dropped.
-fn yaml_to_json(value: serde_yaml::Value) -> Result<Value, String> {
+pub fn yaml_to_json(value: serde_yaml::Value) -> Result<Value, String> {
     use serde_yaml::Value as Y;
     Ok(match value {
         Y::Null => Value::Null,
@@ -572,7 +614,13 @@ fn add_document(
     }
 }
 
-fn check_object(value: Value) -> Result<Value, String> {
+/// Checks that `value` is a Kubernetes object as the API server takes one: a mapping with a
+/// string `apiVersion` and `kind`, a mapping (or no) `metadata`, and a string (or no)
+/// `metadata.namespace` and `metadata.name`.
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn check_object(value: Value) -> Result<Value, String> {
     let Some(object) = value.as_object() else {
         return Err("not a mapping".to_owned());
     };
@@ -601,4 +649,71 @@ fn check_object(value: Value) -> Result<Value, String> {
         return Err("'metadata.name' must be a string".to_owned());
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (line, text) of each document.
+    fn split(text: &str) -> Vec<(usize, String)> {
+        split_documents(text)
+            .into_iter()
+            .map(|d| (d.line, d.text.into_owned()))
+            .collect()
+    }
+
+    fn docs(expected: &[(usize, &str)]) -> Vec<(usize, String)> {
+        expected
+            .iter()
+            .map(|(l, t)| (*l, (*t).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn documents_keep_their_source_text_and_first_line() {
+        let text = "a: 1\n---\n# c\nb: 2\n--- # x\nc: 3\n...\nd: 4";
+        assert_eq!(
+            split(text),
+            docs(&[
+                (1, "a: 1\n"),
+                (3, "# c\nb: 2\n"),
+                (5, "    # x\nc: 3\n"),
+                (8, "d: 4"),
+            ])
+        );
+        let found = split_documents(text);
+        // The stream's own text, unless a marker line had to be blanked.
+        assert!(matches!(found[1].text, Cow::Borrowed("# c\nb: 2\n")));
+        assert!(matches!(found[2].text, Cow::Owned(_)));
+        assert_eq!(found[1].content_line(), Some(4));
+        assert_eq!(found[2].content_line(), Some(6));
+    }
+
+    #[test]
+    fn markers_are_what_libyaml_takes_as_markers() {
+        // `---#` and `----` are content; `---\r` (CRLF) and a leading marker are markers.
+        assert_eq!(split("---#x\n----\n").len(), 1);
+        assert_eq!(
+            split("---\r\na: 1\r\n--- {b: 2}\r\n"),
+            docs(&[(1, ""), (2, "a: 1\r\n"), (3, "    {b: 2}\r\n")])
+        );
+        let empty = split_documents("---\n# only a comment\n\n");
+        assert_eq!(empty.len(), 2);
+        assert!(empty.iter().all(|d| d.content_offset().is_none()));
+    }
+
+    #[test]
+    fn content_after_a_marker_is_parsed_in_place() {
+        let out = parse_manifests("--- {apiVersion: v1, kind: Pod}\n", "f", false);
+        assert_eq!(out.objects.len(), 1);
+        assert_eq!(out.objects[0].line, 1);
+        let out = parse_manifests("a: 1\n---\nkind: [\n", "f", false);
+        assert_eq!(out.errors.len(), 1);
+        assert!(
+            out.errors[0].message.starts_with("invalid YAML"),
+            "{:?}",
+            out.errors
+        );
+    }
 }

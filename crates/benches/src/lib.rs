@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use admission::{ClusterFixture, RequestDefaults, admission_request};
 use anyhow::{Context, Result, bail};
 use host_test::{EvalOptions, Harness, HarnessConfig, PolicyModule};
 use serde_json::{Value, json};
@@ -115,23 +116,20 @@ pub fn padded_deployment(bytes: usize) -> Value {
     object
 }
 
-/// The CREATE AdmissionRequest the API server sends for a Deployment `object`.
+/// The CREATE AdmissionRequest the API server sends for a Deployment `object`, built by the
+/// admission layer as the scanner and the playground build theirs, sent by a user of the
+/// team's group.
 pub fn deployment_request(object: Value) -> Value {
-    json!({
-        "uid": "0f5d2c4e-8f1b-4c1a-b0a5-3a6b7f9d2e11",
-        "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-        "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-        "requestKind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-        "requestResource": {"group": "apps", "version": "v1", "resource": "deployments"},
-        "name": "web",
-        "namespace": "shop",
-        "operation": "CREATE",
-        "userInfo": {"username": "alice@example.com", "groups": ["shop-deployers", "system:authenticated"]},
-        "object": object,
-        "oldObject": null,
-        "dryRun": false,
-        "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
-    })
+    let defaults = RequestDefaults {
+        namespace: "shop".to_owned(),
+        username: "alice@example.com".to_owned(),
+        groups: vec![
+            "shop-deployers".to_owned(),
+            "system:authenticated".to_owned(),
+        ],
+        uid_prefix: "bench".to_owned(),
+    };
+    admission_request(&object, 1, &defaults, &ClusterFixture::empty())
 }
 
 /// The `validate` payload policy-server sends: `{"request": ..., "settings": ...}`.

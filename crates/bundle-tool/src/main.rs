@@ -80,6 +80,22 @@ struct TransportArgs {
     username: Option<String>,
 }
 
+/// What `sign` and `verify` act on: the given references, or every module of the bundle (and
+/// its SBOM) under a registry prefix.
+#[derive(Args)]
+struct Targets {
+    /// Registry and path prefix the bundle was pushed to.
+    #[arg(long, conflicts_with = "references")]
+    registry: Option<String>,
+    /// Only these policies with --registry (default: all).
+    #[arg(long = "policy")]
+    only: Vec<String>,
+    /// registry://host[:port]/path:tag (or @sha256:…)
+    references: Vec<String>,
+    #[command(flatten)]
+    transport: TransportArgs,
+}
+
 impl TransportArgs {
     fn transport(&self) -> Result<Transport> {
         let basic_auth = match &self.username {
@@ -173,16 +189,8 @@ enum Command {
         /// Private key (cosign's encrypted PEM; password from COSIGN_PASSWORD).
         #[arg(long)]
         key: PathBuf,
-        /// Registry and path prefix the bundle was pushed to.
-        #[arg(long, conflicts_with = "references")]
-        registry: Option<String>,
-        /// Only these policies with --registry (default: all).
-        #[arg(long = "policy")]
-        only: Vec<String>,
-        /// registry://host[:port]/path:tag (or @sha256:…)
-        references: Vec<String>,
         #[command(flatten)]
-        transport: TransportArgs,
+        targets: Targets,
     },
     /// Verify cosign signatures by a public key: the given references, or with --registry every
     /// module <registry>/<id>:v<version> and its attached SBOM. Exit 1 when one is not verified.
@@ -190,16 +198,8 @@ enum Command {
         /// Public key (PEM).
         #[arg(long)]
         key: PathBuf,
-        /// Registry and path prefix the bundle was pushed to.
-        #[arg(long, conflicts_with = "references")]
-        registry: Option<String>,
-        /// Only these policies with --registry (default: all).
-        #[arg(long = "policy")]
-        only: Vec<String>,
-        /// registry://host[:port]/path:tag (or @sha256:…)
-        references: Vec<String>,
         #[command(flatten)]
-        transport: TransportArgs,
+        targets: Targets,
     },
     /// Pull a module by reference into a file.
     Pull {
@@ -235,27 +235,26 @@ struct NewPolicyArgs {
     released: String,
 }
 
-/// What to sign or verify: the references given, or every policy of the workspace at
-/// `<registry>/<id>:v<version>` (those with their attached SBOM too).
-fn targets(
-    root: &std::path::Path,
-    registry: Option<&str>,
-    only: &[String],
-    references: Vec<String>,
-) -> Result<Vec<(String, bool)>> {
-    match registry {
-        Some(r) => {
-            let r = r.trim_end_matches('/');
-            Ok(policy::discover(root)?
-                .iter()
-                .filter(|p| only.is_empty() || only.contains(&p.id))
-                .map(|p| (format!("{r}/{}:{}", p.id, p.tag()), true))
-                .collect())
+impl Targets {
+    /// What to sign or verify: the references given, or every policy of the workspace at
+    /// `<registry>/<id>:v<version>` (those with their attached SBOM too, marked `true`).
+    fn resolve(self, root: &std::path::Path) -> Result<Vec<(String, bool)>> {
+        match self.registry {
+            Some(r) => {
+                let r = r.trim_end_matches('/');
+                Ok(policy::discover(root)?
+                    .iter()
+                    .filter(|p| self.only.is_empty() || self.only.contains(&p.id))
+                    .map(|p| (format!("{r}/{}:{}", p.id, p.tag()), true))
+                    .collect())
+            }
+            None if self.references.is_empty() => {
+                anyhow::bail!(
+                    "name the artifacts (registry://host/path:tag ...) or give --registry"
+                )
+            }
+            None => Ok(self.references.into_iter().map(|r| (r, false)).collect()),
         }
-        None if references.is_empty() => {
-            anyhow::bail!("name the artifacts (registry://host/path:tag ...) or give --registry")
-        }
-        None => Ok(references.into_iter().map(|r| (r, false)).collect()),
     }
 }
 
@@ -429,16 +428,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("wrote {}", out.display());
             }
         }
-        Command::Sign {
-            key,
-            registry,
-            only,
-            references,
-            transport,
-        } => {
-            let transport = transport.transport()?;
+        Command::Sign { key, targets } => {
+            let transport = targets.transport.transport()?;
             let pair = sign::load_private_key(&key, &sign::password_from_env())?;
-            let targets = targets(&root, registry.as_deref(), &only, references)?;
+            let targets = targets.resolve(&root)?;
             for (target, with_sbom) in targets {
                 let signed = sign::sign(&target, &pair, &transport)?;
                 println!(
@@ -452,16 +445,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Verify {
-            key,
-            registry,
-            only,
-            references,
-            transport,
-        } => {
-            let transport = transport.transport()?;
+        Command::Verify { key, targets } => {
+            let transport = targets.transport.transport()?;
             let public = sign::read_public_key(&key)?;
-            let targets = targets(&root, registry.as_deref(), &only, references)?;
+            let targets = targets.resolve(&root)?;
             let mut failed = 0;
             for (target, with_sbom) in targets {
                 match sign::verify(&target, &public, &transport) {

@@ -19,6 +19,11 @@ pub fn compile_list(key: &str, items: &[String]) -> Result<Vec<Glob>, String> {
         .collect()
 }
 
+/// Whether `name` matches one of `globs`.
+pub fn matches_any(globs: &[Glob], name: &str) -> bool {
+    globs.iter().any(|g| g.matches(name))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Lit(u8),

@@ -784,23 +784,6 @@ pub fn check_host_pattern(text: &str, wildcard: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Compiles a list of namespace names or globs from settings; the error names `key[i]`.
-///
-/// # Errors
-/// The first entry that is not a valid glob.
-pub fn compile_globs(key: &str, items: &[String]) -> Result<Vec<crate::glob::Glob>, String> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, s)| crate::glob::Glob::new(s).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
-/// Whether `name` matches one of the globs.
-pub fn matches_any(globs: &[crate::glob::Glob], name: &str) -> bool {
-    globs.iter().any(|g| g.matches(name))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Label selectors (only as much as network rules need)
 // ---------------------------------------------------------------------------------------------

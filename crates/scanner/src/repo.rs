@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use admission::manifest::{InputError, Manifests, parse_manifests, read_manifests};
+use admission::manifest::{
+    InputError, Manifests, parse_manifests, read_manifests, walk_manifest_files,
+};
 use serde_json::Value;
 
 /// The file names kustomize looks for in a directory, in its order
@@ -143,54 +145,30 @@ struct Tree {
     kustomizations: Vec<PathBuf>,
 }
 
-fn is_manifest_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["yaml", "yml", "json"].contains(&e.to_ascii_lowercase().as_str()))
-}
-
 /// Walks `dir` in name order (hidden entries skipped, symbolic links to directories not
 /// followed): Helm charts are noted and not entered, kustomization directories recorded.
 fn walk(dir: &Path, tree: &mut Tree, out: &mut Manifests) {
-    if dir.join("Chart.yaml").is_file() {
-        out.notes.push(InputError {
-            file: dir.display().to_string(),
-            line: None,
-            message: format!(
-                "a Helm chart, not scanned: render it and scan the output, e.g. \
-                 `helm template RELEASE {} --namespace NS | aks-scan -`",
-                dir.display()
-            ),
-        });
-        return;
-    }
-    if kustomization_file(dir).is_some() {
-        tree.kustomizations.push(dir.to_owned());
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            out.errors.push(InputError {
+    let notes = &mut out.notes;
+    let kustomizations = &mut tree.kustomizations;
+    let mut enter = |dir: &Path| {
+        if dir.join("Chart.yaml").is_file() {
+            notes.push(InputError {
                 file: dir.display().to_string(),
                 line: None,
-                message: format!("cannot read directory: {e}"),
+                message: format!(
+                    "a Helm chart, not scanned: render it and scan the output, e.g. \
+                     `helm template RELEASE {} --namespace NS | aks-scan -`",
+                    dir.display()
+                ),
             });
-            return;
+            return false;
         }
+        if kustomization_file(dir).is_some() {
+            kustomizations.push(dir.to_owned());
+        }
+        true
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|entry| entry.file_name());
-    for entry in entries {
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            walk(&path, tree, out);
-        } else if is_manifest_file(&path) && path.is_file() {
-            tree.files.push(path);
-        }
-    }
+    walk_manifest_files(dir, &mut tree.files, &mut out.errors, &mut enter);
 }
 
 /// The local paths a kustomization file refers to (resources, bases, components, patches,

@@ -1,38 +1,19 @@
-//! Helpers shared by the harness' integration tests: the harness, the hand-written WAT
-//! guests of `tests/data`, sample admission requests and scratch directories.
+//! Helpers of the harness' integration tests: those the scanner's tests share ([`support`]:
+//! the harness, the hand-written WAT guests of `tests/data`, scratch directories), and
+//! modules and sample admission requests.
 
 #![allow(dead_code)]
 
 pub mod schemas;
+pub mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[allow(unused_imports)] // each test crate uses some of them
+pub use support::{data_dir, harness, repo_root, scratch, wasm, write};
+
 use std::time::Duration;
 
-use host_test::{Harness, HarnessConfig, Limits, PolicyModule};
+use host_test::{Harness, Limits, PolicyModule};
 use serde_json::{Value, json};
-
-pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("data")
-}
-
-/// The binary form of `tests/data/<name>.wat`.
-pub fn wasm(name: &str) -> Vec<u8> {
-    let path = data_dir().join(format!("{name}.wat"));
-    match wat::parse_file(&path) {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("cannot assemble {}: {e}", path.display()),
-    }
-}
-
-pub fn harness() -> Harness {
-    match Harness::new(HarnessConfig::default()) {
-        Ok(harness) => harness,
-        Err(e) => panic!("cannot create the harness: {e}"),
-    }
-}
 
 /// A harness with a short deadline, for the tests that must hit it.
 pub fn quick_harness(timeout: Duration) -> Harness {
@@ -70,26 +51,4 @@ pub fn pod_request() -> Value {
         },
         "dryRun": false
     })
-}
-
-/// A fresh, empty scratch directory under the test target directory.
-pub fn scratch(name: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("host-test-{name}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        panic!("cannot create {}: {e}", dir.display());
-    }
-    dir
-}
-
-pub fn write(path: &Path, contents: impl AsRef<[u8]>) {
-    if let Some(parent) = path.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    if let Err(e) = std::fs::write(path, contents) {
-        panic!("cannot write {}: {e}", path.display());
-    }
 }

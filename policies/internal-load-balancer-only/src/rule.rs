@@ -1,7 +1,8 @@
 //! The rule: a pure function over the Service view.
 
 use policy_helpers::consumer::azure_cloud_provider_true;
-use policy_helpers::net::{AddrSet, IpNet, ServiceView, compile_globs, matches_any};
+use policy_helpers::glob::{compile_list, matches_any};
+use policy_helpers::net::{AddrSet, IpNet, ServiceView};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -38,7 +39,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let s = &ctx.settings;
     let mut findings = Findings::new();
     let namespace = req.effective_namespace(&svc.metadata);
-    let allowed = compile_globs("allowPublicInNamespaces", &s.allow_public_in_namespaces)
+    let allowed = compile_list("allowPublicInNamespaces", &s.allow_public_in_namespaces)
         .map(|g| matches_any(&g, namespace))
         .unwrap_or(false);
     let why = match internal {

@@ -1,7 +1,8 @@
 //! Settings: where public load balancers are allowed, and what their source ranges must look
 //! like.
 
-use policy_helpers::net::{IpNet, compile_globs};
+use policy_helpers::glob::compile_list;
+use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -62,7 +63,7 @@ impl PolicySettings for Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
-        compile_globs("allowPublicInNamespaces", &self.allow_public_in_namespaces)?;
+        compile_list("allowPublicInNamespaces", &self.allow_public_in_namespaces)?;
         if self.min_source_range_prefix.ipv4 > 32 {
             return Err("minSourceRangePrefix.ipv4: an IPv4 prefix length is at most 32".into());
         }

@@ -1,7 +1,7 @@
 //! Settings: the protected objects, the identities allowed to change them, the configuration
 //! keys that must stay on, Events, and the common exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -153,13 +153,6 @@ pub struct Compiled {
     pub groups: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String]) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
-}
-
 impl Settings {
     /// Compiles the patterns.
     ///
@@ -197,8 +190,8 @@ impl Settings {
         }
         Ok(Compiled {
             objects,
-            users: globs("allowedUsers", &self.allowed_users)?,
-            groups: globs("allowedGroups", &self.allowed_groups)?,
+            users: compile_list("allowedUsers", &self.allowed_users)?,
+            groups: compile_list("allowedGroups", &self.allowed_groups)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Settings: allowed and denied subject names, groups-only mode, cross-namespace ServiceAccounts,
 //! Kubernetes system identities, and the common exemptions.
 
-use policy_helpers::glob::Glob;
+use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -68,25 +68,21 @@ pub struct Compiled {
     pub denied: Vec<Glob>,
 }
 
-fn globs(key: &str, list: &[String], lower: bool) -> Result<Vec<Glob>, String> {
-    list.iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let p = if lower { p.to_lowercase() } else { p.clone() };
-            Glob::new(&p).map_err(|e| format!("{key}[{i}]: {e}"))
-        })
-        .collect()
-}
-
 impl Settings {
     /// Compiles the name lists.
     ///
     /// # Errors
     /// A message naming the offending entry.
     pub fn compile(&self) -> Result<Compiled, String> {
+        // Denied names match case-insensitively: the patterns are compiled in lower case.
+        let denied: Vec<String> = self
+            .denied_subjects
+            .iter()
+            .map(|p| p.to_lowercase())
+            .collect();
         Ok(Compiled {
-            allowed: globs("allowedSubjects", &self.allowed_subjects, false)?,
-            denied: globs("deniedSubjects", &self.denied_subjects, true)?,
+            allowed: compile_list("allowedSubjects", &self.allowed_subjects)?,
+            denied: compile_list("deniedSubjects", &denied)?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The rule: a pure function over the Service view.
 
-use policy_helpers::net::{ServiceView, compile_globs, matches_any};
+use policy_helpers::glob::{compile_list, matches_any};
+use policy_helpers::net::ServiceView;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -16,7 +17,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let s = &ctx.settings;
     let namespace = req.effective_namespace(&svc.metadata);
-    let allowed = compile_globs("allowNamespaces", &s.allow_namespaces)
+    let allowed = compile_list("allowNamespaces", &s.allow_namespaces)
         .map(|g| matches_any(&g, namespace))
         .unwrap_or(false);
     if allowed {

@@ -1,6 +1,6 @@
 //! Settings: the namespaces where NodePort Services are allowed.
 
-use policy_helpers::net::compile_globs;
+use policy_helpers::glob::compile_list;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -22,6 +22,6 @@ impl PolicySettings for Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
-        compile_globs("allowNamespaces", &self.allow_namespaces).map(|_| ())
+        compile_list("allowNamespaces", &self.allow_namespaces).map(|_| ())
     }
 }

@@ -1,8 +1,9 @@
 //! The rule: a pure function over the NetworkPolicy view.
 
+use policy_helpers::glob::{compile_list, matches_any};
 use policy_helpers::net::{
-    AddrSet, Direction, IpNet, NetworkPolicyRule, NetworkPolicyView, compile_globs,
-    ip_block_addresses, matches_any, written_as_ipv6,
+    AddrSet, Direction, IpNet, NetworkPolicyRule, NetworkPolicyView, ip_block_addresses,
+    written_as_ipv6,
 };
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -36,7 +37,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     {
         return Verdict::accept();
     }
-    let all_ns_ok = compile_globs(
+    let all_ns_ok = compile_list(
         "allowAllNamespacesSelector",
         &s.allow_all_namespaces_selector,
     )

@@ -1,7 +1,7 @@
 //! Settings: what counts as too broad, and the allowed exceptions.
 
-use policy_helpers::glob::Glob;
-use policy_helpers::net::{IpNet, PortSet, compile_globs};
+use policy_helpers::glob::{Glob, compile_list};
+use policy_helpers::net::{IpNet, PortSet};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -71,7 +71,7 @@ impl PolicySettings for Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
-        compile_globs(
+        compile_list(
             "allowAllNamespacesSelector",
             &self.allow_all_namespaces_selector,
         )?;
