@@ -483,9 +483,9 @@ fn kustomize_objects_point_at_their_source_files() {
     assert_eq!(
         located,
         vec![
-            ("ServiceAccount".to_owned(), workloads.clone(), 4),
+            ("ServiceAccount".to_owned(), workloads.clone(), 3),
             ("ConfigMap".to_owned(), kustomization, 1),
-            ("Deployment".to_owned(), workloads, 9),
+            ("Deployment".to_owned(), workloads, 8),
         ]
     );
     for manifest in &manifests.objects {
