@@ -608,8 +608,9 @@ fn namespaces_used_but_not_defined_are_assumed_with_one_warning() {
     );
     assert_eq!(report.exit_code(), 0);
     // Defined in the fixture: no warning.
-    let fixture: ClusterFixture = serde_yaml::from_str(
+    let fixture = ClusterFixture::parse(
         "objects:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: monitoring, labels: {team: obs}}\n",
+        "cluster",
     )
     .expect("fixture");
     let report = scanner::scan(
