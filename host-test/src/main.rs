@@ -472,9 +472,15 @@ fn profiles() -> Result<ExitCode> {
         println!("{name} ({} policies)", profile.policies.len());
         println!("  {}", profile.description.trim());
         for (parameter, declared) in &profile.parameters {
-            let value = profile
-                .parameter_value(parameter)
-                .map_or_else(|| "the policy's default".to_owned(), ToString::to_string);
+            let value = if declared.required {
+                let policies: Vec<&str> =
+                    declared.settings.iter().map(|t| t.policy.as_str()).collect();
+                format!("required, no default: {} left out until set", policies.join(", "))
+            } else {
+                profile
+                    .parameter_value(parameter)
+                    .map_or_else(|| "the policy's default".to_owned(), ToString::to_string)
+            };
             println!(
                 "  --param {parameter}=...  {} (now: {value})",
                 declared.description

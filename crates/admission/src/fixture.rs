@@ -358,8 +358,14 @@ impl ClusterFixture {
     /// `kube-public`, `kube-node-lease`, labelled `kubernetes.io/metadata.name` as the API
     /// server labels every namespace), unless it holds a Namespace of that name already.
     pub fn with_builtin_namespaces(&self) -> ClusterFixture {
+        self.with_namespaces(BUILTIN_NAMESPACES.iter().copied())
+    }
+
+    /// This cluster plus a Namespace object for each of `names` it does not hold, labelled
+    /// only `kubernetes.io/metadata.name` (the label the API server sets on every namespace).
+    pub fn with_namespaces<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> ClusterFixture {
         let mut out = self.clone();
-        for name in BUILTIN_NAMESPACES {
+        for name in names {
             let present = out.objects.iter().any(|o| {
                 o.get("kind").and_then(Value::as_str) == Some("Namespace")
                     && object_name(o) == Some(name)

@@ -94,8 +94,10 @@ pub struct Manifests {
     /// workflows, Helm values, kustomize patches and configuration), skipped.
     pub skipped: Vec<InputError>,
     /// Inputs reported once instead of scanned (Go templates, Helm charts) or read in a
-    /// particular way (kustomize renders), for the scan's warnings.
+    /// particular way (a kustomization not rendered), for the scan's warnings.
     pub notes: Vec<InputError>,
+    /// Information only, nothing to act on (e.g. a kustomization rendered): the scan's notes.
+    pub info: Vec<InputError>,
 }
 
 impl Manifests {
@@ -105,6 +107,7 @@ impl Manifests {
         self.errors.extend(other.errors);
         self.skipped.extend(other.skipped);
         self.notes.extend(other.notes);
+        self.info.extend(other.info);
     }
 
     /// One line summing up [`Manifests::skipped`] (`None` when nothing was skipped):

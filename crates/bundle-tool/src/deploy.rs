@@ -65,7 +65,10 @@ pub fn generate(root: &Path, opts: &Options) -> Result<BTreeMap<PathBuf, String>
         PathBuf::from("base/policies.yaml"),
         format!("{HEADER}{}", render::to_yaml(&base_docs)?),
     );
-    for prof in profile::discover(root)? {
+    for mut prof in profile::discover(root)? {
+        // As `bundle render` without parameters renders it: policies that need a required
+        // site parameter are left out until the site sets it.
+        prof.apply_parameters(&BTreeMap::new())?;
         let docs = render::render(&prof, &policies, opts)?;
         files.insert(
             PathBuf::from(format!("overlays/{}/kustomization.yaml", prof.name)),

@@ -76,6 +76,11 @@ pub struct Parameter {
     pub description: String,
     /// The settings it fills (the first one's value in the profile is its default).
     pub settings: Vec<Target>,
+    /// The policies it fills cannot run without a site value (no value is safe for every
+    /// cluster, e.g. who must have signed the images): while it is unset they are left out of
+    /// the profile (said in a note), and the profile holds no value for it.
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// One setting a parameter fills: `settings.<key>` of policy `policy` (a dotted key reaches
@@ -104,11 +109,22 @@ pub struct Applied {
     /// (name, description, what stands in: the profile's value as JSON, or `None` for the
     /// policy's own default).
     pub unset: Vec<(String, String, Option<String>)>,
+    /// (name, description, the policies left out): required parameters not set.
+    pub left_out: Vec<(String, String, Vec<String>)>,
 }
 
 impl Applied {
     /// One note per unset parameter: what is used, and how to set it.
     pub fn notes(&self, profile: &str) -> Vec<String> {
+        let left_out = self.left_out.iter().map(|(name, description, policies)| {
+            format!(
+                "profile {profile}: {} {} left out: {} site parameter '{name}' ({description}), which has no safe default; set it with --param {name}=VALUE or --values FILE to run {}",
+                policies.join(", "),
+                if policies.len() == 1 { "is" } else { "are" },
+                if policies.len() == 1 { "it needs the" } else { "they need the" },
+                if policies.len() == 1 { "it" } else { "them" },
+            )
+        });
         self.unset
             .iter()
             .map(|(name, description, default)| {
@@ -120,6 +136,7 @@ impl Applied {
                     "profile {profile}: site parameter '{name}' ({description}) is not set: using {used}; set it with --param {name}=VALUE or --values FILE"
                 )
             })
+            .chain(left_out)
             .collect()
     }
 }
@@ -266,7 +283,17 @@ impl Profile {
             }
         }
         let mut applied = Applied::default();
+        let mut leave_out: BTreeSet<String> = BTreeSet::new();
         for (name, parameter) in &self.parameters {
+            if parameter.required && !given.contains_key(name) {
+                let policies: Vec<String> =
+                    parameter.settings.iter().map(|t| t.policy.clone()).collect();
+                leave_out.extend(policies.iter().cloned());
+                applied
+                    .left_out
+                    .push((name.clone(), parameter.description.clone(), policies));
+                continue;
+            }
             let Some(value) = given.get(name).cloned() else {
                 applied.unset.push((
                     name.clone(),
@@ -290,6 +317,9 @@ impl Profile {
                 set_at(settings, &target.key, value.clone());
             }
         }
+        self.policies.retain(|entry| !leave_out.contains(&entry.id));
+        let left_out: BTreeSet<&String> = applied.left_out.iter().map(|(n, _, _)| n).collect();
+        self.parameters.retain(|name, _| !left_out.contains(name));
         Ok(applied)
     }
 
@@ -399,6 +429,12 @@ impl Profile {
         for (name, parameter) in &self.parameters {
             if parameter.settings.is_empty() {
                 problems.push(format!("profile {} parameter {name}: sets no setting", self.name));
+            }
+            if parameter.required && self.parameter_value(name).is_some() {
+                problems.push(format!(
+                    "profile {} parameter {name}: required, so the profile may not hold a value for it (no sample values)",
+                    self.name
+                ));
             }
             for target in &parameter.settings {
                 if !self.policies.iter().any(|e| e.id == target.policy) {

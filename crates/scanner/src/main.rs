@@ -59,7 +59,7 @@ struct ScanArgs {
     /// command lines).
     #[arg(long, overrides_with = "strict_kinds")]
     allow_unknown_kinds: bool,
-    /// Objects of unknown kinds are input errors (exit 2) instead of warnings.
+    /// Objects of unknown kinds are input errors (see --input-errors) instead of warnings.
     #[arg(long, overrides_with = "allow_unknown_kinds")]
     strict_kinds: bool,
     /// How the table groups findings: object (by file and object) or control.
@@ -80,9 +80,14 @@ struct ScanArgs {
     /// Exit with 1 when a violation at or above --fail-on is found (the default).
     #[arg(long, overrides_with = "no_fail")]
     fail_on_violation: bool,
-    /// Exit with 0 even when violations are found (input errors still exit 2).
+    /// Exit with 0 even when violations are found (input errors still follow --input-errors).
     #[arg(long, overrides_with = "fail_on_violation")]
     no_fail: bool,
+    /// What a file or kustomization that cannot be read or rendered does to the exit code:
+    /// fail (exit 1, as a violation) or warn (reported only). Either way it is reported in
+    /// every format and the rest is scanned.
+    #[arg(long, value_name = "MODE", default_value = "fail", value_parser = ["fail", "warn"])]
+    input_errors: String,
     /// Evaluations run on this many threads (0: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     jobs: usize,
@@ -109,6 +114,14 @@ fn main() -> ExitCode {
 
 fn scan(args: ScanArgs) -> Result<ExitCode> {
     use scanner::policies as sc;
+
+    // A path on the command line that does not exist is a usage error (exit 2); a file that
+    // exists but cannot be read or parsed is an input error of the scan.
+    for path in &args.paths {
+        if path.as_os_str() != "-" && std::fs::symlink_metadata(path).is_err() {
+            anyhow::bail!("{}: no such file or directory", path.display());
+        }
+    }
 
     let harness = args.limits.pooled_harness(Path::new("."))?;
     let cluster = match &args.cluster {
@@ -165,6 +178,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         args.kustomize.parse().map_err(anyhow::Error::msg)?;
     let group_by: scanner::report::table::GroupBy =
         args.group_by.parse().map_err(anyhow::Error::msg)?;
+    let input_errors: scanner::report::InputErrorMode =
+        args.input_errors.parse().map_err(anyhow::Error::msg)?;
     let manifests = scanner::repo::read_repository(
         &args.paths,
         &scanner::repo::RepoOptions {
@@ -188,6 +203,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         threads: args.jobs,
         fail_on: (!args.no_fail).then_some(fail_on),
         allow_unknown_kinds: !args.strict_kinds,
+        input_errors,
         progress: bar.clone().map(|bar| {
             scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))
         }),
@@ -201,6 +217,9 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     }
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
     }
     let text = match args.format.as_str() {
         "json" => report.render_json() + "\n",

@@ -16,7 +16,7 @@ use host_test::response::PolicyMode;
 use serde_json::Value;
 
 use crate::policies::{ScanPolicy, Severity};
-use crate::report::{Finding, Outcome, PolicyInfo, ScanReport};
+use crate::report::{Finding, InputErrorMode, Outcome, PolicyInfo, ScanReport};
 
 /// Reports progress: called with (evaluations done, evaluations in all).
 #[derive(Clone)]
@@ -46,6 +46,8 @@ pub struct ScanOptions {
     /// Objects of kinds nothing declares are scanned with a warning (the default) instead of
     /// being input errors (`--strict-kinds`).
     pub allow_unknown_kinds: bool,
+    /// Whether input errors fail the scan (the default) or are only reported.
+    pub input_errors: InputErrorMode,
     /// Called as evaluations finish.
     pub progress: Option<ProgressSink>,
 }
@@ -59,6 +61,7 @@ impl Default for ScanOptions {
             threads: 0,
             fail_on: Some(Severity::Low),
             allow_unknown_kinds: true,
+            input_errors: InputErrorMode::Fail,
             progress: None,
         }
     }
@@ -134,8 +137,10 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         .with_builtin_namespaces();
     let base = &base;
     let catalog = KindCatalog::new(base, manifests.objects.iter().map(|m| &m.object));
-    let mut input_errors = manifests.errors;
+    let mut input_errors: Vec<InputError> =
+        manifests.errors.into_iter().map(explain_input_error).collect();
     let mut warnings = manifests.notes;
+    let notes = manifests.info;
     let skipped = manifests.skipped;
     for manifest in &manifests.objects {
         let group = admission::kinds::api_group(manifest.api_version());
@@ -203,11 +208,30 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         }
     }
     let (cluster, positions) = if options.manifests_as_context {
-        let (cluster, positions) = context_cluster(base, &requests, &catalog);
-        (Arc::new(cluster), positions)
+        context_cluster(base, &requests, &catalog)
     } else {
-        (Arc::new(base.clone()), vec![None; requests.len()])
+        (base.clone(), vec![None; requests.len()])
     };
+    let (cluster, undefined) = with_undefined_namespaces(cluster, &requests);
+    for (namespace, first) in &undefined {
+        let manifest = &manifests.objects[*first];
+        let users = requests
+            .iter()
+            .filter(|r| r.get("namespace").and_then(Value::as_str) == Some(namespace))
+            .count();
+        warnings.push(InputError::at(
+            &manifest.file,
+            manifest.line,
+            format!(
+                "namespace \"{namespace}\" is used by {users} object{} but neither the inputs nor \
+                 the cluster fixture define it: a cluster needs it created first; the scan assumes \
+                 it with no labels but kubernetes.io/metadata.name (add the Namespace to the \
+                 inputs or to --cluster to scan with its labels)",
+                if users == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    let cluster = Arc::new(cluster);
     let jobs: Vec<(usize, usize)> = requests
         .iter()
         .enumerate()
@@ -315,7 +339,57 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         findings,
         input_errors,
         warnings,
+        notes,
+        input_errors_mode: options.input_errors,
         skipped,
         fail_on: options.fail_on,
     }
+}
+
+/// `cluster` plus a Namespace (labelled only `kubernetes.io/metadata.name`) for every namespace
+/// a request is in that the cluster does not hold, and those namespaces with the index of the
+/// first object in each. Policies that look a namespace up (its labels) then judge the object
+/// as in a namespace without labels, instead of failing closed on a namespace that the
+/// repository expects to exist (created by a platform team, another repository or a chart).
+fn with_undefined_namespaces(
+    cluster: ClusterFixture,
+    requests: &[Value],
+) -> (ClusterFixture, Vec<(String, usize)>) {
+    let defined: std::collections::BTreeSet<&str> = cluster
+        .objects
+        .iter()
+        .filter(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("Namespace")
+                && o.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        })
+        .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str))
+        .collect();
+    let mut undefined: Vec<(String, usize)> = Vec::new();
+    for (index, request) in requests.iter().enumerate() {
+        if let Some(namespace) = request.get("namespace").and_then(Value::as_str)
+            && !defined.contains(namespace)
+            && !undefined.iter().any(|(n, _)| n == namespace)
+        {
+            undefined.push((namespace.to_owned(), index));
+        }
+    }
+    let cluster = cluster.with_namespaces(undefined.iter().map(|(n, _)| n.as_str()));
+    (cluster, undefined)
+}
+
+/// An input error with what the API server and kubectl would make of it, where that differs
+/// from a plain parse error: a duplicate mapping key (kubectl's YAML-to-JSON conversion,
+/// sigs.k8s.io/yaml's non-strict `YAMLToJSON`, keeps the last value and drops the others
+/// before the API server's strict field validation sees the request, so `kubectl apply -f`
+/// applies the file silently without them; kustomize, reading YAML strictly, refuses it).
+fn explain_input_error(mut error: InputError) -> InputError {
+    if error.message.contains("duplicate entry with key") {
+        error.message.push_str(
+            " (a duplicate mapping key: `kubectl apply -f` would silently keep only the last \
+             value, as its YAML-to-JSON conversion drops the others before the API server's \
+             strict field validation sees them; `kubectl apply -k` and kustomize refuse the file; \
+             not scanned: remove the duplicate)",
+        );
+    }
+    error
 }

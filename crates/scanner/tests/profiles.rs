@@ -36,6 +36,11 @@ fn every_profile_entry_has_settings_its_module_accepts() {
             problems.push(format!("{}: {e}", prof.name));
             continue;
         }
+        // As scan and render use it without parameters: policies that need a required
+        // parameter are left out.
+        let mut prof = prof.clone();
+        prof.apply_parameters(&std::collections::BTreeMap::new())
+            .unwrap();
         for e in &prof.policies {
             let file = root.join("dist").join(format!("{}.wasm", e.id));
             assert!(
@@ -57,4 +62,54 @@ fn every_profile_entry_has_settings_its_module_accepts() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A required site parameter (aks-baseline's `signatures`): the profile holds no value for it,
+/// verify-image-signatures is left out (with a note saying how to set it) until it is set, and
+/// once set the module runs with the site's value, which it accepts.
+#[test]
+fn a_required_parameter_leaves_its_policy_out_until_set() {
+    let prof = profile::Profile::builtin("aks-baseline").unwrap();
+    assert!(prof.parameters["signatures"].required);
+    assert_eq!(prof.parameter_value("signatures"), None, "no sample value");
+    let text = include_str!("../../../profiles/aks-baseline.yaml");
+    for sample in ["myacr", "contoso"] {
+        assert!(!text.contains(sample), "aks-baseline holds the sample value {sample}");
+    }
+
+    let mut unset = prof.clone();
+    let applied = unset
+        .apply_parameters(&std::collections::BTreeMap::new())
+        .unwrap();
+    assert!(!unset.policies.iter().any(|e| e.id == "verify-image-signatures"));
+    assert!(unset.policies.len() + 1 == prof.policies.len());
+    let notes = applied.notes("aks-baseline");
+    assert!(
+        notes.iter().any(|n| n.contains("verify-image-signatures is left out")
+            && n.contains("--param signatures=VALUE or --values FILE")),
+        "{notes:?}"
+    );
+
+    let values = json!({"signatures": [{
+        "images": ["site.azurecr.io/**"],
+        "keyless": [{"issuer": "https://token.actions.githubusercontent.com",
+                     "subject": "https://github.com/site/app/.github/workflows/release.yml@refs/heads/main"}],
+    }]});
+    let mut set = prof.clone();
+    let given = set.parameter_values(&[], Some(&values)).unwrap();
+    let applied = set.apply_parameters(&given).unwrap();
+    assert!(applied.left_out.is_empty());
+    let entry = set
+        .policies
+        .iter()
+        .find(|e| e.id == "verify-image-signatures")
+        .expect("the policy runs once the parameter is set");
+    let settings = entry.settings.clone().unwrap();
+    assert_eq!(settings["signatures"], values["signatures"]);
+    let harness = host_test::Harness::new(host_test::HarnessConfig::default()).unwrap();
+    let module = harness
+        .load_module(&root().join("dist/verify-image-signatures.wasm"))
+        .unwrap();
+    let outcome = module.validate_settings(&settings).unwrap();
+    assert!(outcome.valid, "{:?}", outcome.message);
 }

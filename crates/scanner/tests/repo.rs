@@ -103,22 +103,21 @@ fn a_kustomize_tree_is_scanned_as_each_overlay_renders_it() {
     );
     let deployment = &manifests.objects[1];
     assert_eq!(deployment.object.pointer("/spec/replicas"), Some(&json!(3)));
-    // Located at the kustomization that produced it.
+    // Located at the base file it came from (kustomize's origin annotation, then removed).
     assert!(
-        deployment
-            .file
-            .ends_with("kustomize/overlays/prod/kustomization.yaml"),
+        deployment.file.ends_with("kustomize/base/deployment.yaml"),
         "{}",
         deployment.file
     );
     assert_eq!(deployment.line, 1);
+    assert_eq!(deployment.object.pointer("/metadata/annotations"), None);
     assert!(
         manifests
-            .notes
+            .info
             .iter()
             .any(|n| n.message.contains("rendered with") && n.message.contains("(2 objects)")),
         "{:?}",
-        manifests.notes
+        manifests.info
     );
 }
 
@@ -305,7 +304,8 @@ fn unknown_kinds_are_warnings_unless_strict() {
         &ScanOptions::default(),
     );
     assert!(report.input_errors.is_empty(), "{:?}", report.input_errors);
-    assert_eq!(report.warnings.len(), 2, "{:?}", report.warnings);
+    // Two unknown kinds, and the namespace "shop" used but not defined.
+    assert_eq!(report.warnings.len(), 3, "{:?}", report.warnings);
     assert!(
         report.warnings[0]
             .message
@@ -328,7 +328,7 @@ fn unknown_kinds_are_warnings_unless_strict() {
         },
     );
     assert_eq!(strict.input_errors.len(), 2);
-    assert_eq!(strict.exit_code(), 2);
+    assert_eq!(strict.exit_code(), 1, "input errors fail the scan; 2 is for usage errors");
 }
 
 #[test]
@@ -451,4 +451,176 @@ fn policy_reports_follow_the_upstream_crd() {
     // The stream applies with kubectl: documents separated by ---.
     let text = report.render_policy_reports();
     assert_eq!(text.matches("---\n").count(), 3);
+}
+
+fn data(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(relative)
+}
+
+/// kustomize's origin tracking: each rendered object names the file it came from (and the
+/// line of its document there), the annotation is gone before any policy sees the object,
+/// and a generated object (no source file) points at the kustomization.
+#[test]
+fn kustomize_objects_point_at_their_source_files() {
+    let Some(renderer) = renderer() else { return };
+    let dir = data("origins/app");
+    let manifests = read(std::slice::from_ref(&dir), KustomizeMode::Auto, Some(renderer));
+    assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
+    let located: Vec<(String, String, usize)> = manifests
+        .objects
+        .iter()
+        .map(|m| {
+            (
+                m.kind().to_owned(),
+                m.file.clone(),
+                m.line,
+            )
+        })
+        .collect();
+    let workloads = dir.join("workloads.yaml").display().to_string();
+    let kustomization = dir.join("kustomization.yaml").display().to_string();
+    assert_eq!(
+        located,
+        vec![
+            ("ServiceAccount".to_owned(), workloads.clone(), 3),
+            ("ConfigMap".to_owned(), kustomization, 1),
+            ("Deployment".to_owned(), workloads, 8),
+        ]
+    );
+    for manifest in &manifests.objects {
+        let text = manifest.object.to_string();
+        assert!(
+            !text.contains("config.kubernetes.io/origin"),
+            "the origin annotation reached the object: {text}"
+        );
+        assert!(manifest.source.as_deref().is_some_and(|s| s.contains("kustomize")));
+    }
+    // The annotations the user wrote stay; an object that had none has none.
+    assert_eq!(
+        manifests.objects[2].object.pointer("/metadata/annotations"),
+        Some(&json!({"team": "shop"}))
+    );
+    assert_eq!(manifests.objects[0].object.pointer("/metadata/annotations"), None);
+    // A note, not a warning: nothing to act on.
+    assert!(manifests.notes.is_empty(), "{:?}", manifests.notes);
+    assert!(
+        manifests.info.iter().any(|n| n.message.contains("rendered with")),
+        "{:?}",
+        manifests.info
+    );
+}
+
+/// A file that cannot be read (a duplicate mapping key) is reported in every format with
+/// what kubectl would do with it, the rest is scanned, and it fails the scan by default
+/// (exit 1, never 2) or is only reported with `--input-errors warn`.
+#[test]
+fn input_errors_reach_every_format_and_decide_the_exit_code_as_told() {
+    let inputs = || {
+        read(
+            &[data("inputs/duplicate-key.yaml"), data("inputs/good.yaml")],
+            KustomizeMode::Never,
+            None,
+        )
+    };
+    let policy = echo_policy(json!({"accepted": true}));
+    let report = scanner::scan(std::slice::from_ref(&policy), inputs(), &ScanOptions::default());
+    assert_eq!(report.objects, 1, "the good file is still scanned");
+    assert_eq!(report.input_errors.len(), 1, "{:?}", report.input_errors);
+    let error = &report.input_errors[0];
+    assert!(error.file.ends_with("inputs/duplicate-key.yaml"), "{error}");
+    assert!(
+        error.message.contains("duplicate")
+            && error.message.contains("`kubectl apply -f` would silently keep only the last value")
+            && error.message.contains("kustomize refuse"),
+        "{error}"
+    );
+    assert_eq!(report.exit_code(), 1, "input errors fail the scan by default");
+
+    let table = report.render_table();
+    assert!(table.contains("Inputs not scanned (they fail the scan"), "{table}");
+    assert!(table.contains("  ERROR  ") && table.contains("duplicate-key.yaml"), "{table}");
+    let json: Value = serde_json::from_str(&report.render_json()).expect("json");
+    assert_eq!(json["summary"]["inputErrors"], "fail");
+    assert_eq!(json["summary"]["exitCode"], 1);
+    assert!(json["inputErrors"][0]["file"].as_str().unwrap().ends_with("duplicate-key.yaml"));
+    let sarif_text = report.render_sarif(Path::new("."));
+    common::schemas::assert_valid_sarif(&sarif_text);
+    let sarif: Value = serde_json::from_str(&sarif_text).expect("sarif");
+    let notifications = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert!(
+        notifications
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["level"] == "error" && n["message"]["text"].as_str().unwrap().contains("duplicate")),
+        "{notifications:#}"
+    );
+    let junit = report.render_junit();
+    common::schemas::assert_valid_junit(&junit);
+    assert!(junit.contains("<error type=\"input\""), "{junit}");
+    let markdown = report.render_markdown();
+    assert!(markdown.contains("#### Input errors"), "{markdown}");
+    assert!(markdown.starts_with("### ❌ Manifest scan: 1 input(s) could not be read"), "{markdown}");
+    let reports = report.policy_reports(0);
+    let cluster = reports
+        .iter()
+        .find(|r| r["kind"] == "ClusterPolicyReport")
+        .expect("input errors go to the cluster report");
+    let result = &cluster["results"][0];
+    assert_eq!(result["policy"], "input");
+    assert_eq!(result["result"], "error");
+    assert_eq!(cluster["summary"]["error"], 1);
+    for r in &reports {
+        let problems = common::schemas::policyreport_problems(r);
+        assert!(problems.is_empty(), "{problems:#?}\n{r:#}");
+    }
+
+    let warn = scanner::scan(
+        &[policy],
+        inputs(),
+        &ScanOptions {
+            input_errors: scanner::report::InputErrorMode::Warn,
+            ..ScanOptions::default()
+        },
+    );
+    assert_eq!(warn.input_errors.len(), 1, "still reported");
+    assert_eq!(warn.exit_code(), 0);
+    assert!(warn.render_table().contains("reported only: --input-errors warn"));
+    assert!(warn.render_markdown().starts_with("### ⚠️ Manifest scan: passed; 1 input(s) could not be read"));
+}
+
+/// A namespace the objects use but nothing defines is in the scan's cluster (labelled only
+/// kubernetes.io/metadata.name), with one warning naming it; a defined one is not warned of.
+#[test]
+fn namespaces_used_but_not_defined_are_assumed_with_one_warning() {
+    let policy = echo_policy(json!({"accepted": true}));
+    let report = scanner::scan(
+        std::slice::from_ref(&policy),
+        read(&[data("inputs/good.yaml")], KustomizeMode::Never, None),
+        &ScanOptions::default(),
+    );
+    let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("good.yaml:1: namespace \"monitoring\" is used by 1 object but neither the inputs nor the cluster fixture define it"),
+        "{warnings:?}"
+    );
+    assert_eq!(report.exit_code(), 0);
+    // Defined in the fixture: no warning.
+    let fixture = ClusterFixture::parse(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring, labels: {team: obs}}\n",
+        "cluster",
+    )
+    .expect("fixture");
+    let report = scanner::scan(
+        &[policy],
+        read(&[data("inputs/good.yaml")], KustomizeMode::Never, None),
+        &ScanOptions {
+            cluster: Some(std::sync::Arc::new(fixture)),
+            ..ScanOptions::default()
+        },
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }

@@ -696,11 +696,11 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
             "--settings-dir",
             &settings,
             &p.s("manifests"),
-            &missing,
         ],
         None,
     );
-    assert_eq!(code, 2, "{stdout}{stderr}");
+    // An input error fails the scan (exit 1); exit 2 is for usage errors only.
+    assert_eq!(code, 1, "{stdout}{stderr}");
     let broken = p.s("manifests/z-broken.yaml");
     // Both Pods of the broken file are still evaluated (and rejected).
     assert!(
@@ -714,19 +714,48 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
         "{stdout}"
     );
     assert!(
-        stdout.ends_with("7 objects, 5 evaluations, 4 rejected, 2 errors\n"),
+        stdout.ends_with("7 objects, 5 evaluations, 4 rejected, 1 errors\n"),
         "{stdout}"
     );
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(stdout.contains("Inputs not scanned (they fail the scan"), "{stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
         lines[0].starts_with(&format!("error: {broken}:7: invalid YAML: ")),
         "{stderr}"
     );
-    assert!(
-        lines[1].starts_with(&format!("error: {missing}: cannot read: ")),
-        "{stderr}"
+    // A path on the command line that does not exist is a usage error: exit 2, no report.
+    let (code, stdout, stderr) = host_test(
+        &[
+            "scan",
+            "--dist",
+            &dist,
+            "--settings-dir",
+            &settings,
+            &p.s("manifests"),
+            &missing,
+        ],
+        None,
     );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr, format!("error: {missing}: no such file or directory\n"));
+    // --input-errors warn: reported, and the exit code is the findings' (the Pods fail).
+    let (code, stdout, _) = host_test(
+        &[
+            "scan",
+            "--dist",
+            &dist,
+            "--settings-dir",
+            &settings,
+            "--input-errors",
+            "warn",
+            &broken,
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.contains("reported only: --input-errors warn"), "{stdout}");
 
     // --no-fail does not hide input errors.
     let (code, _, _) = host_test(
@@ -741,7 +770,23 @@ fn cli_input_errors_exit_2_after_reporting_everything_else() {
         ],
         None,
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, 1);
+    // Both: nothing fails.
+    let (code, _, _) = host_test(
+        &[
+            "scan",
+            "--dist",
+            &dist,
+            "--settings-dir",
+            &settings,
+            "--no-fail",
+            "--input-errors",
+            "warn",
+            &broken,
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
 }
 
 #[test]
@@ -762,14 +807,17 @@ fn cli_json_from_stdin() {
         Some(HELM),
     );
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert_eq!(stderr, "4 objects, 2 evaluations, 1 rejected, 0 errors\n");
+    assert_eq!(
+        stderr,
+        "warning: <stdin>:13: namespace \"shop\" is used by 1 object but neither the inputs nor the cluster fixture define it: a cluster needs it created first; the scan assumes it with no labels but kubernetes.io/metadata.name (add the Namespace to the inputs or to --cluster to scan with its labels)\n4 objects, 2 evaluations, 1 rejected, 0 errors\n"
+    );
     let report: Value = serde_json::from_str(&stdout).expect("a JSON object");
     assert_eq!(
         report,
         json!({
             "summary": {
                 "objects": 4, "evaluations": 2, "rejected": 1, "errors": 0, "failing": 1,
-                "failOn": "low", "exitCode": 1
+                "failOn": "low", "inputErrors": "fail", "exitCode": 1
             },
             "policies": [
                 {"id": "apps-only", "controls": [], "severity": "high", "mode": "protect"},
@@ -793,7 +841,11 @@ fn cli_json_from_stdin() {
                 }
             ],
             "inputErrors": [],
-            "warnings": []
+            "warnings": [{
+                "file": "<stdin>", "line": 13,
+                "message": "namespace \"shop\" is used by 1 object but neither the inputs nor the cluster fixture define it: a cluster needs it created first; the scan assumes it with no labels but kubernetes.io/metadata.name (add the Namespace to the inputs or to --cluster to scan with its labels)"
+            }],
+            "notes": []
         })
     );
     // Keys come in the documented order.
@@ -814,7 +866,7 @@ fn cli_json_from_stdin() {
     .map(|key| findings.find(&format!("\"{key}\":")).expect(key))
     .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stdout}");
-    let top: Vec<usize> = ["summary", "policies", "findings", "inputErrors", "warnings"]
+    let top: Vec<usize> = ["summary", "policies", "findings", "inputErrors", "warnings", "notes"]
         .iter()
         .map(|key| stdout.find(&format!("\"{key}\":")).expect(key))
         .collect();

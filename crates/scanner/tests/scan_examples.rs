@@ -279,7 +279,7 @@ fn exit_codes_follow_fail_on_and_input_errors() {
             .expect("runs")
     };
     let output = without_fixture(&["--strict-kinds"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1), "an input error fails the scan; 2 is for usage");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("error: examples/compliant/helm-payments.yaml:98: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
@@ -292,12 +292,13 @@ fn exit_codes_follow_fail_on_and_input_errors() {
         "{stderr}"
     );
     assert_ne!(output.status.code(), Some(2), "{stderr}");
-    // Invalid YAML: exit 2 with file and line, never a crash; a usage error: exit 2.
+    // Invalid YAML: an input error with file and line (exit 1), never a crash; a usage
+    // error: exit 2.
     let (code, _, stderr) = scan(
         &["-"],
         Some("apiVersion: v1\nkind: Pod\n  metadata: {name: x}\n"),
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, 1);
     assert!(
         stderr.contains("error: <stdin>:3: invalid YAML"),
         "{stderr}"
@@ -340,12 +341,34 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
     ] {
         assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
     }
+    // Information is a note, never a warning; what to act on is a warning.
+    for note in [
+        "note: crates/scanner/tests/data/repo/kustomize/overlays/prod: a kustomization: rendered with",
+        "note: profile aks-baseline: verify-image-signatures is left out: it needs the site parameter 'signatures'",
+    ] {
+        assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
+    }
+    assert!(stderr.contains("warning: crates/scanner/tests/data/repo/chart: a Helm chart"), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("warning:")
+            && (l.contains("rendered with") || l.contains("no --profile") || l.contains("skipped"))),
+        "{stderr}"
+    );
     assert!(
         !stdout.contains("not found") && !stderr.contains("not found"),
         "{stdout}{stderr}"
     );
     let json: Value = serde_json::from_str(&stdout).expect("json");
     let findings = json["findings"].as_array().expect("findings");
+    // The overlay's objects point at the base files they came from, not the kustomization.
+    assert!(
+        findings.iter().any(|f| f["kind"] == "Deployment"
+            && f["namespace"] == "shop"
+            && f["file"] == "crates/scanner/tests/data/repo/kustomize/base/deployment.yaml"
+            && f["line"] == 1),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("config.kubernetes.io/origin"), "{stdout}");
     let rejected = |policy: &str, kind: &str| {
         findings.iter().any(|f| {
             f["policy"] == policy && f["kind"] == kind && f["allowed"] == Value::Bool(false)

@@ -424,7 +424,8 @@ fn custom_resources_route_by_their_definition_and_unknown_kinds_are_input_errors
         report.input_errors[0].to_string(),
         "crd.yaml:10: unknown kind example.com/v1 Gadget: not a built-in Kubernetes kind, and no CustomResourceDefinition among the inputs or in the cluster fixture declares it"
     );
-    assert_eq!(report.exit_code(), 2);
+    // An input error fails the scan (exit 1: exit 2 is for usage errors only).
+    assert_eq!(report.exit_code(), 1);
 
     // The CRD in the cluster fixture works the same; allowed unknown kinds are warnings.
     let cluster = ClusterFixture::parse(crd, "cluster").expect("fixture");
@@ -572,7 +573,7 @@ fn sarif_is_valid_and_locates_every_violation() {
     // The unknown kind is an error notification with its location; the run is not clean.
     let invocation = &run["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], json!(false));
-    assert_eq!(invocation["exitCode"], json!(2));
+    assert_eq!(invocation["exitCode"], json!(1));
     let notification = &invocation["toolExecutionNotifications"][0];
     assert_eq!(notification["level"], json!("error"));
     assert_eq!(
@@ -644,7 +645,9 @@ fn markdown_summarises_controls_and_json_carries_everything() {
     let report = sample_report();
     let md = report.render_markdown();
     assert!(
-        md.starts_with("### ⛔ Manifest scan: 1 input error(s)\n"),
+        md.starts_with(
+            "### ❌ Manifest scan: 2 violation(s) fail the check; 1 input(s) could not be read (they fail the check)\n"
+        ),
         "{md}"
     );
     for row in [
@@ -683,7 +686,7 @@ fn markdown_summarises_controls_and_json_carries_everything() {
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
     assert_eq!(
         json["summary"],
-        json!({"objects": 4, "evaluations": 7, "rejected": 5, "errors": 1, "failing": 2, "failOn": "low", "exitCode": 2})
+        json!({"objects": 4, "evaluations": 7, "rejected": 5, "errors": 1, "failing": 2, "failOn": "low", "inputErrors": "fail", "exitCode": 1})
     );
     assert_eq!(json["inputErrors"][0]["line"], json!(11));
     assert_eq!(

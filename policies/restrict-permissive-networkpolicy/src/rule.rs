@@ -66,6 +66,20 @@ fn check_rule(
         Direction::Ingress => "every source",
         Direction::Egress => "every destination",
     };
+    // Whether a port entry lies in allowAnyPeerOnPorts (an entry without a port is every port).
+    let port_ok = |p: &policy_helpers::net::NetworkPolicyPort| match &p.port {
+        None => false,
+        Some(port) => match port.number() {
+            Some(n) => s
+                .allow_any_peer_on_ports
+                .contains_range(n, p.end_port.unwrap_or(n)),
+            None => s.allow_any_peer_on_ports.contains(port),
+        },
+    };
+    // A rule whose every port is one any peer may reach (DNS by default) opens no more with
+    // any peer than without peers, which is accepted: e.g. the DNS egress of a default-deny
+    // policy, `to: [{namespaceSelector: {}, podSelector: {k8s-app: kube-dns}}]` on port 53.
+    let only_any_peer_ports = !rule.ports.is_empty() && rule.ports.iter().all(port_ok);
     if rule.peers.is_empty() {
         if rule.ports.is_empty() {
             findings.object(format!(
@@ -73,16 +87,7 @@ fn check_rule(
             ));
         } else {
             for (j, p) in rule.ports.iter().enumerate() {
-                let ok = match &p.port {
-                    None => false,
-                    Some(port) => match port.number() {
-                        Some(n) => s
-                            .allow_any_peer_on_ports
-                            .contains_range(n, p.end_port.unwrap_or(n)),
-                        None => s.allow_any_peer_on_ports.contains(port),
-                    },
-                };
-                if !ok {
+                if !port_ok(p) {
                     let what = match (&p.port, p.end_port) {
                         (None, _) => "every port".to_string(),
                         (Some(port), Some(end)) => format!("ports {port}-{end}"),
@@ -110,6 +115,7 @@ fn check_rule(
             .as_ref()
             .is_some_and(|n| n.is_empty())
             && !all_ns_ok
+            && !only_any_peer_ports
         {
             findings.object(format!(
                 "{pat}.namespaceSelector is empty: it selects every namespace"

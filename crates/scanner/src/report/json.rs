@@ -6,9 +6,10 @@ use super::{Finding, ScanReport};
 
 impl ScanReport {
     /// The JSON report (pretty-printed): `summary` (`objects`, `evaluations`, `rejected`,
-    /// `errors`, `failing`, `failOn`, `exitCode`), `policies` (`id`, `controls`,
-    /// `severity`, `mode`), `findings` (every evaluation, allowed ones included),
-    /// `inputErrors` and `warnings` (`file`, `line`, `message`).
+    /// `errors`, `failing`, `failOn`, `inputErrors` (`fail` or `warn`), `exitCode`),
+    /// `policies` (`id`, `controls`, `severity`, `mode`), `findings` (every evaluation,
+    /// allowed ones included), `inputErrors`, `warnings` and `notes` (`file`, `line`,
+    /// `message`).
     pub fn render_json<'a>(&'a self) -> String {
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -19,6 +20,7 @@ impl ScanReport {
             errors: usize,
             failing: usize,
             fail_on: Option<crate::policies::Severity>,
+            input_errors: &'static str,
             exit_code: u8,
         }
         #[derive(serde::Serialize)]
@@ -42,6 +44,7 @@ impl ScanReport {
             findings: &'a [Finding],
             input_errors: Vec<Problem<'a>>,
             warnings: Vec<Problem<'a>>,
+            notes: Vec<Problem<'a>>,
         }
         let problems = |list: &'a [admission::manifest::InputError]| -> Vec<Problem<'a>> {
             list.iter()
@@ -60,6 +63,10 @@ impl ScanReport {
                 errors: self.errors(),
                 failing: self.failing(),
                 fail_on: self.fail_on,
+                input_errors: match self.input_errors_mode {
+                    super::InputErrorMode::Fail => "fail",
+                    super::InputErrorMode::Warn => "warn",
+                },
                 exit_code: self.exit_code(),
             },
             policies: self
@@ -75,6 +82,7 @@ impl ScanReport {
             findings: &self.findings,
             input_errors: problems(&self.input_errors),
             warnings: problems(&self.warnings),
+            notes: problems(&self.notes),
         };
         serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_owned())
     }

@@ -176,7 +176,7 @@ impl ScanReport {
             }
             suites.push_str("  </testsuite>\n");
         }
-        if !self.input_errors.is_empty() || !self.warnings.is_empty() {
+        if !self.input_errors.is_empty() || !self.warnings.is_empty() || !self.notes.is_empty() {
             tests += self.input_errors.len();
             errors += self.input_errors.len();
             let _ = writeln!(
@@ -198,11 +198,12 @@ impl ScanReport {
                     escape_text(&problem.to_string())
                 );
             }
-            if !self.warnings.is_empty() {
+            if !self.warnings.is_empty() || !self.notes.is_empty() {
                 let text: Vec<String> = self
                     .warnings
                     .iter()
                     .map(|w| format!("warning: {w}"))
+                    .chain(self.notes.iter().map(|n| format!("note: {n}")))
                     .collect();
                 let _ = writeln!(
                     suites,

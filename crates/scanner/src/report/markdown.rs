@@ -16,15 +16,24 @@ impl ScanReport {
         let mut out = String::new();
         let failing = self.failing();
         let not_allowed = self.findings.iter().filter(|f| !f.allowed).count();
-        let headline = if !self.input_errors.is_empty() {
+        let inputs = match (self.input_errors.len(), self.input_errors_fail()) {
+            (0, _) => String::new(),
+            (n, true) => format!("; {n} input(s) could not be read (they fail the check)"),
+            (n, false) => format!("; {n} input(s) could not be read (not scanned)"),
+        };
+        let headline = if failing > 0 {
+            format!("❌ Manifest scan: {failing} violation(s) fail the check{inputs}")
+        } else if self.input_errors_fail() {
             format!(
-                "⛔ Manifest scan: {} input error(s)",
+                "❌ Manifest scan: {} input(s) could not be read (they fail the check)",
                 self.input_errors.len()
             )
-        } else if failing > 0 {
-            format!("❌ Manifest scan: {failing} violation(s) fail the check")
         } else if not_allowed > 0 {
-            format!("⚠️ Manifest scan: passed, with {not_allowed} violation(s) not enforced")
+            format!(
+                "⚠️ Manifest scan: passed, with {not_allowed} violation(s) not enforced{inputs}"
+            )
+        } else if !inputs.is_empty() {
+            format!("⚠️ Manifest scan: passed{inputs}")
         } else {
             "✅ Manifest scan: passed".to_owned()
         };
@@ -209,6 +218,7 @@ impl ScanReport {
         for (title, list) in [
             ("Input errors", &self.input_errors),
             ("Warnings", &self.warnings),
+            ("Notes", &self.notes),
         ] {
             if list.is_empty() {
                 continue;

@@ -181,6 +181,32 @@ impl PolicyInfo {
     }
 }
 
+/// What an input that cannot be read or rendered (an input error) does to the exit code: it
+/// is always reported, in every format, and the rest is still scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputErrorMode {
+    /// It fails the scan as a violation does (exit 1): what cannot be read cannot be applied
+    /// as written (`--input-errors fail`, the default).
+    #[default]
+    Fail,
+    /// It is reported only; the exit code is that of the findings (`--input-errors warn`).
+    Warn,
+}
+
+impl std::str::FromStr for InputErrorMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fail" => Ok(InputErrorMode::Fail),
+            "warn" => Ok(InputErrorMode::Warn),
+            _ => Err(format!(
+                "unknown input-error mode '{s}' (expected fail or warn)"
+            )),
+        }
+    }
+}
+
 /// The result of a scan.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScanReport {
@@ -192,9 +218,14 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     /// Inputs that could not be used (and, unless allowed, objects of unknown kinds).
     pub input_errors: Vec<InputError>,
-    /// Things worth knowing that do not change the outcome: objects defined twice, unknown
-    /// kinds when they are allowed.
+    /// Things the user should act on that do not change the outcome: objects defined twice,
+    /// unknown kinds when they are allowed, inputs not scanned (Helm charts, Go templates),
+    /// namespaces the objects use but no input defines.
     pub warnings: Vec<InputError>,
+    /// Information only (`note:`): how inputs were read, e.g. the kustomizations rendered.
+    pub notes: Vec<InputError>,
+    /// Whether input errors fail the scan (exit 1, the default) or are only reported.
+    pub input_errors_mode: InputErrorMode,
     /// YAML documents that are not Kubernetes objects, skipped (summed up in one line).
     pub skipped: Vec<InputError>,
     /// The lowest severity whose violations fail the scan (`None`: nothing fails).
@@ -243,13 +274,18 @@ impl ScanReport {
         )
     }
 
-    /// The exit code of `host-test scan`: 2 when an input could not be used, else 1 when an
-    /// evaluation fails the scan (did not allow its object, in protect mode, at or above
-    /// [`ScanReport::fail_on`]), else 0.
+    /// Whether the input errors fail the scan: there are some, and
+    /// [`ScanReport::input_errors_mode`] is [`InputErrorMode::Fail`].
+    pub fn input_errors_fail(&self) -> bool {
+        !self.input_errors.is_empty() && self.input_errors_mode == InputErrorMode::Fail
+    }
+
+    /// The exit code of `host-test scan` (exit 2, a usage error, is decided before a report
+    /// exists): 1 when an evaluation fails the scan (did not allow its object, in protect
+    /// mode, at or above [`ScanReport::fail_on`]) or when input errors do
+    /// ([`ScanReport::input_errors_fail`]), else 0.
     pub fn exit_code(&self) -> u8 {
-        if !self.input_errors.is_empty() {
-            2
-        } else if self.failing() > 0 {
+        if self.failing() > 0 || self.input_errors_fail() {
             1
         } else {
             0

@@ -9,6 +9,9 @@
 //! for an evaluation that failed), the severity (the CRD knows `high`, `medium` and `low`:
 //! `critical` is written `high`, with the exact severity in `properties.severity`), the control
 //! ids as `category`, the object as `resources[0]`, and its file and line in `properties`.
+//! An input that could not be read or rendered is an `error` result of the
+//! `ClusterPolicyReport` (policy `input`, rule `read`, no resource, its file and line in
+//! `properties`).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +25,9 @@ pub const API_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
 
 /// `metadata.name` of every report, and `properties.scanner` of every result.
 pub const SOURCE: &str = "aks-baseline-policies";
+
+/// The `policy` (and `rule` `read`) of the results for inputs that could not be read.
+pub const INPUT_POLICY: &str = "input";
 
 /// A finding's `result`.
 fn result(report: &ScanReport, finding: &Finding) -> &'static str {
@@ -119,6 +125,33 @@ impl ScanReport {
         }
         let mut reports = Vec::new();
         let cluster = by_namespace.remove(&None);
+        // Inputs that could not be read have no namespace: `error` results of the cluster
+        // report, policy `input`, the file and line in `properties`.
+        let inputs: Vec<Value> = self
+            .input_errors
+            .iter()
+            .map(|problem| {
+                let mut properties = Map::new();
+                properties.insert("file".into(), json!(problem.file));
+                if let Some(line) = problem.line {
+                    properties.insert("line".into(), json!(line.to_string()));
+                }
+                properties.insert("scanner".into(), json!(SOURCE));
+                properties.insert(
+                    "failing".into(),
+                    json!(self.input_errors_fail().to_string()),
+                );
+                json!({
+                    "policy": INPUT_POLICY,
+                    "rule": "read",
+                    "result": "error",
+                    "message": problem.to_string(),
+                    "scored": true,
+                    "properties": properties,
+                    "timestamp": {"seconds": seconds, "nanos": 0},
+                })
+            })
+            .collect();
         for (namespace, findings) in by_namespace {
             reports.push(json!({
                 "apiVersion": API_VERSION,
@@ -132,7 +165,13 @@ impl ScanReport {
                 "results": findings.iter().map(|f| result_entry(self, f, seconds)).collect::<Vec<_>>(),
             }));
         }
-        if let Some(findings) = cluster {
+        if cluster.is_some() || !inputs.is_empty() {
+            let findings = cluster.unwrap_or_default();
+            let mut summary = summary(self, &findings);
+            summary["error"] = json!(summary["error"].as_u64().unwrap_or(0) + inputs.len() as u64);
+            let mut results: Vec<Value> =
+                findings.iter().map(|f| result_entry(self, f, seconds)).collect();
+            results.extend(inputs);
             reports.push(json!({
                 "apiVersion": API_VERSION,
                 "kind": "ClusterPolicyReport",
@@ -140,8 +179,8 @@ impl ScanReport {
                     "name": SOURCE,
                     "labels": {"app.kubernetes.io/managed-by": SOURCE},
                 },
-                "summary": summary(self, &findings),
-                "results": findings.iter().map(|f| result_entry(self, f, seconds)).collect::<Vec<_>>(),
+                "summary": summary,
+                "results": results,
             }));
         }
         reports

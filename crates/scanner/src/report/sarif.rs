@@ -291,6 +291,7 @@ impl ScanReport {
                     .iter()
                     .map(|p| notification(p, "warning", root)),
             )
+            .chain(self.notes.iter().map(|p| notification(p, "note", root)))
             .collect();
         let evaluation_failed = self.findings.iter().any(|f| f.outcome == Outcome::Error);
         let log = json!({

@@ -97,6 +97,21 @@ impl ScanReport {
             }
             out.push('\n');
         }
+        if !self.input_errors.is_empty() {
+            let _ = writeln!(
+                out,
+                "Inputs not scanned ({})",
+                if self.input_errors_fail() {
+                    "they fail the scan; --input-errors warn to only report them"
+                } else {
+                    "reported only: --input-errors warn"
+                }
+            );
+            for problem in &self.input_errors {
+                let _ = writeln!(out, "  ERROR  {}", problem.to_string().replace(['\n', '\r'], " "));
+            }
+            out.push('\n');
+        }
         let not_allowed = self.findings.iter().filter(|f| !f.allowed).count();
         if not_allowed > 0 {
             let threshold = match self.fail_on {
