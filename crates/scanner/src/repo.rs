@@ -183,7 +183,9 @@ fn take_origin(
     wrapper: &Path,
     dir: &Path,
 ) -> Option<(String, usize)> {
-    let annotations = object.pointer_mut("/metadata/annotations")?.as_object_mut()?;
+    let annotations = object
+        .pointer_mut("/metadata/annotations")?
+        .as_object_mut()?;
     let origin = annotations.remove(ORIGIN_ANNOTATION)?;
     if annotations.is_empty()
         && let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut)

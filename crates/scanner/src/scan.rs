@@ -137,8 +137,11 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         .with_builtin_namespaces();
     let base = &base;
     let catalog = KindCatalog::new(base, manifests.objects.iter().map(|m| &m.object));
-    let mut input_errors: Vec<InputError> =
-        manifests.errors.into_iter().map(explain_input_error).collect();
+    let mut input_errors: Vec<InputError> = manifests
+        .errors
+        .into_iter()
+        .map(explain_input_error)
+        .collect();
     let mut warnings = manifests.notes;
     let notes = manifests.info;
     let skipped = manifests.skipped;

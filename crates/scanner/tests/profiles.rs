@@ -74,19 +74,29 @@ fn a_required_parameter_leaves_its_policy_out_until_set() {
     assert_eq!(prof.parameter_value("signatures"), None, "no sample value");
     let text = include_str!("../../../profiles/aks-baseline.yaml");
     for sample in ["myacr", "contoso"] {
-        assert!(!text.contains(sample), "aks-baseline holds the sample value {sample}");
+        assert!(
+            !text.contains(sample),
+            "aks-baseline holds the sample value {sample}"
+        );
     }
 
     let mut unset = prof.clone();
     let applied = unset
         .apply_parameters(&std::collections::BTreeMap::new())
         .unwrap();
-    assert!(!unset.policies.iter().any(|e| e.id == "verify-image-signatures"));
+    assert!(
+        !unset
+            .policies
+            .iter()
+            .any(|e| e.id == "verify-image-signatures")
+    );
     assert!(unset.policies.len() + 1 == prof.policies.len());
     let notes = applied.notes("aks-baseline");
     assert!(
-        notes.iter().any(|n| n.contains("verify-image-signatures is left out")
-            && n.contains("--param signatures=VALUE or --values FILE")),
+        notes
+            .iter()
+            .any(|n| n.contains("verify-image-signatures is left out")
+                && n.contains("--param signatures=VALUE or --values FILE")),
         "{notes:?}"
     );
 

@@ -328,7 +328,11 @@ fn unknown_kinds_are_warnings_unless_strict() {
         },
     );
     assert_eq!(strict.input_errors.len(), 2);
-    assert_eq!(strict.exit_code(), 1, "input errors fail the scan; 2 is for usage errors");
+    assert_eq!(
+        strict.exit_code(),
+        1,
+        "input errors fail the scan; 2 is for usage errors"
+    );
 }
 
 #[test]
@@ -466,18 +470,16 @@ fn data(relative: &str) -> PathBuf {
 fn kustomize_objects_point_at_their_source_files() {
     let Some(renderer) = renderer() else { return };
     let dir = data("origins/app");
-    let manifests = read(std::slice::from_ref(&dir), KustomizeMode::Auto, Some(renderer));
+    let manifests = read(
+        std::slice::from_ref(&dir),
+        KustomizeMode::Auto,
+        Some(renderer),
+    );
     assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
     let located: Vec<(String, String, usize)> = manifests
         .objects
         .iter()
-        .map(|m| {
-            (
-                m.kind().to_owned(),
-                m.file.clone(),
-                m.line,
-            )
-        })
+        .map(|m| (m.kind().to_owned(), m.file.clone(), m.line))
         .collect();
     let workloads = dir.join("workloads.yaml").display().to_string();
     let kustomization = dir.join("kustomization.yaml").display().to_string();
@@ -495,18 +497,29 @@ fn kustomize_objects_point_at_their_source_files() {
             !text.contains("config.kubernetes.io/origin"),
             "the origin annotation reached the object: {text}"
         );
-        assert!(manifest.source.as_deref().is_some_and(|s| s.contains("kustomize")));
+        assert!(
+            manifest
+                .source
+                .as_deref()
+                .is_some_and(|s| s.contains("kustomize"))
+        );
     }
     // The annotations the user wrote stay; an object that had none has none.
     assert_eq!(
         manifests.objects[2].object.pointer("/metadata/annotations"),
         Some(&json!({"team": "shop"}))
     );
-    assert_eq!(manifests.objects[0].object.pointer("/metadata/annotations"), None);
+    assert_eq!(
+        manifests.objects[0].object.pointer("/metadata/annotations"),
+        None
+    );
     // A note, not a warning: nothing to act on.
     assert!(manifests.notes.is_empty(), "{:?}", manifests.notes);
     assert!(
-        manifests.info.iter().any(|n| n.message.contains("rendered with")),
+        manifests
+            .info
+            .iter()
+            .any(|n| n.message.contains("rendered with")),
         "{:?}",
         manifests.info
     );
@@ -525,26 +538,47 @@ fn input_errors_reach_every_format_and_decide_the_exit_code_as_told() {
         )
     };
     let policy = echo_policy(json!({"accepted": true}));
-    let report = scanner::scan(std::slice::from_ref(&policy), inputs(), &ScanOptions::default());
+    let report = scanner::scan(
+        std::slice::from_ref(&policy),
+        inputs(),
+        &ScanOptions::default(),
+    );
     assert_eq!(report.objects, 1, "the good file is still scanned");
     assert_eq!(report.input_errors.len(), 1, "{:?}", report.input_errors);
     let error = &report.input_errors[0];
     assert!(error.file.ends_with("inputs/duplicate-key.yaml"), "{error}");
     assert!(
         error.message.contains("duplicate")
-            && error.message.contains("`kubectl apply -f` would silently keep only the last value")
+            && error
+                .message
+                .contains("`kubectl apply -f` would silently keep only the last value")
             && error.message.contains("kustomize refuse"),
         "{error}"
     );
-    assert_eq!(report.exit_code(), 1, "input errors fail the scan by default");
+    assert_eq!(
+        report.exit_code(),
+        1,
+        "input errors fail the scan by default"
+    );
 
     let table = report.render_table();
-    assert!(table.contains("Inputs not scanned (they fail the scan"), "{table}");
-    assert!(table.contains("  ERROR  ") && table.contains("duplicate-key.yaml"), "{table}");
+    assert!(
+        table.contains("Inputs not scanned (they fail the scan"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  ERROR  ") && table.contains("duplicate-key.yaml"),
+        "{table}"
+    );
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
     assert_eq!(json["summary"]["inputErrors"], "fail");
     assert_eq!(json["summary"]["exitCode"], 1);
-    assert!(json["inputErrors"][0]["file"].as_str().unwrap().ends_with("duplicate-key.yaml"));
+    assert!(
+        json["inputErrors"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("duplicate-key.yaml")
+    );
     let sarif_text = report.render_sarif(Path::new("."));
     common::schemas::assert_valid_sarif(&sarif_text);
     let sarif: Value = serde_json::from_str(&sarif_text).expect("sarif");
@@ -554,7 +588,8 @@ fn input_errors_reach_every_format_and_decide_the_exit_code_as_told() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n["level"] == "error" && n["message"]["text"].as_str().unwrap().contains("duplicate")),
+            .any(|n| n["level"] == "error"
+                && n["message"]["text"].as_str().unwrap().contains("duplicate")),
         "{notifications:#}"
     );
     let junit = report.render_junit();
@@ -562,7 +597,10 @@ fn input_errors_reach_every_format_and_decide_the_exit_code_as_told() {
     assert!(junit.contains("<error type=\"input\""), "{junit}");
     let markdown = report.render_markdown();
     assert!(markdown.contains("#### Input errors"), "{markdown}");
-    assert!(markdown.starts_with("### ❌ Manifest scan: 1 input(s) could not be read"), "{markdown}");
+    assert!(
+        markdown.starts_with("### ❌ Manifest scan: 1 input(s) could not be read"),
+        "{markdown}"
+    );
     let reports = report.policy_reports(0);
     let cluster = reports
         .iter()
@@ -587,8 +625,14 @@ fn input_errors_reach_every_format_and_decide_the_exit_code_as_told() {
     );
     assert_eq!(warn.input_errors.len(), 1, "still reported");
     assert_eq!(warn.exit_code(), 0);
-    assert!(warn.render_table().contains("reported only: --input-errors warn"));
-    assert!(warn.render_markdown().starts_with("### ⚠️ Manifest scan: passed; 1 input(s) could not be read"));
+    assert!(
+        warn.render_table()
+            .contains("reported only: --input-errors warn")
+    );
+    assert!(
+        warn.render_markdown()
+            .starts_with("### ⚠️ Manifest scan: passed; 1 input(s) could not be read")
+    );
 }
 
 /// A namespace the objects use but nothing defines is in the scan's cluster (labelled only

@@ -279,7 +279,11 @@ fn exit_codes_follow_fail_on_and_input_errors() {
             .expect("runs")
     };
     let output = without_fixture(&["--strict-kinds"]);
-    assert_eq!(output.status.code(), Some(1), "an input error fails the scan; 2 is for usage");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an input error fails the scan; 2 is for usage"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("error: examples/compliant/helm-payments.yaml:98: unknown kind secrets-store.csi.x-k8s.io/v1 SecretProviderClass"),
@@ -348,10 +352,15 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
     ] {
         assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
     }
-    assert!(stderr.contains("warning: crates/scanner/tests/data/repo/chart: a Helm chart"), "{stderr}");
+    assert!(
+        stderr.contains("warning: crates/scanner/tests/data/repo/chart: a Helm chart"),
+        "{stderr}"
+    );
     assert!(
         !stderr.lines().any(|l| l.starts_with("warning:")
-            && (l.contains("rendered with") || l.contains("no --profile") || l.contains("skipped"))),
+            && (l.contains("rendered with")
+                || l.contains("no --profile")
+                || l.contains("skipped"))),
         "{stderr}"
     );
     assert!(

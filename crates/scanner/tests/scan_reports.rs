@@ -758,8 +758,18 @@ fn cli_profile_formats_output_files_and_fail_on() {
         );
         assert_eq!(code, 1, "{stderr}");
         assert_eq!(stdout, "", "the report goes to the file");
-        // Piped stderr: the summary, and never a progress bar.
-        assert_eq!(stderr, "2 objects, 4 evaluations, 3 rejected, 0 errors\n");
+        // Piped stderr: the warning for the undefined namespace, the summary, and never a
+        // progress bar.
+        assert_eq!(
+            stderr,
+            format!(
+                "warning: {app}:1: namespace \"shop\" is used by 2 objects but neither the \
+                 inputs nor the cluster fixture define it: a cluster needs it created first; the \
+                 scan assumes it with no labels but kubernetes.io/metadata.name (add the \
+                 Namespace to the inputs or to --cluster to scan with its labels)\n\
+                 2 objects, 4 evaluations, 3 rejected, 0 errors\n"
+            )
+        );
         let text = std::fs::read_to_string(&out).expect("report written");
         check(&text);
         if format == "sarif" {
@@ -799,11 +809,12 @@ fn cli_profile_formats_output_files_and_fail_on() {
     assert_eq!(code, 2);
     assert!(stderr.contains("is not a valid profile"), "{stderr}");
     // Unknown kinds from stdin: a warning with file and line (scanned), or with
-    // --strict-kinds exit 2.
+    // --strict-kinds an input error (exit 1 with the default --input-errors fail; exit 2 is
+    // for usage errors only).
     let mystery = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\n---\napiVersion: acme.io/v1\nkind: Mystery\nmetadata: {name: m}\n";
     write(&root.join("ci.yaml"), profile_text("protect"));
     let (code, _, stderr) = host_test(&[&base[..], &["--strict-kinds", "-"]].concat(), mystery);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("error: <stdin>:5: unknown kind acme.io/v1 Mystery"),
         "{stderr}"

@@ -169,8 +169,10 @@ impl ScanReport {
             let findings = cluster.unwrap_or_default();
             let mut summary = summary(self, &findings);
             summary["error"] = json!(summary["error"].as_u64().unwrap_or(0) + inputs.len() as u64);
-            let mut results: Vec<Value> =
-                findings.iter().map(|f| result_entry(self, f, seconds)).collect();
+            let mut results: Vec<Value> = findings
+                .iter()
+                .map(|f| result_entry(self, f, seconds))
+                .collect();
             results.extend(inputs);
             reports.push(json!({
                 "apiVersion": API_VERSION,

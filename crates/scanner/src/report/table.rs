@@ -108,7 +108,11 @@ impl ScanReport {
                 }
             );
             for problem in &self.input_errors {
-                let _ = writeln!(out, "  ERROR  {}", problem.to_string().replace(['\n', '\r'], " "));
+                let _ = writeln!(
+                    out,
+                    "  ERROR  {}",
+                    problem.to_string().replace(['\n', '\r'], " ")
+                );
             }
             out.push('\n');
         }
