@@ -1,6 +1,7 @@
 //! `deploy/` is fresh, and `kubectl kustomize` of each overlay gives exactly what the renderer
 //! gives for the same profile.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -61,10 +62,24 @@ fn each_overlay_builds_to_the_rendered_profile() {
     );
     let profiles = profile::discover(&root).unwrap();
     assert!(!profiles.is_empty());
-    for prof in profiles {
+    for mut prof in profiles {
+        let listed = prof.policies.len();
+        // As `bundle render --profile NAME` without parameters: the policies that need a
+        // required site parameter are left out, and the overlay leaves them out too.
+        let applied = prof.apply_parameters(&BTreeMap::new()).unwrap();
+        let left_out: usize = applied.left_out.iter().map(|(_, _, p)| p.len()).sum();
         let built = sorted(kustomize(&root.join("deploy/overlays").join(&prof.name)));
         let rendered = sorted(render::render(&prof, &policies, &opts).unwrap());
-        assert_eq!(built.len(), prof.policies.len(), "{}", prof.name);
+        assert_eq!(built.len(), listed - left_out, "{}", prof.name);
+        for (_, _, ids) in &applied.left_out {
+            for id in ids {
+                assert!(
+                    !built.iter().any(|d| d["metadata"]["name"].as_str() == Some(id.as_str())),
+                    "{}: {id} needs a required parameter but is in the overlay",
+                    prof.name
+                );
+            }
+        }
         assert_eq!(
             built, rendered,
             "overlay {} differs from `bundle render --profile {}`",
