@@ -55,7 +55,7 @@ impl Manifest {
 /// document that is not a Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
-    /// The file (or path argument).
+    /// The file (or path argument); empty for what concerns the whole scan.
     pub file: String,
     /// 1-based line, when the problem has one.
     pub line: Option<usize>,
@@ -66,6 +66,7 @@ pub struct InputError {
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.line {
+            _ if self.file.is_empty() => f.write_str(&self.message),
             Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
             None => write!(f, "{}: {}", self.file, self.message),
         }

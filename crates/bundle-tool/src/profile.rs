@@ -10,11 +10,14 @@
 //!     settings: {}                         # the module's settings, as is
 //!     mutating: false                      # true only when the settings enable its mutation mode
 //!     includeSystemNamespaces: false       # default: the module's metadata decides
+//!                                          # (io.aks-baseline-policies/system-namespaces: include)
 //! parameters:                              # optional: the settings that are the site's to set
 //!   registries:
 //!     description: Registries images may come from.
 //!     settings:                            # where the value goes: policy id and settings key
 //!       - {policy: allowed-image-registries, key: allowedRegistries}
+//!     required: false                      # true: no value is safe; its policies are left out until set
+//!     list: false                          # true: a list value, also when the profile holds none
 //! ```
 //!
 //! A **site parameter** is a setting whose right value depends on the cluster (its registries,
@@ -81,6 +84,10 @@ pub struct Parameter {
     /// the profile (said in a note), and the profile holds no value for it.
     #[serde(default)]
     pub required: bool,
+    /// Its value is a list (`--param NAME=A,B` splits at commas), also when the profile holds
+    /// no value to tell (a required parameter).
+    #[serde(default)]
+    pub list: bool,
 }
 
 /// One setting a parameter fills: `settings.<key>` of policy `policy` (a dotted key reaches
@@ -342,7 +349,8 @@ impl Profile {
         }
         for text in params {
             let (name, raw) = parse_param(text)?;
-            let is_list = self.parameter_value(&name).is_some_and(Value::is_array);
+            let is_list = self.parameters.get(&name).is_some_and(|p| p.list)
+                || self.parameter_value(&name).is_some_and(Value::is_array);
             let value = if is_list {
                 Value::Array(
                     raw.split(',')

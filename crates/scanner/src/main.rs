@@ -132,6 +132,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     // Without a profile, a module that cannot be used is reported and set aside; the others
     // still scan, and the exit code is then 2 (as for an input that could not be used).
     let default_profile = args.module.is_empty() && args.settings_dir.is_none();
+    let mut profile_notes: Vec<String> = Vec::new();
     let (policies, broken) = if args.profile.is_some() || default_profile {
         let name = match &args.profile {
             Some(name) => name.clone(),
@@ -143,7 +144,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
                 DEFAULT_PROFILE.to_owned()
             }
         };
-        let profile = resolve_profile(&name, &args.param, args.values.as_deref())?;
+        let (profile, notes) = resolve_profile(&name, &args.param, args.values.as_deref())?;
+        profile_notes = notes;
         let bar = progress_bar(&args, "modules compiled");
         let progress = bar.clone().map(|bar| {
             scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))
@@ -208,7 +210,17 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
             scanner::scan::ProgressSink(Arc::new(move |done, total| bar.update(done, total)))
         }),
     };
-    let report = scanner::scan(&policies, manifests, &options);
+    let mut report = scanner::scan(&policies, manifests, &options);
+    report.notes.splice(
+        0..0,
+        profile_notes
+            .into_iter()
+            .map(|message| admission::manifest::InputError {
+                file: String::new(),
+                line: None,
+                message,
+            }),
+    );
     if let Some(bar) = &bar {
         bar.finish();
     }
@@ -270,12 +282,12 @@ fn progress_bar(
 }
 
 /// The profile named or given as a file, with the site parameters of `--param` and
-/// `--values` applied; a note on stderr for each parameter left unset.
+/// `--values` applied, and a note for each parameter left unset (the report carries them).
 fn resolve_profile(
     name: &str,
     params: &[String],
     values: Option<&Path>,
-) -> Result<scanner::profile::Profile> {
+) -> Result<(scanner::profile::Profile, Vec<String>)> {
     let mut profile = bundle_tool::profile::Profile::find(Path::new("."), name)?;
     let values = match values {
         Some(path) => {
@@ -290,8 +302,7 @@ fn resolve_profile(
     };
     let given = profile.parameter_values(params, values.as_ref())?;
     let applied = profile.apply_parameters(&given)?;
-    for note in applied.notes(&profile.name) {
-        eprintln!("note: {note}");
-    }
-    scanner::profile::Profile::from_bundle(&profile).map_err(anyhow::Error::msg)
+    let notes = applied.notes(&profile.name);
+    let profile = scanner::profile::Profile::from_bundle(&profile).map_err(anyhow::Error::msg)?;
+    Ok((profile, notes))
 }

@@ -16,6 +16,12 @@ use crate::profile::{Profile, ProfileError};
 /// Metadata annotation listing the controls a policy implements.
 pub const CONTROLS_ANNOTATION: &str = "io.aks-baseline-policies/controls";
 
+/// Metadata annotation naming the objects (`apiVersion/Kind`, comma-separated) a policy judges
+/// by that only a running cluster produces, never a repository (SBOMscanner's
+/// VulnerabilityReports): a scan whose cluster holds none of them does not run the policy, and
+/// says so, instead of reporting every object as unjudgeable.
+pub const SCAN_NEEDS_ANNOTATION: &str = "io.aks-baseline-policies/scan-needs-objects";
+
 /// Metadata annotation giving a policy's severity: `critical`, `high`, `medium` or `low`.
 pub const SEVERITY_ANNOTATION: &str = "io.aks-baseline-policies/severity";
 
@@ -166,6 +172,10 @@ pub struct ScanPolicy {
     pub mode: PolicyMode,
     /// Whether it may mutate (the module's metadata `mutating`, or a profile entry's).
     pub allowed_to_mutate: bool,
+    /// Namespaces whose objects it is not sent, as its deployed `namespaceSelector` on
+    /// `kubernetes.io/metadata.name` leaves them out (a profile's `excludedNamespaces`, unless
+    /// the entry or the module includes the system namespaces; empty without a profile).
+    pub excluded_namespaces: Vec<String>,
 }
 
 /// The severity annotation of `module`: `Ok(None)` when absent, `Err(value)` when invalid.
@@ -195,13 +205,57 @@ impl ScanPolicy {
             severity,
             mode: PolicyMode::Protect,
             allowed_to_mutate,
+            excluded_namespaces: Vec::new(),
         }
+    }
+
+    /// Whether the cluster would send it `request`: its namespace, or for a Namespace the
+    /// object's own name (a webhook's `namespaceSelector` is matched against the Namespace
+    /// object itself), is not one of [`ScanPolicy::excluded_namespaces`]. Cluster-scoped
+    /// objects are always sent.
+    pub fn selects(&self, request: &Value) -> bool {
+        if self.excluded_namespaces.is_empty() {
+            return true;
+        }
+        match selector_namespace(request) {
+            Some(namespace) => !self.excluded_namespaces.iter().any(|n| n == namespace),
+            None => true,
+        }
+    }
+
+    /// The (API group, kind) pairs of its [`SCAN_NEEDS_ANNOTATION`], with the annotation's
+    /// `apiVersion/Kind` spellings.
+    pub fn needs_objects(&self) -> Vec<(String, String, String)> {
+        annotation(&self.module, SCAN_NEEDS_ANNOTATION)
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter_map(|item| {
+                let (api_version, kind) = item.rsplit_once('/')?;
+                Some((
+                    admission::kinds::api_group(api_version).to_owned(),
+                    kind.to_owned(),
+                    item.to_owned(),
+                ))
+            })
+            .collect()
     }
 
     /// The control ids of [`ScanPolicy::controls`], in annotation order.
     pub fn control_ids(&self) -> Vec<String> {
         split_controls(self.controls.as_deref())
     }
+}
+
+/// The namespace a webhook's `namespaceSelector` is matched against for `request`: the
+/// request's namespace, or the name of a Namespace being created (core group).
+pub fn selector_namespace(request: &Value) -> Option<&str> {
+    let kind = request.pointer("/kind/kind").and_then(Value::as_str);
+    let group = request.pointer("/kind/group").and_then(Value::as_str);
+    if kind == Some("Namespace") && group.is_none_or(str::is_empty) {
+        return request.get("name").and_then(Value::as_str);
+    }
+    request.get("namespace").and_then(Value::as_str)
 }
 
 /// The comma-separated control ids of a controls annotation.
@@ -424,6 +478,13 @@ pub fn load_profile_with(
         }
         policy.allowed_to_mutate = entry.mutating;
         policy.mode = entry.mode;
+        let includes_system = entry.include_system_namespaces.unwrap_or_else(|| {
+            annotation(&policy.module, bundle_tool::policy::SYSTEM_NAMESPACES_ANNOTATION)
+                .is_some_and(|v| v.trim() == "include")
+        });
+        if !includes_system {
+            policy.excluded_namespaces = profile.excluded_namespaces.clone();
+        }
         Ok(policy)
     };
     let total = profile.policies.len();

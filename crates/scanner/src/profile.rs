@@ -10,7 +10,13 @@
 //!     mode: protect               # protect | monitor (default protect)
 //!     settings: {}                # passed to the module as is (default {})
 //!     mutating: true              # optional: only when the settings enable mutation
+//!     includeSystemNamespaces: false  # optional: default, the module's metadata decides
+//! excludedNamespaces: [kube-system, ...]  # optional: default, bundle-tool's list
 //! ```
+//!
+//! As deployed (`bundle render`), each policy but those that include the system namespaces
+//! carries a `namespaceSelector` leaving `excludedNamespaces` out; a scan evaluates the same
+//! objects the cluster would send to it.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +60,9 @@ pub struct ProfileEntry {
     pub settings: Value,
     /// Whether the entry's settings enable the module's mutation (`allowedToMutate`).
     pub mutating: bool,
+    /// `includeSystemNamespaces`: `None` when the module's metadata decides
+    /// (annotation `io.aks-baseline-policies/system-namespaces: include`).
+    pub include_system_namespaces: Option<bool>,
 }
 
 /// A profile: its name, description and modules, in file order.
@@ -65,6 +74,9 @@ pub struct Profile {
     pub description: String,
     /// `policies`.
     pub policies: Vec<ProfileEntry>,
+    /// `excludedNamespaces` (bundle-tool's default list when the profile has none): the
+    /// namespaces the deployed policies' `namespaceSelector` leaves out.
+    pub excluded_namespaces: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -73,9 +85,8 @@ struct RawProfile {
     name: String,
     description: String,
     policies: Vec<Value>,
-    /// Deployment only (`bundle render`): read and ignored by a scan.
     #[serde(default, rename = "excludedNamespaces")]
-    _excluded_namespaces: Option<Value>,
+    excluded_namespaces: Option<Vec<String>>,
     /// Site parameters: applied before parsing ([`Profile::from_bundle`]).
     #[serde(default, rename = "parameters")]
     _parameters: Option<Value>,
@@ -91,9 +102,8 @@ struct RawEntry {
     settings: Option<Value>,
     #[serde(default)]
     mutating: Option<bool>,
-    /// Deployment only (`bundle render`): read and ignored by a scan.
     #[serde(default, rename = "includeSystemNamespaces")]
-    _include_system_namespaces: Option<bool>,
+    include_system_namespaces: Option<bool>,
 }
 
 /// Whether `id` is a policy id: lower-case letters, digits and single dashes, starting with
@@ -159,6 +169,9 @@ impl Profile {
                 if let Some(mutating) = e.mutating {
                     entry.insert("mutating".to_owned(), Value::Bool(mutating));
                 }
+                if let Some(include) = e.include_system_namespaces {
+                    entry.insert("includeSystemNamespaces".to_owned(), Value::Bool(include));
+                }
                 Value::Object(entry)
             })
             .collect();
@@ -169,6 +182,10 @@ impl Profile {
             Value::String(profile.description.clone()),
         );
         value.insert("policies".to_owned(), Value::Array(policies));
+        value.insert(
+            "excludedNamespaces".to_owned(),
+            Value::from(profile.excluded_namespaces()),
+        );
         Profile::from_value(Value::Object(value), None)
     }
 
@@ -224,12 +241,19 @@ impl Profile {
                 mode,
                 settings,
                 mutating: entry.mutating.unwrap_or(false),
+                include_system_namespaces: entry.include_system_namespaces,
             });
         }
         Ok(Profile {
             name: raw.name,
             description: raw.description,
             policies,
+            excluded_namespaces: raw.excluded_namespaces.unwrap_or_else(|| {
+                bundle_tool::profile::DEFAULT_EXCLUDED_NAMESPACES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            }),
         })
     }
 }

@@ -234,22 +234,85 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
             ),
         ));
     }
-    let cluster = Arc::new(cluster);
-    let jobs: Vec<(usize, usize)> = requests
+    let mut notes = notes;
+    // Policies that judge by objects only a running cluster has (vulnerability reports) are
+    // not run when the scan's cluster holds none: every object would be "cannot be checked".
+    let runnable: Vec<bool> = policies
         .iter()
-        .enumerate()
-        .flat_map(|(object, request)| {
-            policies
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| {
-                    p.module
-                        .metadata()
-                        .is_some_and(|m| m.routes_request(request))
-                })
-                .map(move |(policy, _)| (object, policy))
+        .map(|policy| {
+            let needs = policy.needs_objects();
+            if needs.is_empty() || needs.iter().any(|(group, kind, _)| holds(&cluster, group, kind)) {
+                return true;
+            }
+            let spelled: Vec<&str> = needs.iter().map(|(_, _, s)| s.as_str()).collect();
+            notes.push(InputError {
+                file: String::new(),
+                line: None,
+                message: format!(
+                    "policy {} not run: it judges by {} objects, which a running cluster \
+                     produces and a repository does not hold, and this scan has none; give them \
+                     in --cluster (e.g. exported with `kubectl get {} -A -o yaml`) to judge with them",
+                    policy.id,
+                    spelled.join(", "),
+                    needs
+                        .iter()
+                        .map(|(group, kind, _)| match catalog.resource(group, kind) {
+                            resource if group.is_empty() => resource,
+                            resource => format!("{resource}.{group}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            });
+            false
         })
         .collect();
+    let cluster = Arc::new(cluster);
+    // (namespace, policy) pairs a profile's namespaceSelector leaves out, with how many.
+    let mut unselected: BTreeMap<String, (usize, std::collections::BTreeSet<usize>)> =
+        BTreeMap::new();
+    let mut jobs: Vec<(usize, usize)> = Vec::new();
+    for (object, request) in requests.iter().enumerate() {
+        let mut excluded_here = false;
+        for (index, policy) in policies.iter().enumerate() {
+            if !runnable[index]
+                || !policy
+                    .module
+                    .metadata()
+                    .is_some_and(|m| m.routes_request(request))
+            {
+                continue;
+            }
+            if policy.selects(request) {
+                jobs.push((object, index));
+            } else if let Some(namespace) = crate::policies::selector_namespace(request) {
+                let entry = unselected.entry(namespace.to_owned()).or_default();
+                entry.1.insert(index);
+                excluded_here = true;
+            }
+        }
+        if excluded_here
+            && let Some(namespace) = crate::policies::selector_namespace(request)
+            && let Some(entry) = unselected.get_mut(namespace)
+        {
+            entry.0 += 1;
+        }
+    }
+    for (namespace, (objects, skipped)) in &unselected {
+        notes.push(InputError {
+            file: String::new(),
+            line: None,
+            message: format!(
+                "{objects} object{} in namespace \"{namespace}\" not evaluated by {} of the \
+                 profile's policies: their namespaceSelector leaves the namespace out, as the \
+                 profile's excludedNamespaces say (the cluster would not send them these objects; \
+                 a profile file with its own excludedNamespaces, or includeSystemNamespaces on an \
+                 entry, changes that)",
+                if *objects == 1 { "" } else { "s" },
+                skipped.len()
+            ),
+        });
+    }
 
     let evaluate = |(object, policy): (usize, usize)| -> Finding {
         let manifest = &manifests.objects[object];
@@ -347,6 +410,16 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         skipped,
         fail_on: options.fail_on,
     }
+}
+
+/// Whether `cluster` holds an object of `kind` in API `group`.
+fn holds(cluster: &ClusterFixture, group: &str, kind: &str) -> bool {
+    cluster.objects.iter().any(|o| {
+        o.get("kind").and_then(Value::as_str) == Some(kind)
+            && o.get("apiVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|v| admission::kinds::api_group(v) == group)
+    })
 }
 
 /// `cluster` plus a Namespace (labelled only `kubernetes.io/metadata.name`) for every namespace

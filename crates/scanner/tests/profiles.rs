@@ -64,16 +64,24 @@ fn every_profile_entry_has_settings_its_module_accepts() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// A required site parameter (aks-baseline's `signatures`): the profile holds no value for it,
-/// verify-image-signatures is left out (with a note saying how to set it) until it is set, and
-/// once set the module runs with the site's value, which it accepts.
+/// The required site parameters of aks-baseline (`signatures`, `in-scope-node-pools`): the
+/// profile holds no value for them, their policies are left out (with a note saying how to set
+/// them) until they are set, and once set each module runs with the site's value, which it
+/// accepts. `in-scope-node-pools` is a list parameter though the profile holds no value: `--param`
+/// splits it at commas.
 #[test]
 fn a_required_parameter_leaves_its_policy_out_until_set() {
     let prof = profile::Profile::builtin("aks-baseline").unwrap();
-    assert!(prof.parameters["signatures"].required);
-    assert_eq!(prof.parameter_value("signatures"), None, "no sample value");
+    let required = [
+        ("signatures", "verify-image-signatures"),
+        ("in-scope-node-pools", "pci-scope-node-isolation"),
+    ];
+    for (name, _) in required {
+        assert!(prof.parameters[name].required, "{name}");
+        assert_eq!(prof.parameter_value(name), None, "{name}: no sample value");
+    }
     let text = include_str!("../../../profiles/aks-baseline.yaml");
-    for sample in ["myacr", "contoso"] {
+    for sample in ["myacr", "contoso", "- cde"] {
         assert!(
             !text.contains(sample),
             "aks-baseline holds the sample value {sample}"
@@ -84,21 +92,16 @@ fn a_required_parameter_leaves_its_policy_out_until_set() {
     let applied = unset
         .apply_parameters(&std::collections::BTreeMap::new())
         .unwrap();
-    assert!(
-        !unset
-            .policies
-            .iter()
-            .any(|e| e.id == "verify-image-signatures")
-    );
-    assert!(unset.policies.len() + 1 == prof.policies.len());
     let notes = applied.notes("aks-baseline");
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("verify-image-signatures is left out")
-                && n.contains("--param signatures=VALUE or --values FILE")),
-        "{notes:?}"
-    );
+    for (name, policy) in required {
+        assert!(!unset.policies.iter().any(|e| e.id == policy), "{policy}");
+        assert!(
+            notes.iter().any(|n| n.contains(&format!("{policy} is left out"))
+                && n.contains(&format!("--param {name}=VALUE or --values FILE"))),
+            "{notes:?}"
+        );
+    }
+    assert_eq!(unset.policies.len() + required.len(), prof.policies.len());
 
     let values = json!({"signatures": [{
         "images": ["site.azurecr.io/**"],
@@ -106,20 +109,32 @@ fn a_required_parameter_leaves_its_policy_out_until_set() {
                      "subject": "https://github.com/site/app/.github/workflows/release.yml@refs/heads/main"}],
     }]});
     let mut set = prof.clone();
-    let given = set.parameter_values(&[], Some(&values)).unwrap();
+    let given = set
+        .parameter_values(
+            &["in-scope-node-pools=npinscope01, npinscope02".to_owned()],
+            Some(&values),
+        )
+        .unwrap();
+    assert_eq!(
+        given["in-scope-node-pools"],
+        json!(["npinscope01", "npinscope02"])
+    );
     let applied = set.apply_parameters(&given).unwrap();
     assert!(applied.left_out.is_empty());
-    let entry = set
-        .policies
-        .iter()
-        .find(|e| e.id == "verify-image-signatures")
-        .expect("the policy runs once the parameter is set");
-    let settings = entry.settings.clone().unwrap();
-    assert_eq!(settings["signatures"], values["signatures"]);
     let harness = host_test::Harness::new(host_test::HarnessConfig::default()).unwrap();
-    let module = harness
-        .load_module(&root().join("dist/verify-image-signatures.wasm"))
-        .unwrap();
-    let outcome = module.validate_settings(&settings).unwrap();
-    assert!(outcome.valid, "{:?}", outcome.message);
+    for (name, policy) in required {
+        let entry = set
+            .policies
+            .iter()
+            .find(|e| e.id == policy)
+            .expect("the policy runs once the parameter is set");
+        let settings = entry.settings.clone().unwrap();
+        let key = &prof.parameters[name].settings[0].key;
+        assert_eq!(settings[key], given[name], "{policy}");
+        let module = harness
+            .load_module(&root().join(format!("dist/{policy}.wasm")))
+            .unwrap();
+        let outcome = module.validate_settings(&settings).unwrap();
+        assert!(outcome.valid, "{policy}: {:?}", outcome.message);
+    }
 }

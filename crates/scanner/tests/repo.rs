@@ -1,7 +1,7 @@
 //! Repositories as real ones are: the fixture tree `tests/data/repo` holds a kustomize base and
 //! an overlay (a patch file and a namespace transformer), a Helm chart, a Go-template file, a
 //! CI workflow, a CRD with its custom resource, namespace-less files, a file with a byte order
-//! mark, an unknown kind and a removed API version. Read as `aks-scan` reads a repository;
+//! mark, an unknown kind, a removed API version and a kube-system agent. Read as `aks-scan` reads a repository;
 //! scanned with the `echo` test guest (its settings are its verdict) for the kinds, the cluster
 //! context and the reports.
 //!
@@ -281,17 +281,126 @@ annotations:
 "#;
 
 fn echo_policy(answer: Value) -> ScanPolicy {
+    echo_policy_with(EVERYTHING, answer)
+}
+
+fn echo_policy_with(metadata: &str, answer: Value) -> ScanPolicy {
     let h = harness();
     let bytes = host_test::annotate(
         &h,
         "echo",
         &wasm("echo"),
-        Metadata::from_yaml(EVERYTHING).expect("metadata"),
+        Metadata::from_yaml(metadata).expect("metadata"),
         None,
     )
     .expect("annotates");
     let module = h.load_module_bytes("echo", &bytes).expect("loads");
     ScanPolicy::new("echo", module, answer)
+}
+
+/// As a rendered profile deploys a policy, its namespaceSelector leaves the excluded
+/// namespaces out: objects in them, and the Namespace objects themselves, are not evaluated
+/// (with one note per namespace); cluster-scoped objects and other namespaces are.
+#[test]
+fn a_profiles_excluded_namespaces_are_not_evaluated() {
+    let manifests = || {
+        read(
+            &[path("system/agent.yaml"), path("plain/namespaceless.yaml")],
+            KustomizeMode::Never,
+            None,
+        )
+    };
+    let mut policy = echo_policy(json!({"accepted": false, "message": "no [ASB 4.2]", "code": 400}));
+    let everything = scanner::scan(
+        std::slice::from_ref(&policy),
+        manifests(),
+        &ScanOptions::default(),
+    );
+    let judged = |report: &scanner::ScanReport| -> Vec<(String, Option<String>)> {
+        report
+            .findings
+            .iter()
+            .map(|f| (f.kind.clone(), f.namespace.clone()))
+            .collect()
+    };
+    assert!(
+        judged(&everything).contains(&("DaemonSet".to_owned(), Some("kube-system".to_owned()))),
+        "without a profile nothing is excluded: {:?}",
+        judged(&everything)
+    );
+    policy.excluded_namespaces = vec!["kube-system".to_owned(), "kube-public".to_owned()];
+    let report = scanner::scan(&[policy], manifests(), &ScanOptions::default());
+    let seen = judged(&report);
+    assert!(
+        !seen.iter().any(|(kind, ns)| ns.as_deref() == Some("kube-system")
+            || kind == "Namespace"),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&("ConfigMap".to_owned(), Some("default".to_owned()))), "{seen:?}");
+    assert!(seen.contains(&("ClusterRole".to_owned(), None)), "{seen:?}");
+    assert_eq!(seen.len() + 2, everything.findings.len());
+    let notes: Vec<String> = report.notes.iter().map(ToString::to_string).collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "2 objects in namespace \"kube-system\" not evaluated by 1 of the profile's policies: their namespaceSelector"
+        )),
+        "{notes:?}"
+    );
+    // A note of the whole scan has no file: none in JSON, no location in SARIF.
+    let json: Value = serde_json::from_str(&report.render_json()).expect("json");
+    let note = json["notes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["message"].as_str().is_some_and(|m| m.contains("kube-system"))))
+        .expect("the note in JSON");
+    assert!(note.get("file").is_none(), "{note}");
+    common::schemas::assert_valid_sarif(&report.render_sarif(Path::new(".")));
+    common::schemas::assert_valid_junit(&report.render_junit());
+}
+
+/// A policy that judges by objects only a running cluster holds (the annotation
+/// `io.aks-baseline-policies/scan-needs-objects`, block-vulnerable-images' VulnerabilityReports)
+/// is not run while the scan's cluster holds none of them, with a note saying how to give them;
+/// with one in the cluster fixture it runs.
+#[test]
+fn a_policy_that_needs_cluster_data_runs_only_with_it() {
+    let metadata = format!(
+        "{EVERYTHING}  {}: storage.sbomscanner.kubewarden.io/v1alpha1/VulnerabilityReport\n",
+        scanner::policies::SCAN_NEEDS_ANNOTATION
+    );
+    let policy = echo_policy_with(&metadata, json!({"accepted": false, "message": "unscanned", "code": 400}));
+    let manifests = || read(&[path("plain/namespaceless.yaml")], KustomizeMode::Never, None);
+    let report = scanner::scan(
+        std::slice::from_ref(&policy),
+        manifests(),
+        &ScanOptions::default(),
+    );
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(report.exit_code(), 0);
+    let notes: Vec<String> = report.notes.iter().map(ToString::to_string).collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("policy echo not run: it judges by storage.sbomscanner.kubewarden.io/v1alpha1/VulnerabilityReport objects")
+            && n.contains("`kubectl get vulnerabilityreports.storage.sbomscanner.kubewarden.io -A -o yaml`")),
+        "{notes:?}"
+    );
+    let cluster = ClusterFixture::parse(
+        "apiVersion: storage.sbomscanner.kubewarden.io/v1alpha1
+kind: VulnerabilityReport
+metadata: {name: r1, namespace: sbomscanner}
+",
+        "inline",
+    )
+    .expect("fixture");
+    let report = scanner::scan(
+        &[policy],
+        manifests(),
+        &ScanOptions {
+            cluster: Some(std::sync::Arc::new(cluster)),
+            ..ScanOptions::default()
+        },
+    );
+    assert!(!report.findings.is_empty());
+    assert_eq!(report.exit_code(), 1);
+    assert!(!report.notes.iter().any(|n| n.message.contains("not run")));
 }
 
 #[test]

@@ -92,7 +92,7 @@ fn the_compliant_examples_pass_in_every_format() {
         assert_eq!(code, 0, "{format}: {stdout}{stderr}");
         match format {
             "table" => assert_eq!(
-                stdout, "25 objects, 28 evaluations, 0 rejected, 0 errors\n",
+                stdout, "25 objects, 27 evaluations, 0 rejected, 0 errors\n",
                 "{stderr}"
             ),
             "json" => {
@@ -155,7 +155,7 @@ fn the_non_compliant_examples_fail_in_every_format() {
                 assert!(stdout.contains(
                     "    FAIL  no-privileged-containers  critical  spec.template.spec.initContainers[0].securityContext.privileged\n"
                 ), "{stdout}");
-                assert!(stdout.ends_with("6 of 11 fail the scan (--fail-on low)\n21 objects, 23 evaluations, 11 rejected, 0 errors\n"), "{stdout}");
+                assert!(stdout.ends_with("6 of 11 fail the scan (--fail-on low)\n21 objects, 21 evaluations, 11 rejected, 0 errors\n"), "{stdout}");
             }
             "json" => {
                 let json: Value = serde_json::from_str(&stdout).expect("json");
@@ -164,7 +164,7 @@ fn the_non_compliant_examples_fail_in_every_format() {
             }
             "junit" => {
                 assert_valid_junit(&stdout);
-                assert!(stdout.contains("<testsuites name=\"host-test scan\" tests=\"23\" failures=\"6\" errors=\"0\">"), "{stdout}");
+                assert!(stdout.contains("<testsuites name=\"host-test scan\" tests=\"21\" failures=\"6\" errors=\"0\">"), "{stdout}");
                 assert!(
                     stdout.contains(
                         "<skipped message=\"not enforced (monitor mode): is in namespace"
@@ -313,7 +313,7 @@ fn exit_codes_follow_fail_on_and_input_errors() {
 
 /// The fixture repository of `tests/data/repo` (kustomize base and overlay, a Helm chart, a
 /// Go template, a workflow, a CRD and its resource, namespace-less files, a BOM file, a
-/// deny-all NetworkPolicy in default) scanned as a new user would: no --profile (the
+/// deny-all NetworkPolicy in default, a privileged agent in kube-system) scanned as a new user would: no --profile (the
 /// built-in aks-baseline), no cluster fixture. Needs kubectl or kustomize on PATH.
 #[test]
 #[ignore = "needs the built bundle: make test-scan"]
@@ -349,6 +349,9 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
     for note in [
         "note: crates/scanner/tests/data/repo/kustomize/overlays/prod: a kustomization: rendered with",
         "note: profile aks-baseline: verify-image-signatures is left out: it needs the site parameter 'signatures'",
+        "note: profile aks-baseline: pci-scope-node-isolation is left out: it needs the site parameter 'in-scope-node-pools'",
+        "note: policy block-vulnerable-images not run: it judges by storage.sbomscanner.kubewarden.io/v1alpha1/VulnerabilityReport objects",
+        "note: 2 objects in namespace \"kube-system\" not evaluated by ",
     ] {
         assert!(stderr.contains(note), "missing {note:?} in\n{stderr}");
     }
@@ -398,6 +401,22 @@ fn a_repository_scans_with_the_default_profile_and_no_false_rejections() {
             .any(|f| f["policy"] == "allowed-image-registries"
                 && f["namespace"] == "shop"
                 && f["allowed"] == Value::Bool(false)),
+        "{stdout}"
+    );
+    // Nothing in kube-system is evaluated (every policy of the profile leaves it out), and
+    // no image is reported as unscanned.
+    assert!(
+        !findings.iter().any(|f| f["namespace"] == "kube-system"
+            || f["policy"] == "block-vulnerable-images"
+            || f["policy"] == "pci-scope-node-isolation"),
+        "{stdout}"
+    );
+    assert!(
+        json["notes"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("policy block-vulnerable-images not run")))),
         "{stdout}"
     );
     // The legacy extensions/v1beta1 DaemonSet is judged by deprecated-api-versions.

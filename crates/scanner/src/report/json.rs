@@ -32,7 +32,8 @@ impl ScanReport {
         }
         #[derive(serde::Serialize)]
         struct Problem<'a> {
-            file: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            file: Option<&'a str>,
             line: Option<usize>,
             message: &'a str,
         }
@@ -49,7 +50,7 @@ impl ScanReport {
         let problems = |list: &'a [admission::manifest::InputError]| -> Vec<Problem<'a>> {
             list.iter()
                 .map(|e| Problem {
-                    file: &e.file,
+                    file: (!e.file.is_empty()).then_some(e.file.as_str()),
                     line: e.line,
                     message: &e.message,
                 })

@@ -225,6 +225,10 @@ impl ScanReport {
             }
             let _ = writeln!(out, "\n#### {title}\n");
             for problem in list {
+                if problem.file.is_empty() {
+                    let _ = writeln!(out, "- {}", md_text(&problem.message));
+                    continue;
+                }
                 let location = match problem.line {
                     Some(line) => format!("{}:{line}", problem.file),
                     None => problem.file.clone(),

@@ -79,7 +79,7 @@ fn encode(path: &str) -> String {
 /// it, else an absolute `file://` URI; none for stdin. `root` must be absolute; relative
 /// files are taken relative to the current directory.
 pub fn artifact_location(file: &str, root: &Path) -> Option<Value> {
-    if file == STDIN_NAME {
+    if file == STDIN_NAME || file.is_empty() {
         return None;
     }
     let path = Path::new(file);
