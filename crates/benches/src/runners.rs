@@ -1069,6 +1069,10 @@ fn server_policy(module: &Path, settings: &Value) -> Value {
 /// The policy group id of the pss-restricted profile in the benchmark's policy-server.
 pub const GROUP_ID: &str = "pss-restricted-group";
 
+/// A policy group of as many floor modules as the pss-restricted group has members: what
+/// policy-server's group evaluation costs when the members cost nothing.
+pub const FLOOR_GROUP_ID: &str = "floor-group";
+
 struct Load {
     figures: Vec<WrkFigures>,
     rss_peak: u64,
@@ -1179,9 +1183,27 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         }),
     );
 
+    let floor_members: serde_json::Map<String, Value> = (1..=members.len())
+        .map(|i| {
+            (
+                format!("floor_{i}"),
+                json!({"module": file_uri(&floor_path), "settings": {}}),
+            )
+        })
+        .collect();
+    policies.insert(
+        FLOOR_GROUP_ID.to_owned(),
+        json!({
+            "policyMode": "protect",
+            "expression": floor_members.keys().map(|k| format!("{k}()")).collect::<Vec<_>>().join(" && "),
+            "message": "never: the floor accepts everything",
+            "policies": floor_members,
+        }),
+    );
+
     eprintln!(
-        "bench-report: starting policy-server with {} policies and the {}-module group",
-        policies.len() - 1,
+        "bench-report: starting policy-server with {} policies and two {}-module groups",
+        policies.len() - 2,
         members.len()
     );
     let server = host_test::conformance::start_policy_server(&host_test::conformance::ServerOptions {
@@ -1218,6 +1240,7 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
     }
     targets.push(FLOOR_ID.to_owned());
     targets.push(GROUP_ID.to_owned());
+    targets.push(FLOOR_GROUP_ID.to_owned());
     let mut answers = BTreeMap::new();
     for t in &targets {
         let answer = match host_test::conformance::http(
@@ -1297,7 +1320,7 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
     let _ = writeln!(md, "{header}");
     let _ = writeln!(
         md,
-        "\nOne policy-server (`--workers 2`, no cluster) holding the {} modules of `dist/`, the {} official modules, the floor module and `{GROUP_ID}`, a policy group of the {} modules of `profiles/pss-restricted.yaml` (expression: every member must accept). Every target is posted our typical Deployment (an AdmissionReview of {} bytes), one after another, alternating which of a pair goes first; figures are the medians over the rounds. policy-server builds a fresh instance for every evaluation.\n",
+        "\nOne policy-server (`--workers 2`, no cluster) holding the {} modules of `dist/`, the {} official modules, the floor module, `{GROUP_ID}`, a policy group of the {} modules of `profiles/pss-restricted.yaml` (expression: every member must accept), and `{FLOOR_GROUP_ID}`, the same group made of floor modules (what a group costs policy-server when its members cost nothing). Every target is posted our typical Deployment (an AdmissionReview of {} bytes), one after another, alternating which of a pair goes first; figures are the medians over the rounds. policy-server builds a fresh instance for every evaluation.\n",
         bundle.len(),
         pairs.len(),
         members.len(),
@@ -1338,6 +1361,13 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         show(GROUP_ID),
         answers.get(GROUP_ID).map_or("", String::as_str)
     );
+    let _ = writeln!(
+        md,
+        "| `{FLOOR_GROUP_ID}` ({} floor modules: the group's own cost) | {} | | | {} |",
+        members.len(),
+        show(FLOOR_GROUP_ID),
+        answers.get(FLOOR_GROUP_ID).map_or("", String::as_str)
+    );
     let bad: Vec<String> = targets
         .iter()
         .filter(|t| errors(t) > 0)
@@ -1358,6 +1388,13 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         "| the pss-restricted group ≥ 4x 463 req/s (1,852 req/s) | {group:.0} req/s | {} |",
         yes(group >= 1852.0)
     );
+    if let Some(floor_group) = rps(FLOOR_GROUP_ID) {
+        let _ = writeln!(
+            md,
+            "| (the same group of floor modules, for scale) | {floor_group:.0} req/s: at most {:.1}x 463 req/s with members that cost nothing | |",
+            floor_group / 463.0
+        );
+    }
     let _ = writeln!(
         md,
         "| every paired module ≥ 2x the official module's req/s | worst {worst_pair:.2}x | {} |",
@@ -1365,9 +1402,9 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
     );
     let _ = writeln!(
         md,
-        "| the whole bundle ready in ≤ 3 s | {:.1} s ({} policies and the group) | {} |",
+        "| the whole bundle ready in ≤ 3 s | {:.1} s ({} policies and the groups) | {} |",
         ready.as_secs_f64(),
-        policies.len() - 1,
+        policies.len() - 2,
         yes(ready <= Duration::from_secs(3))
     );
     let _ = writeln!(
