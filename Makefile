@@ -27,7 +27,7 @@ WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --ena
 
 .PHONY: all help toolchain tools binaryen optimize bench bench-quick build harness dist examples test test-rust test-cases test-scan \
         digests sbom keygen sign verify test-repro ssl-deps \
-        check-fresh sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
+        check-fresh check-fmt sizes artifacthub clean fmt lint fuzz registry-deps push render deploy profiles \
         playground playground-serve playground-tools browser-deps test-playground conformance conformance-binaries sessions \
         new-policy test-scaffold bench-kwctl bench-policy-server bench-runner-inputs wrk
 
@@ -185,7 +185,7 @@ examples: dist ## scan the bundled example repository (one compliant set, one no
 	@rc=0; $(SCAN_EXAMPLES) examples/non-compliant || rc=$$?; \
 	  if [ $$rc -ne 1 ]; then echo "expected the non-compliant examples to be rejected (exit 1), got $$rc"; exit 1; fi
 
-test: test-rust test-cases test-scan test-playground test-scaffold test-repro check-fresh ## every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, one module built twice byte-identical, generated files fresh
+test: check-fmt test-rust test-cases test-scan test-playground test-scaffold test-repro check-fresh ## formatting, every Rust test, every policy's cases through its built .wasm, the scanner on the examples, the playground, the scaffold, one module built twice byte-identical, generated files fresh
 
 # Kubewarden's own runners for `make conformance` (reference binaries, never a build or test
 # dependency): KWCTL= and POLICY_SERVER= name them; by default the ones next to the repository.
@@ -299,6 +299,9 @@ fuzz: $(if $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET)),dist) ## run one carg
 
 fmt: ## format the code
 	$(CARGO) fmt --all
+
+check-fmt: ## fail when the code is not formatted as `make fmt` leaves it (part of make test)
+	$(CARGO) fmt --all --check
 
 lint: ## clippy on every crate, warnings denied
 	$(CARGO) clippy --profile $(HARNESS_PROF) --workspace --all-targets -- -D warnings

@@ -153,13 +153,14 @@ fn answer(module: &PolicyModule, payload: &[u8]) -> (Result<bool, String>, Durat
 
 #[test]
 fn hostile_inputs_end_in_a_clear_answer_with_bounded_cost() {
-    let h = harness().with_limits(Limits {
-        memory_bytes: CAP_MIB * 1024 * 1024,
-        // Metered, so the table can report the worst fuel (a hardware-independent cost).
-        fuel: Some(host_test::limits::DEFAULT_FUEL),
-        ..Limits::default()
-    })
-    .expect("engine");
+    let h = harness()
+        .with_limits(Limits {
+            memory_bytes: CAP_MIB * 1024 * 1024,
+            // Metered, so the table can report the worst fuel (a hardware-independent cost).
+            fuel: Some(host_test::limits::DEFAULT_FUEL),
+            ..Limits::default()
+        })
+        .expect("engine");
     let modules = modules(&h);
     let inputs = inputs();
     let mut problems = Vec::new();

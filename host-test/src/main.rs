@@ -239,7 +239,11 @@ struct InspectArgs {
 #[derive(Args)]
 struct ScanArgs {
     /// The arguments of `aks-scan` (see `aks-scan --help`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     args: Vec<std::ffi::OsString>,
 }
 
@@ -400,7 +404,10 @@ fn annotate(args: AnnotateArgs) -> Result<ExitCode> {
         };
         let map = metadata.annotations.get_or_insert_with(Default::default);
         if map.contains_key(k) {
-            bail!("--annotation {k}: {} already sets it", args.metadata.display());
+            bail!(
+                "--annotation {k}: {} already sets it",
+                args.metadata.display()
+            );
         }
         map.insert(k.to_owned(), v.to_owned());
     }
@@ -462,7 +469,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         .status()
         .with_context(|| format!("cannot run {}", scanner.display()))?;
     Ok(ExitCode::from(
-        status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2),
+        status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(2),
     ))
 }
 
@@ -473,9 +483,15 @@ fn profiles() -> Result<ExitCode> {
         println!("  {}", profile.description.trim());
         for (parameter, declared) in &profile.parameters {
             let value = if declared.required {
-                let policies: Vec<&str> =
-                    declared.settings.iter().map(|t| t.policy.as_str()).collect();
-                format!("required, no default: {} left out until set", policies.join(", "))
+                let policies: Vec<&str> = declared
+                    .settings
+                    .iter()
+                    .map(|t| t.policy.as_str())
+                    .collect();
+                format!(
+                    "required, no default: {} left out until set",
+                    policies.join(", ")
+                )
             } else {
                 profile
                     .parameter_value(parameter)

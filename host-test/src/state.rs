@@ -9,9 +9,9 @@ use rand::{RngCore, SeedableRng};
 use serde::Serialize;
 
 use crate::callbacks::HostContext;
-pub use crate::log::{LogEntry, LogSource, MAX_LOG_BYTES, MAX_LOG_LINES};
-pub(crate) use crate::log::LogSink;
 use crate::limits::MemoryLimiter;
+pub(crate) use crate::log::LogSink;
+pub use crate::log::{LogEntry, LogSource, MAX_LOG_BYTES, MAX_LOG_LINES};
 
 /// Most host calls kept in [`crate::Evaluation::host_calls`]; later ones are only counted.
 pub const MAX_HOST_CALL_RECORDS: usize = 1000;

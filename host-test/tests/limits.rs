@@ -55,12 +55,13 @@ fn default_deadline_is_two_seconds() {
 
 #[test]
 fn fuel_budget_stops_a_loop_before_the_deadline() {
-    let h = harness().with_limits(Limits {
-        timeout: Duration::from_secs(30),
-        fuel: Some(5_000_000),
-        ..Limits::default()
-    })
-    .expect("engine");
+    let h = harness()
+        .with_limits(Limits {
+            timeout: Duration::from_secs(30),
+            fuel: Some(5_000_000),
+            ..Limits::default()
+        })
+        .expect("engine");
     let m = module(&h, "loop");
     let started = Instant::now();
     let e = m.validate(&pod_request(), &json!({})).expect("valid");
@@ -75,11 +76,12 @@ fn fuel_budget_stops_a_loop_before_the_deadline() {
 
 #[test]
 fn unbounded_memory_growth_hits_the_cap() {
-    let h = harness().with_limits(Limits {
-        memory_bytes: 16 * 1024 * 1024,
-        ..Limits::default()
-    })
-    .expect("engine");
+    let h = harness()
+        .with_limits(Limits {
+            memory_bytes: 16 * 1024 * 1024,
+            ..Limits::default()
+        })
+        .expect("engine");
     let m = module(&h, "grow");
     let started = Instant::now();
     let e = m.validate(&pod_request(), &json!({})).expect("valid");
@@ -98,11 +100,12 @@ fn unbounded_memory_growth_hits_the_cap() {
 
 #[test]
 fn memory_cap_applies_at_instantiation() {
-    let h = harness().with_limits(Limits {
-        memory_bytes: 64 * 1024,
-        ..Limits::default()
-    })
-    .expect("engine");
+    let h = harness()
+        .with_limits(Limits {
+            memory_bytes: 64 * 1024,
+            ..Limits::default()
+        })
+        .expect("engine");
     let bytes = wat::parse_str(
         r#"(module (memory (export "memory") 4)
              (func (export "__guest_call") (param i32 i32) (result i32) (i32.const 1)))"#,

@@ -23,10 +23,10 @@ pub mod registry;
 pub mod rules;
 pub mod web;
 
-use serde::Serialize;
 use admission::fixture::ClusterFixture;
 use admission::kinds::KindCatalog;
 use admission::request::{RequestDefaults, admission_request_in};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use policy_helpers::Policy;

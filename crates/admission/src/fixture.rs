@@ -216,7 +216,8 @@ const CLUSTER_SCOPED_KINDS: &[&str] = &[
 ];
 
 /// The namespaces every Kubernetes cluster has from its start.
-pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const BUILTIN_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// What the harness answers host capability calls from.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -163,9 +163,26 @@ pub const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 /// unless it uses those forms.)
 pub fn is_go_template(text: &str) -> bool {
     const STARTS: &[&str] = &[
-        "if ", "else", "end", "range ", "with ", "define ", "include ", "template ", "toYaml",
-        "tpl ", "required ", "default ", "block ", ".Values", ".Release", ".Chart",
-        ".Capabilities", ".Files", ".Template", "$",
+        "if ",
+        "else",
+        "end",
+        "range ",
+        "with ",
+        "define ",
+        "include ",
+        "template ",
+        "toYaml",
+        "tpl ",
+        "required ",
+        "default ",
+        "block ",
+        ".Values",
+        ".Release",
+        ".Chart",
+        ".Capabilities",
+        ".Files",
+        ".Template",
+        "$",
     ];
     text.lines()
         .filter(|line| !line.trim_start().starts_with('#'))

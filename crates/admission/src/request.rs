@@ -136,4 +136,3 @@ pub fn admission_request_in(
     );
     Value::Object(request)
 }
-

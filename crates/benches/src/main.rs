@@ -520,7 +520,11 @@ fn runner_main(which: &str, mut args: impl Iterator<Item = String>) -> Result<()
             other => bail!("unknown argument {other} (see --help)"),
         }
     }
-    let name = if which == "kwctl" { "kwctl" } else { "policy-server" };
+    let name = if which == "kwctl" {
+        "kwctl"
+    } else {
+        "policy-server"
+    };
     let binary = match binary {
         Some(b) if b.is_file() => b,
         Some(b) => missing(&format!("{name} not found at {}", b.display())),
@@ -535,7 +539,10 @@ fn runner_main(which: &str, mut args: impl Iterator<Item = String>) -> Result<()
         None => missing("give --official DIR (the official modules and their <name>-test_data/)"),
     };
     if !dist.join("no-privileged-containers.wasm").is_file() {
-        missing(&format!("{} has no modules: run make dist first", dist.display()));
+        missing(&format!(
+            "{} has no modules: run make dist first",
+            dist.display()
+        ));
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

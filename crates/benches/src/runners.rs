@@ -35,8 +35,8 @@ pub const FLOOR_ID: &str = "bench-floor";
 /// When the text does not assemble or the annotation fails.
 pub fn floor_module(harness: &Harness) -> Result<Vec<u8>> {
     let wasm = wat::parse_str(include_str!("../floor/floor.wat")).context("floor.wat")?;
-    let metadata = Metadata::from_yaml(include_str!("../floor/metadata.yml"))
-        .context("floor metadata.yml")?;
+    let metadata =
+        Metadata::from_yaml(include_str!("../floor/metadata.yml")).context("floor metadata.yml")?;
     Ok(host_test::annotate(
         harness, FLOOR_ID, &wasm, metadata, None,
     )?)
@@ -194,7 +194,8 @@ pub fn parse_wrk(stdout: &str) -> Result<WrkFigures> {
     Ok(WrkFigures {
         requests_per_second: rps
             .with_context(|| format!("no Requests/sec in wrk's output:\n{}", tail(&text, 10)))?,
-        p50: p50.with_context(|| format!("no 50% latency in wrk's output:\n{}", tail(&text, 10)))?,
+        p50: p50
+            .with_context(|| format!("no 50% latency in wrk's output:\n{}", tail(&text, 10)))?,
         errors,
     })
 }
@@ -429,7 +430,10 @@ fn kwctl_bench(
         ("1", "2", "100")
     };
     let mut command = Command::new(kwctl);
-    command.env_remove("RUST_BACKTRACE").arg("--no-color").arg("bench");
+    command
+        .env_remove("RUST_BACKTRACE")
+        .arg("--no-color")
+        .arg("bench");
     if let Some(trust) = trust {
         command.arg("--sigstore-trust-config").arg(trust);
     }
@@ -600,7 +604,10 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
         let ours_path = c.dist.join(format!("{}.wasm", pair.ours));
         let official_path = c.official.join(format!("{}.wasm", pair.official));
         if !official_path.is_file() {
-            eprintln!("bench-report: {} not found: pair skipped", official_path.display());
+            eprintln!(
+                "bench-report: {} not found: pair skipped",
+                official_path.display()
+            );
             continue;
         }
         let ours = load_side(&harness, pair.ours, &ours_path, None, &c.root)?;
@@ -675,7 +682,11 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
                 (None, Some(_)) => "failed".to_owned(),
                 (None, None) => "-".to_owned(),
             };
-            let (o, f, fl) = (kw_median((p, r, 0)), kw_median((p, r, 1)), kw_median((p, r, 2)));
+            let (o, f, fl) = (
+                kw_median((p, r, 0)),
+                kw_median((p, r, 1)),
+                kw_median((p, r, 2)),
+            );
             let (speed, speed_above) = match (o, f) {
                 (Some(o), Some(f)) => {
                     speedups.push(f.as_secs_f64() / o.as_secs_f64().max(1e-9));
@@ -809,7 +820,11 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
     }
     let mut officials = Vec::new();
     for run in &runs {
-        if let Ok(s) = fresh(&run.official.module, &run.official.label, &run.official.settings) {
+        if let Ok(s) = fresh(
+            &run.official.module,
+            &run.official.label,
+            &run.official.settings,
+        ) {
             officials.push((run.official.label.clone(), s.median));
         }
     }
@@ -838,12 +853,20 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
             "missed"
         }
     );
-    let _ = writeln!(md, "| module | fresh instance + validate µs | above floor µs |");
+    let _ = writeln!(
+        md,
+        "| module | fresh instance + validate µs | above floor µs |"
+    );
     let _ = writeln!(md, "|---|---:|---:|");
     for (id, d) in &per_module {
         match d {
             Some(d) => {
-                let _ = writeln!(md, "| `{id}` | {} | {} |", micros(*d), micros(above(*d, floor_fresh)));
+                let _ = writeln!(
+                    md,
+                    "| `{id}` | {} | {} |",
+                    micros(*d),
+                    micros(above(*d, floor_fresh))
+                );
             }
             None => {
                 let _ = writeln!(md, "| `{id}` | error | |");
@@ -895,7 +918,11 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
                 );
             }
             Err(e) => {
-                let _ = writeln!(md, "| `{id}` | {} | unreadable: {e} | | | | | | | |", bytes.len());
+                let _ = writeln!(
+                    md,
+                    "| `{id}` | {} | unreadable: {e} | | | | | | | |",
+                    bytes.len()
+                );
             }
         }
     }
@@ -928,9 +955,18 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
         "\n#### Cost against object size\n\nFresh instance + validate (as above) of a compliant Deployment with more and more containers, and the typical Deployment padded with an annotation no rule reads. µs per KB counts the time above the floor.\n"
     );
     let sizes: Vec<(String, Value)> = vec![
-        ("1 container".to_owned(), crate::deployment_request(crate::deployment(1))),
-        ("8 containers".to_owned(), crate::deployment_request(crate::deployment(8))),
-        ("64 containers".to_owned(), crate::deployment_request(crate::deployment(64))),
+        (
+            "1 container".to_owned(),
+            crate::deployment_request(crate::deployment(1)),
+        ),
+        (
+            "8 containers".to_owned(),
+            crate::deployment_request(crate::deployment(8)),
+        ),
+        (
+            "64 containers".to_owned(),
+            crate::deployment_request(crate::deployment(64)),
+        ),
         (
             "padded to 100 KB".to_owned(),
             crate::deployment_request(crate::padded_deployment(100_000)),
@@ -950,7 +986,11 @@ pub fn run_kwctl(opts: &KwctlOptions) -> Result<()> {
         let _ = write!(md, " `{}` µs | µs per KB above floor |", s.label);
     }
     let _ = writeln!(md);
-    let _ = writeln!(md, "|---|---:|---:|{}", "---:|---:|".repeat(growth_sides.len()));
+    let _ = writeln!(
+        md,
+        "|---|---:|---:|{}",
+        "---:|---:|".repeat(growth_sides.len())
+    );
     let (gw, gc) = if opts.quick { (3, 20) } else { (10, 200) };
     let mut per_kb: Vec<Vec<f64>> = vec![Vec::new(); growth_sides.len()];
     for (name, request) in &sizes {
@@ -1206,15 +1246,16 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         policies.len() - 2,
         members.len()
     );
-    let server = host_test::conformance::start_policy_server(&host_test::conformance::ServerOptions {
-        binary: &opts.policy_server,
-        dir: &work,
-        port: opts.port,
-        workers: 2,
-        sigstore_trust_config: c.sigstore_trust_config.as_deref(),
-        policies: &policies,
-    })
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let server =
+        host_test::conformance::start_policy_server(&host_test::conformance::ServerOptions {
+            binary: &opts.policy_server,
+            dir: &work,
+            port: opts.port,
+            workers: 2,
+            sigstore_trust_config: c.sigstore_trust_config.as_deref(),
+            policies: &policies,
+        })
+        .map_err(|e| anyhow::anyhow!(e))?;
     let pid = server.pid();
     let ready = server.ready_after;
     let rss_ready = rss_bytes(pid).unwrap_or(0);
@@ -1306,17 +1347,28 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         v.get((v.len().max(1) - 1) / 2).copied()
     };
     let p50 = |t: &str| -> Option<Duration> {
-        Some(median(loads.get(t)?.figures.iter().map(|f| f.p50).collect()))
+        Some(median(
+            loads.get(t)?.figures.iter().map(|f| f.p50).collect(),
+        ))
     };
-    let errors = |t: &str| loads.get(t).map_or(0, |l| l.figures.iter().map(|f| f.errors).sum::<u64>());
+    let errors = |t: &str| {
+        loads
+            .get(t)
+            .map_or(0, |l| l.figures.iter().map(|f| f.errors).sum::<u64>())
+    };
     let show = |t: &str| match (rps(t), p50(t)) {
         (Some(r), Some(p)) => format!("{r:.0} req/s, p50 {:.2} ms", p.as_secs_f64() * 1e3),
-        _ => failures.get(t).map_or("-".to_owned(), |_| "failed".to_owned()),
+        _ => failures
+            .get(t)
+            .map_or("-".to_owned(), |_| "failed".to_owned()),
     };
     let rss_load = loads.values().map(|l| l.rss_peak).max().unwrap_or(0);
 
     let mut md = String::new();
-    let _ = writeln!(md, "<!-- policy-server:begin (generated by make bench-policy-server) -->");
+    let _ = writeln!(
+        md,
+        "<!-- policy-server:begin (generated by make bench-policy-server) -->"
+    );
     let _ = writeln!(md, "{header}");
     let _ = writeln!(
         md,
@@ -1377,7 +1429,11 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         let _ = writeln!(md, "\nErrors under load: {}.", bad.join(", "));
     }
     for (t, e) in &failures {
-        let _ = writeln!(md, "\n`{t}` failed: {}", e.lines().next().unwrap_or_default());
+        let _ = writeln!(
+            md,
+            "\n`{t}` failed: {}",
+            e.lines().next().unwrap_or_default()
+        );
     }
     let group = rps(GROUP_ID).unwrap_or(0.0);
     let worst_pair = pair_ratios.iter().copied().reduce(f64::min).unwrap_or(0.0);
@@ -1416,7 +1472,12 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
         yes(rss_load > 0 && rss_load <= 100_000_000)
     );
     let _ = writeln!(md, "\n<!-- policy-server:end -->");
-    write_out(c, "policy-server", "## In Kubewarden's runners: policy-server", &md)
+    write_out(
+        c,
+        "policy-server",
+        "## In Kubewarden's runners: policy-server",
+        &md,
+    )
 }
 
 /// What a fresh instance of a module has to set up: its linear memory, data, globals and
@@ -1558,7 +1619,9 @@ pub fn run_instance(files: &[PathBuf], rounds: usize) -> Result<()> {
             times[i].push(s.median);
         }
     }
-    println!("| module | bytes | initial pages | stack KiB | data bytes | static data | fresh instance + validate µs (median of rounds) | above floor µs |");
+    println!(
+        "| module | bytes | initial pages | stack KiB | data bytes | static data | fresh instance + validate µs (median of rounds) | above floor µs |"
+    );
     println!("|---|---:|---:|---:|---:|---|---:|---:|");
     let floor_time = median(times[0].clone());
     for (i, (label, _, _, bytes)) in modules.iter().enumerate() {

@@ -156,8 +156,14 @@ fn kwctl_output_parser_reads_the_median() {
         parse_kwctl_median(plain).expect("median"),
         Duration::from_micros(1430)
     );
-    assert_eq!(parse_duration("53.3us").expect("us"), Duration::from_nanos(53_300));
-    assert_eq!(parse_duration("870ns").expect("ns"), Duration::from_nanos(870));
+    assert_eq!(
+        parse_duration("53.3us").expect("us"),
+        Duration::from_nanos(53_300)
+    );
+    assert_eq!(
+        parse_duration("870ns").expect("ns"),
+        Duration::from_nanos(870)
+    );
     assert_eq!(parse_duration("2s").expect("s"), Duration::from_secs(2));
     // A failed run (no summary) and an unknown unit are errors, never a zero.
     assert!(parse_kwctl_median("Error: cannot load policy\n").is_err());
@@ -189,10 +195,19 @@ fn floor_module_accepts_everything_and_answers_every_operation() {
     assert_eq!(layout.globals, 0);
     assert!(layout.start_functions.is_empty());
     assert_eq!(module.protocol_version().expect("protocol"), "v1");
-    assert!(module.validate_settings(&json!({"any": 1})).expect("settings").valid);
+    assert!(
+        module
+            .validate_settings(&json!({"any": 1}))
+            .expect("settings")
+            .valid
+    );
     for request in [benches::typical_request(), privileged_request()] {
         let answer = module
-            .call("validate", &benches::payload(&request, &json!({})), &Default::default())
+            .call(
+                "validate",
+                &benches::payload(&request, &json!({})),
+                &Default::default(),
+            )
             .result
             .expect("answer");
         assert_eq!(verdict(&answer), (true, String::new()));

@@ -103,10 +103,19 @@ pub struct Target {
 
 /// The profiles of `profiles/`, built in: (name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("aks-baseline", include_str!("../../../profiles/aks-baseline.yaml")),
+    (
+        "aks-baseline",
+        include_str!("../../../profiles/aks-baseline.yaml"),
+    ),
     ("pci-dss", include_str!("../../../profiles/pci-dss.yaml")),
-    ("pss-baseline", include_str!("../../../profiles/pss-baseline.yaml")),
-    ("pss-restricted", include_str!("../../../profiles/pss-restricted.yaml")),
+    (
+        "pss-baseline",
+        include_str!("../../../profiles/pss-baseline.yaml"),
+    ),
+    (
+        "pss-restricted",
+        include_str!("../../../profiles/pss-restricted.yaml"),
+    ),
 ];
 
 /// What applying parameters did: the parameters the user did not set, each with what was used
@@ -168,7 +177,9 @@ fn set_at(settings: &mut Value, key: &str, value: Value) {
     let mut at = settings;
     let mut parts = key.split('.').peekable();
     while let Some(part) = parts.next() {
-        let Some(map) = at.as_object_mut() else { return };
+        let Some(map) = at.as_object_mut() else {
+            return;
+        };
         if parts.peek().is_none() {
             map.insert(part.to_owned(), value);
             return;
@@ -285,7 +296,11 @@ impl Profile {
                 bail!(
                     "profile {} has no site parameter {name:?} (its parameters: {})",
                     self.name,
-                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
                 );
             }
         }
@@ -293,8 +308,11 @@ impl Profile {
         let mut leave_out: BTreeSet<String> = BTreeSet::new();
         for (name, parameter) in &self.parameters {
             if parameter.required && !given.contains_key(name) {
-                let policies: Vec<String> =
-                    parameter.settings.iter().map(|t| t.policy.clone()).collect();
+                let policies: Vec<String> = parameter
+                    .settings
+                    .iter()
+                    .map(|t| t.policy.clone())
+                    .collect();
                 leave_out.extend(policies.iter().cloned());
                 applied
                     .left_out
@@ -436,7 +454,10 @@ impl Profile {
         }
         for (name, parameter) in &self.parameters {
             if parameter.settings.is_empty() {
-                problems.push(format!("profile {} parameter {name}: sets no setting", self.name));
+                problems.push(format!(
+                    "profile {} parameter {name}: sets no setting",
+                    self.name
+                ));
             }
             if parameter.required && self.parameter_value(name).is_some() {
                 problems.push(format!(

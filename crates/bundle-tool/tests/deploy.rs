@@ -74,7 +74,9 @@ fn each_overlay_builds_to_the_rendered_profile() {
         for (_, _, ids) in &applied.left_out {
             for id in ids {
                 assert!(
-                    !built.iter().any(|d| d["metadata"]["name"].as_str() == Some(id.as_str())),
+                    !built
+                        .iter()
+                        .any(|d| d["metadata"]["name"].as_str() == Some(id.as_str())),
                     "{}: {id} needs a required parameter but is in the overlay",
                     prof.name
                 );

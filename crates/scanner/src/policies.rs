@@ -479,8 +479,11 @@ pub fn load_profile_with(
         policy.allowed_to_mutate = entry.mutating;
         policy.mode = entry.mode;
         let includes_system = entry.include_system_namespaces.unwrap_or_else(|| {
-            annotation(&policy.module, bundle_tool::policy::SYSTEM_NAMESPACES_ANNOTATION)
-                .is_some_and(|v| v.trim() == "include")
+            annotation(
+                &policy.module,
+                bundle_tool::policy::SYSTEM_NAMESPACES_ANNOTATION,
+            )
+            .is_some_and(|v| v.trim() == "include")
         });
         if !includes_system {
             policy.excluded_namespaces = profile.excluded_namespaces.clone();

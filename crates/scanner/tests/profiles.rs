@@ -96,8 +96,10 @@ fn a_required_parameter_leaves_its_policy_out_until_set() {
     for (name, policy) in required {
         assert!(!unset.policies.iter().any(|e| e.id == policy), "{policy}");
         assert!(
-            notes.iter().any(|n| n.contains(&format!("{policy} is left out"))
-                && n.contains(&format!("--param {name}=VALUE or --values FILE"))),
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("{policy} is left out"))
+                    && n.contains(&format!("--param {name}=VALUE or --values FILE"))),
             "{notes:?}"
         );
     }

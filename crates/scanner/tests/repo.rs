@@ -310,7 +310,8 @@ fn a_profiles_excluded_namespaces_are_not_evaluated() {
             None,
         )
     };
-    let mut policy = echo_policy(json!({"accepted": false, "message": "no [ASB 4.2]", "code": 400}));
+    let mut policy =
+        echo_policy(json!({"accepted": false, "message": "no [ASB 4.2]", "code": 400}));
     let everything = scanner::scan(
         std::slice::from_ref(&policy),
         manifests(),
@@ -332,11 +333,15 @@ fn a_profiles_excluded_namespaces_are_not_evaluated() {
     let report = scanner::scan(&[policy], manifests(), &ScanOptions::default());
     let seen = judged(&report);
     assert!(
-        !seen.iter().any(|(kind, ns)| ns.as_deref() == Some("kube-system")
-            || kind == "Namespace"),
+        !seen
+            .iter()
+            .any(|(kind, ns)| ns.as_deref() == Some("kube-system") || kind == "Namespace"),
         "{seen:?}"
     );
-    assert!(seen.contains(&("ConfigMap".to_owned(), Some("default".to_owned()))), "{seen:?}");
+    assert!(
+        seen.contains(&("ConfigMap".to_owned(), Some("default".to_owned()))),
+        "{seen:?}"
+    );
     assert!(seen.contains(&("ClusterRole".to_owned(), None)), "{seen:?}");
     assert_eq!(seen.len() + 2, everything.findings.len());
     let notes: Vec<String> = report.notes.iter().map(ToString::to_string).collect();
@@ -350,7 +355,13 @@ fn a_profiles_excluded_namespaces_are_not_evaluated() {
     let json: Value = serde_json::from_str(&report.render_json()).expect("json");
     let note = json["notes"]
         .as_array()
-        .and_then(|n| n.iter().find(|n| n["message"].as_str().is_some_and(|m| m.contains("kube-system"))))
+        .and_then(|n| {
+            n.iter().find(|n| {
+                n["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("kube-system"))
+            })
+        })
         .expect("the note in JSON");
     assert!(note.get("file").is_none(), "{note}");
     common::schemas::assert_valid_sarif(&report.render_sarif(Path::new(".")));
@@ -367,8 +378,17 @@ fn a_policy_that_needs_cluster_data_runs_only_with_it() {
         "{EVERYTHING}  {}: storage.sbomscanner.kubewarden.io/v1alpha1/VulnerabilityReport\n",
         scanner::policies::SCAN_NEEDS_ANNOTATION
     );
-    let policy = echo_policy_with(&metadata, json!({"accepted": false, "message": "unscanned", "code": 400}));
-    let manifests = || read(&[path("plain/namespaceless.yaml")], KustomizeMode::Never, None);
+    let policy = echo_policy_with(
+        &metadata,
+        json!({"accepted": false, "message": "unscanned", "code": 400}),
+    );
+    let manifests = || {
+        read(
+            &[path("plain/namespaceless.yaml")],
+            KustomizeMode::Never,
+            None,
+        )
+    };
     let report = scanner::scan(
         std::slice::from_ref(&policy),
         manifests(),

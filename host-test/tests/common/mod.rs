@@ -17,11 +17,12 @@ use serde_json::{Value, json};
 
 /// A harness with a short deadline, for the tests that must hit it.
 pub fn quick_harness(timeout: Duration) -> Harness {
-    harness().with_limits(Limits {
-        timeout,
-        ..Limits::default()
-    })
-    .expect("engine")
+    harness()
+        .with_limits(Limits {
+            timeout,
+            ..Limits::default()
+        })
+        .expect("engine")
 }
 
 pub fn module(harness: &Harness, name: &str) -> PolicyModule {
