@@ -642,6 +642,21 @@ fn controls_constant(lib: &str) -> Option<String> {
 
 // ---- 5. and 6. cases.yaml and requests/ ------------------------------------------------------
 
+/// Policies whose rule reads nothing of the object but its name for messages, so no object is
+/// malformed for them (the runtime reads `metadata` only when something needs it): instead of
+/// a 400 case they need a case with a malformed request file (`requests/*malformed*`) showing
+/// the verdict does not depend on it. With why.
+const READS_NO_OBJECT: &[(&str, &str)] = &[
+    (
+        "deny-local-admin-credentials",
+        "judges the requesting identity",
+    ),
+    (
+        "deprecated-api-versions",
+        "judges the request's group, version and kind",
+    ),
+];
+
 /// Checks the suite and the request files; returns the top-level settings keys of the cases
 /// whose settings are meant to be valid.
 fn check_cases(
@@ -662,6 +677,7 @@ fn check_cases(
     let mut referenced = BTreeSet::new();
     let (mut allowed, mut rejected, mut invalid_settings) = (false, false, false);
     let (mut update, mut delete, mut ephemeral, mut code_400) = (false, false, false, false);
+    let mut malformed_request = false;
     let mut kinds = BTreeSet::new();
     let mut used_defaults = false;
 
@@ -688,6 +704,10 @@ fn check_cases(
         }
         invalid_settings |= !settings_valid;
         code_400 |= field("code").and_then(Value::as_u64) == Some(400);
+        malformed_request |= case
+            .get("request")
+            .and_then(scalar)
+            .is_some_and(|r| r.contains("malformed"));
         if expect.is_none() {
             p.add(format!("cases.yaml {label} has no `expect`"));
         }
@@ -753,7 +773,18 @@ fn check_cases(
     need(invalid_settings, "with `expect.settingsValid: false`");
     need(update, "with an UPDATE request");
     need(delete, "with a DELETE request");
-    need(code_400, "with `expect.code: 400` (a malformed object)");
+    let policy = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    if READS_NO_OBJECT
+        .iter()
+        .any(|(id, _)| policy.as_deref() == Some(*id))
+    {
+        need(
+            malformed_request,
+            "with a malformed request file (it reads no object: READS_NO_OBJECT)",
+        );
+    } else {
+        need(code_400, "with `expect.code: 400` (a malformed object)");
+    }
     if pod_policy {
         need(
             ephemeral,

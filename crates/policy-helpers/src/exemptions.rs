@@ -90,6 +90,12 @@ impl Exemptions {
 }
 
 impl CompiledExemptions {
+    /// Whether any namespace is exempt (only then does [`CompiledExemptions::exempts_request`]
+    /// read the namespace it is given).
+    pub fn has_namespaces(&self) -> bool {
+        !self.namespaces.is_empty()
+    }
+
     /// Why the whole request is exempt (namespace, user or group), if it is.
     pub fn exempts_request(&self, req: &Request<'_>, namespace: &str) -> Option<String> {
         if !namespace.is_empty()

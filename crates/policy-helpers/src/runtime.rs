@@ -106,28 +106,39 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
     if !P::OPERATIONS.contains(&req.operation) {
         return Ok(response(true, None, None, vec![]));
     }
-    let meta = match req.metadata() {
-        Ok(m) => m,
-        Err(e) => {
-            let id = req.identity(&Default::default());
-            return Ok(response(
-                false,
-                Some(message(
-                    &id,
-                    &[crate::verdict::Violation {
-                        subject: String::new(),
-                        detail: format!("cannot be read: {e}"),
-                    }],
-                    P::CONTROLS,
-                )),
-                Some(400),
-                vec![],
-            ));
-        }
+    // The object's metadata is read only when something needs it: a namespace exemption of a
+    // request that names no namespace (then the object's own counts), and the name in a
+    // rejection. Reading it costs a pass over the whole object (serde skips everything after
+    // it), and the API server has already decoded it before any webhook sees the request; a
+    // rule that reads metadata reads it itself and fails closed on a malformed one.
+    let request_namespace = req.namespace.as_deref().filter(|ns| !ns.is_empty());
+    let mut meta = None;
+    let namespace = match request_namespace {
+        Some(ns) => ns,
+        None if checked.exemptions.has_namespaces() => match req.metadata() {
+            Ok(m) => &meta.insert(m).namespace,
+            Err(e) => {
+                let id = req.identity(&Default::default());
+                return Ok(response(
+                    false,
+                    Some(message(
+                        &id,
+                        &[crate::verdict::Violation {
+                            subject: String::new(),
+                            detail: format!("cannot be read: {e}"),
+                        }],
+                        P::CONTROLS,
+                    )),
+                    Some(400),
+                    vec![],
+                ));
+            }
+        },
+        None => "",
     };
     if checked
         .exemptions
-        .exempts_request(&req, req.effective_namespace(&meta))
+        .exempts_request(&req, namespace)
         .is_some()
     {
         return Ok(response(true, None, None, vec![]));
@@ -145,6 +156,7 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
             r
         }
         Verdict::Reject { violations, code } => {
+            let meta = meta.or_else(|| req.metadata().ok()).unwrap_or_default();
             let id = req.identity(&meta);
             response(
                 false,
