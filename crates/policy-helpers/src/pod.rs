@@ -236,7 +236,7 @@ pub struct VolumeMount {
 /// A container, init container or ephemeral container.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Container {
+pub struct Container<'a> {
     /// `name`
     #[serde(deserialize_with = "null_default")]
     pub name: String,
@@ -261,19 +261,26 @@ pub struct Container {
     #[serde(deserialize_with = "null_default")]
     pub args: Vec<String>,
     /// `env`, kept raw: decode with [`Container::env`].
-    pub env: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub env: Option<&'a RawValue>,
     /// `envFrom`, kept raw: decode with [`Container::env_from`].
-    pub env_from: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub env_from: Option<&'a RawValue>,
     /// `resources`, kept raw: decode with [`Container::resources`].
-    pub resources: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub resources: Option<&'a RawValue>,
     /// `livenessProbe`, kept raw: decode with [`Container::probe`].
-    pub liveness_probe: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub liveness_probe: Option<&'a RawValue>,
     /// `readinessProbe`, kept raw: decode with [`Container::probe`].
-    pub readiness_probe: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub readiness_probe: Option<&'a RawValue>,
     /// `startupProbe`, kept raw: decode with [`Container::probe`].
-    pub startup_probe: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub startup_probe: Option<&'a RawValue>,
     /// `lifecycle`, raw (decode with [`Lifecycle`]).
-    pub lifecycle: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub lifecycle: Option<&'a RawValue>,
 }
 
 /// Decodes a raw part of the object as `T`; `Ok(None)` for an absent or `null` part. Error
@@ -753,16 +760,16 @@ impl<'de> Deserialize<'de> for Volume {
 /// The fields of a pod spec that rules read.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PodSpec {
+pub struct PodSpec<'a> {
     /// `containers`
-    #[serde(deserialize_with = "null_default")]
-    pub containers: Vec<Container>,
+    #[serde(borrow, deserialize_with = "null_default")]
+    pub containers: Vec<Container<'a>>,
     /// `initContainers`
-    #[serde(deserialize_with = "null_default")]
-    pub init_containers: Vec<Container>,
+    #[serde(borrow, deserialize_with = "null_default")]
+    pub init_containers: Vec<Container<'a>>,
     /// `ephemeralContainers`
-    #[serde(deserialize_with = "null_default")]
-    pub ephemeral_containers: Vec<Container>,
+    #[serde(borrow, deserialize_with = "null_default")]
+    pub ephemeral_containers: Vec<Container<'a>>,
     /// `securityContext`
     pub security_context: Option<PodSecurityContext>,
     /// `hostNetwork`
@@ -795,13 +802,16 @@ pub struct PodSpec {
     #[serde(deserialize_with = "null_default")]
     pub node_selector: BTreeMap<String, String>,
     /// `tolerations`, kept raw: decode with [`PodSpec::tolerations`].
-    pub tolerations: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub tolerations: Option<&'a RawValue>,
     /// `affinity`, kept raw for the rules that read it.
-    pub affinity: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub affinity: Option<&'a RawValue>,
     /// `priorityClassName`
     pub priority_class_name: Option<String>,
     /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
-    pub image_pull_secrets: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    pub image_pull_secrets: Option<&'a RawValue>,
     /// `os`
     pub os: Option<PodOs>,
 }
@@ -815,7 +825,7 @@ pub struct PodOs {
     pub name: String,
 }
 
-impl PodSpec {
+impl PodSpec<'_> {
     /// Whether the pod declares `os.name: windows`. The API server then refuses the Linux-only
     /// security fields (`allowPrivilegeEscalation`, `capabilities`, `privileged`,
     /// `readOnlyRootFilesystem`, `runAsUser`, `runAsGroup`, `seccompProfile`, …), and the Pod
@@ -838,70 +848,86 @@ impl PodSpec {
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
     /// `serviceAccount`, else `default`).
     pub fn service_account(&self) -> &str {
-        self.service_account_name
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .or(self.service_account.as_deref().filter(|s| !s.is_empty()))
-            .unwrap_or("default")
+        service_account_of(
+            self.service_account_name.as_deref(),
+            self.service_account.as_deref(),
+        )
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TemplateView {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
-    spec: Option<PodSpec>,
+/// The ServiceAccount a pod runs as, from its `serviceAccountName` and the deprecated alias
+/// `serviceAccount`: the first that is set and not empty, else `default` (as the API server's
+/// ServiceAccount admission fills it in).
+pub fn service_account_of<'s>(name: Option<&'s str>, alias: Option<&'s str>) -> &'s str {
+    name.filter(|s| !s.is_empty())
+        .or(alias.filter(|s| !s.is_empty()))
+        .unwrap_or("default")
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PodView {
+struct TemplateView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
-    spec: Option<PodSpec>,
+    #[serde(borrow)]
+    spec: Option<PodSpec<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PodTemplateView {
+struct PodView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
-    template: Option<TemplateView>,
+    #[serde(borrow)]
+    spec: Option<PodSpec<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct WorkloadSpec {
-    template: Option<TemplateView>,
+struct PodTemplateView<'a> {
+    #[serde(deserialize_with = "null_default")]
+    metadata: ObjectMeta,
+    #[serde(borrow)]
+    template: Option<TemplateView<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct WorkloadView {
+struct WorkloadSpec<'a> {
+    #[serde(borrow)]
+    template: Option<TemplateView<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WorkloadView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
-    spec: Option<WorkloadSpec>,
+    #[serde(borrow)]
+    spec: Option<WorkloadSpec<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct JobTemplate {
-    spec: Option<WorkloadSpec>,
+struct JobTemplate<'a> {
+    #[serde(borrow)]
+    spec: Option<WorkloadSpec<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct CronJobSpec {
-    job_template: Option<JobTemplate>,
+struct CronJobSpec<'a> {
+    #[serde(borrow)]
+    job_template: Option<JobTemplate<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CronJobView {
+struct CronJobView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
-    spec: Option<CronJobSpec>,
+    #[serde(borrow)]
+    spec: Option<CronJobSpec<'a>>,
 }
 
 /// Which list a container comes from.
@@ -939,7 +965,7 @@ impl ContainerKind {
 #[derive(Debug, Clone, Copy)]
 pub struct ContainerRef<'a> {
     /// The container.
-    pub container: &'a Container,
+    pub container: &'a Container<'a>,
     /// Which list it is in.
     pub kind: ContainerKind,
     /// Its index in that list.
@@ -993,7 +1019,7 @@ pub struct Effective<T> {
 
 /// A pod spec located in its object.
 #[derive(Debug, Clone)]
-pub struct PodObject {
+pub struct PodObject<'a> {
     /// Which pod-bearing kind.
     pub kind: PodKind,
     /// The object's metadata.
@@ -1001,20 +1027,20 @@ pub struct PodObject {
     /// The pod's own metadata (the template's for workloads; the object's for a Pod).
     pub pod_metadata: ObjectMeta,
     /// The pod spec (empty when the object has none).
-    pub spec: PodSpec,
+    pub spec: PodSpec<'a>,
     /// Only ephemeral containers are in scope (the `pods/ephemeralcontainers` subresource,
     /// through which nothing else can change).
     pub ephemeral_only: bool,
 }
 
-impl PodObject {
+impl<'a> PodObject<'a> {
     /// Extracts the pod spec from the request's object, by the request's kind.
     ///
     /// `Ok(None)` for kinds that carry no pod spec and for requests without an object.
     ///
     /// # Errors
     /// An [`ObjectError`] naming the field that does not have the Kubernetes shape.
-    pub fn from_request(req: &Request<'_>) -> Result<Option<PodObject>, ObjectError> {
+    pub fn from_request(req: &Request<'a>) -> Result<Option<PodObject<'a>>, ObjectError> {
         let Some(kind) = PodKind::of(&req.kind.group, &req.kind.kind) else {
             return Ok(None);
         };
@@ -1074,9 +1100,9 @@ impl PodObject {
     /// # Errors
     /// The [`Verdict`] rejecting an unreadable object.
     pub fn in_scope(
-        req: &Request<'_>,
+        req: &Request<'a>,
         exemptions: &CompiledExemptions,
-    ) -> Result<Option<PodObject>, Verdict> {
+    ) -> Result<Option<PodObject<'a>>, Verdict> {
         let pod = match PodObject::from_request(req) {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(None),
@@ -1261,9 +1287,10 @@ mod tests {
         )
     }
 
-    fn extract(group: &str, kind: &str, object: &str) -> PodObject {
-        let r = request(group, kind, None, object);
-        let req: Request = serde_json::from_str(&r).unwrap();
+    /// The pod view of a test object (the request text is leaked: the view borrows it).
+    fn extract(group: &str, kind: &str, object: &str) -> PodObject<'static> {
+        let r: &'static str = Box::leak(request(group, kind, None, object).into_boxed_str());
+        let req: Request = serde_json::from_str(r).unwrap();
         PodObject::from_request(&req).unwrap().unwrap()
     }
 

@@ -602,13 +602,15 @@ mod tests {
     use super::*;
     use crate::request::Request;
 
-    fn pod(object: &str) -> PodObject {
+    /// The pod view of a test object (the request text is leaked: the view borrows it).
+    fn pod(object: &str) -> PodObject<'static> {
         let r = format!(
             r#"{{"uid":"u","kind":{{"group":"","version":"v1","kind":"Pod"}},
             "resource":{{"group":"","version":"v1","resource":"pods"}},
             "operation":"CREATE","userInfo":{{"username":"u"}},"object":{object}}}"#
         );
-        let req: Request = serde_json::from_str(&r).unwrap();
+        let r: &'static str = Box::leak(r.into_boxed_str());
+        let req: Request = serde_json::from_str(r).unwrap();
         PodObject::from_request(&req).unwrap().unwrap()
     }
 

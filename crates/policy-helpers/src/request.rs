@@ -8,7 +8,6 @@
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::de::null_default;
@@ -161,7 +160,7 @@ impl fmt::Display for ObjectError {
 /// in the text it stopped, and [`path_at`] turns that position back into a field path. This
 /// keeps one instantiation of each view's decoder (a path-tracking deserializer would double
 /// the module size).
-pub fn decode<T: DeserializeOwned>(raw: &str) -> Result<T, ObjectError> {
+pub fn decode<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, ObjectError> {
     serde_json::from_str::<T>(raw).map_err(|e| {
         let offset = offset_of(raw, e.line(), e.column());
         ObjectError {
@@ -328,7 +327,7 @@ impl<'a> Request<'a> {
     ///
     /// # Errors
     /// An [`ObjectError`] naming the field that does not fit `T`.
-    pub fn object_as<T: DeserializeOwned>(&self) -> Result<Option<T>, ObjectError> {
+    pub fn object_as<T: Deserialize<'a>>(&self) -> Result<Option<T>, ObjectError> {
         match self.object {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
@@ -340,7 +339,7 @@ impl<'a> Request<'a> {
     ///
     /// # Errors
     /// An [`ObjectError`] naming the field that does not fit `T`.
-    pub fn old_object_as<T: DeserializeOwned>(&self) -> Result<Option<T>, ObjectError> {
+    pub fn old_object_as<T: Deserialize<'a>>(&self) -> Result<Option<T>, ObjectError> {
         match self.old_object {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),

@@ -19,7 +19,7 @@ use policy_helpers::consumer::{go_trim_space, keyvault_provider_bool};
 use policy_helpers::glob::Glob;
 use policy_helpers::host;
 use policy_helpers::identity::{self, is_guid};
-use policy_helpers::pod::{PodObject, PodSpec};
+use policy_helpers::pod::PodObject;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -143,11 +143,21 @@ fn misspelled_parameters(spc: &Spc, findings: &mut Findings) {
     }
 }
 
+/// A pod of a host-call list: only what the clientID check reads (the list is decoded from
+/// the host's answer, so nothing in it borrows from the request).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PodItem {
     metadata: ObjectMeta,
-    spec: PodSpec,
+    spec: PodItemSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PodItemSpec {
+    volumes: Vec<policy_helpers::pod::Volume>,
+    service_account_name: Option<String>,
+    service_account: Option<String>,
 }
 
 /// Checks SecretProviderClasses and the pods that mount them.
@@ -162,9 +172,9 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 }
 
 /// The SecretProviderClass names a pod spec mounts through the driver: (volume index, name).
-fn mounted_classes(spec: &PodSpec) -> Vec<(usize, String, bool)> {
+fn mounted_classes(volumes: &[policy_helpers::pod::Volume]) -> Vec<(usize, String, bool)> {
     let mut out = Vec::new();
-    for (i, v) in spec.volumes.iter().enumerate() {
+    for (i, v) in volumes.iter().enumerate() {
         if let Ok(Some(csi)) = v.csi()
             && csi.driver == DRIVER
         {
@@ -260,10 +270,17 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             Ok(pods) => {
                 let mut seen: BTreeMap<String, Result<SaIdentity, String>> = BTreeMap::new();
                 for p in &pods {
-                    if !mounted_classes(&p.spec).iter().any(|(_, n, _)| *n == name) {
+                    if !mounted_classes(&p.spec.volumes)
+                        .iter()
+                        .any(|(_, n, _)| *n == name)
+                    {
                         continue;
                     }
-                    let sa = p.spec.service_account().to_string();
+                    let sa = policy_helpers::pod::service_account_of(
+                        p.spec.service_account_name.as_deref(),
+                        p.spec.service_account.as_deref(),
+                    )
+                    .to_string();
                     let found = seen
                         .entry(sa.clone())
                         .or_insert_with(|| sa_identity(&namespace, &sa))
@@ -386,7 +403,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             ));
         }
     }
-    let classes = mounted_classes(&pod.spec);
+    let classes = mounted_classes(&pod.spec.volumes);
     if classes.is_empty() {
         return Verdict::accept();
     }
