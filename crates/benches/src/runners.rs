@@ -1400,26 +1400,30 @@ pub fn run_policy_server(opts: &ServerBenchOptions) -> Result<()> {
             answers.get(official).map_or("", String::as_str),
         );
     }
-    let _ = writeln!(
-        md,
-        "| floor module (HTTP handling, fresh instance, nothing read) | {} | | | {} |",
-        show(FLOOR_ID),
-        answers.get(FLOOR_ID).map_or("", String::as_str)
-    );
-    let _ = writeln!(
-        md,
-        "| `{GROUP_ID}` ({} modules) | {} | | | {} |",
-        members.len(),
-        show(GROUP_ID),
-        answers.get(GROUP_ID).map_or("", String::as_str)
-    );
-    let _ = writeln!(
-        md,
-        "| `{FLOOR_GROUP_ID}` ({} floor modules: the group's own cost) | {} | | | {} |",
-        members.len(),
-        show(FLOOR_GROUP_ID),
-        answers.get(FLOOR_GROUP_ID).map_or("", String::as_str)
-    );
+    for (label, id) in [
+        (
+            "floor module (HTTP handling, fresh instance, nothing read)".to_owned(),
+            FLOOR_ID,
+        ),
+        (
+            format!("`{GROUP_ID}` ({} modules)", members.len()),
+            GROUP_ID,
+        ),
+        (
+            format!(
+                "`{FLOOR_GROUP_ID}` ({} floor modules: the group's own cost)",
+                members.len()
+            ),
+            FLOOR_GROUP_ID,
+        ),
+    ] {
+        let _ = writeln!(
+            md,
+            "| {label} | {} | | | {} |",
+            show(id),
+            answers.get(id).map_or("", String::as_str)
+        );
+    }
     let bad: Vec<String> = targets
         .iter()
         .filter(|t| errors(t) > 0)
