@@ -74,6 +74,15 @@ impl std::fmt::Display for InputError {
 }
 
 impl InputError {
+    /// A note or problem of the whole scan, not of one file (no location in any report).
+    pub fn general(message: String) -> InputError {
+        InputError {
+            file: String::new(),
+            line: None,
+            message,
+        }
+    }
+
     /// A problem at `file:line`.
     pub fn at(file: &str, line: usize, message: String) -> InputError {
         InputError {

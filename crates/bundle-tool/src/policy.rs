@@ -89,8 +89,14 @@ impl Policy {
         self.metadata
             .annotations
             .get(SYSTEM_NAMESPACES_ANNOTATION)
-            .is_some_and(|v| v == "include")
+            .is_some_and(|v| includes_system_namespaces(v))
     }
+}
+
+/// Whether a [`SYSTEM_NAMESPACES_ANNOTATION`] value asks for the system namespaces (`include`,
+/// blanks around it ignored): read the same way by `bundle render` and by `host-test scan`.
+pub fn includes_system_namespaces(value: &str) -> bool {
+    value.trim() == "include"
 }
 
 /// Every policy under `<root>/policies`, sorted by id.

@@ -101,6 +101,15 @@ pub struct Target {
     pub key: String,
 }
 
+/// [`DEFAULT_EXCLUDED_NAMESPACES`] as owned strings: what a profile without
+/// `excludedNamespaces` leaves out (`bundle render` and `host-test scan` alike).
+pub fn default_excluded_namespaces() -> Vec<String> {
+    DEFAULT_EXCLUDED_NAMESPACES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
 /// The profiles of `profiles/`, built in: (name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
     (
@@ -407,12 +416,9 @@ impl Profile {
 
     /// The excluded namespaces in effect.
     pub fn excluded_namespaces(&self) -> Vec<String> {
-        self.excluded_namespaces.clone().unwrap_or_else(|| {
-            DEFAULT_EXCLUDED_NAMESPACES
-                .iter()
-                .map(|s| (*s).to_string())
-                .collect()
-        })
+        self.excluded_namespaces
+            .clone()
+            .unwrap_or_else(default_excluded_namespaces)
     }
 
     /// Checks the profile against the policies of the bundle: known ids, no duplicates, valid

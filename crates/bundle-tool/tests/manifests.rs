@@ -78,6 +78,13 @@ fn check_doc(doc: &Value, policies: &[Policy], opts: &Options) -> Vec<String> {
             if spec["backgroundAudit"] != json!(p.metadata.background_audit) {
                 problems.push(format!("{name}: backgroundAudit differs from metadata.yml"));
             }
+            // A policy whose objects live in the system namespaces is never fenced out of
+            // them (coredns-query-logging guards kube-system/coredns-custom).
+            if p.includes_system_namespaces() && spec.get("namespaceSelector").is_some() {
+                problems.push(format!(
+                    "{name}: its metadata includes the system namespaces, but it has a namespaceSelector"
+                ));
+            }
             let car: Vec<Value> = p
                 .metadata
                 .context_aware_resources
@@ -173,6 +180,11 @@ fn check_doc(doc: &Value, policies: &[Policy], opts: &Options) -> Vec<String> {
 fn every_profile_renders_into_valid_manifests_that_agree_with_the_metadata() {
     let (policies, profiles) = profiles_with_base();
     assert!(profiles.len() >= 2, "expected profiles under profiles/");
+    // The policies whose objects live in kube-system say so (the selector check below).
+    for id in ["coredns-query-logging", "protect-security-tooling"] {
+        let p = policies.iter().find(|p| p.id == id).expect(id);
+        assert!(p.includes_system_namespaces(), "{id}");
+    }
     let opts = Options {
         policy_server_image: Some("example.org/kubewarden/policy-server:v1.33.0".into()),
         policy_server: "aks".into(),

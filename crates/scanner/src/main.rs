@@ -215,11 +215,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         0..0,
         profile_notes
             .into_iter()
-            .map(|message| admission::manifest::InputError {
-                file: String::new(),
-                line: None,
-                message,
-            }),
+            .map(admission::manifest::InputError::general),
     );
     if let Some(bar) = &bar {
         bar.finish();

@@ -483,7 +483,7 @@ pub fn load_profile_with(
                 &policy.module,
                 bundle_tool::policy::SYSTEM_NAMESPACES_ANNOTATION,
             )
-            .is_some_and(|v| v.trim() == "include")
+            .is_some_and(bundle_tool::policy::includes_system_namespaces)
         });
         if !includes_system {
             policy.excluded_namespaces = profile.excluded_namespaces.clone();

@@ -248,12 +248,9 @@ impl Profile {
             name: raw.name,
             description: raw.description,
             policies,
-            excluded_namespaces: raw.excluded_namespaces.unwrap_or_else(|| {
-                bundle_tool::profile::DEFAULT_EXCLUDED_NAMESPACES
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect()
-            }),
+            excluded_namespaces: raw
+                .excluded_namespaces
+                .unwrap_or_else(bundle_tool::profile::default_excluded_namespaces),
         })
     }
 }

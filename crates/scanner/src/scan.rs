@@ -245,10 +245,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                 return true;
             }
             let spelled: Vec<&str> = needs.iter().map(|(_, _, s)| s.as_str()).collect();
-            notes.push(InputError {
-                file: String::new(),
-                line: None,
-                message: format!(
+            notes.push(InputError::general(format!(
                     "policy {} not run: it judges by {} objects, which a running cluster \
                      produces and a repository does not hold, and this scan has none; give them \
                      in --cluster (e.g. exported with `kubectl get {} -A -o yaml`) to judge with them",
@@ -262,8 +259,7 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
                         })
                         .collect::<Vec<_>>()
                         .join(",")
-                ),
-            });
+            )));
             false
         })
         .collect();
@@ -299,19 +295,15 @@ pub fn scan(policies: &[ScanPolicy], manifests: Manifests, options: &ScanOptions
         }
     }
     for (namespace, (objects, skipped)) in &unselected {
-        notes.push(InputError {
-            file: String::new(),
-            line: None,
-            message: format!(
-                "{objects} object{} in namespace \"{namespace}\" not evaluated by {} of the \
+        notes.push(InputError::general(format!(
+            "{objects} object{} in namespace \"{namespace}\" not evaluated by {} of the \
                  profile's policies: their namespaceSelector leaves the namespace out, as the \
                  profile's excludedNamespaces say (the cluster would not send them these objects; \
                  a profile file with its own excludedNamespaces, or includeSystemNamespaces on an \
                  entry, changes that)",
-                if *objects == 1 { "" } else { "s" },
-                skipped.len()
-            ),
-        });
+            if *objects == 1 { "" } else { "s" },
+            skipped.len()
+        )));
     }
 
     let evaluate = |(object, policy): (usize, usize)| -> Finding {
