@@ -247,7 +247,7 @@ pub struct Container<'a> {
     /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
     pub restart_policy: Option<String>,
     /// `securityContext`
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     /// `ports`
     #[serde(deserialize_with = "null_default")]
     pub ports: Vec<ContainerPort>,
@@ -771,7 +771,7 @@ pub struct PodSpec<'a> {
     #[serde(borrow, deserialize_with = "null_default")]
     pub ephemeral_containers: Vec<Container<'a>>,
     /// `securityContext`
-    pub security_context: Option<PodSecurityContext>,
+    pub security_context: Option<Box<PodSecurityContext>>,
     /// `hostNetwork`
     #[serde(rename = "hostNetwork")]
     pub host_network: Option<bool>,
@@ -870,7 +870,7 @@ struct TemplateView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    spec: Option<PodSpec<'a>>,
+    spec: Option<Box<PodSpec<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -879,7 +879,7 @@ struct PodView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    spec: Option<PodSpec<'a>>,
+    spec: Option<Box<PodSpec<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -888,14 +888,14 @@ struct PodTemplateView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    template: Option<TemplateView<'a>>,
+    template: Option<Box<TemplateView<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WorkloadSpec<'a> {
     #[serde(borrow)]
-    template: Option<TemplateView<'a>>,
+    template: Option<Box<TemplateView<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1050,16 +1050,16 @@ impl<'a> PodObject<'a> {
                 kind,
                 pod_metadata: v.metadata.clone(),
                 metadata: v.metadata,
-                spec: v.spec.unwrap_or_default(),
+                spec: v.spec.map(|s| *s).unwrap_or_default(),
                 ephemeral_only,
             }),
             PodKind::PodTemplate => req.object_as::<PodTemplateView>()?.map(|v| {
-                let t = v.template.unwrap_or_default();
+                let t = v.template.map(|t| *t).unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
@@ -1069,22 +1069,23 @@ impl<'a> PodObject<'a> {
                     .and_then(|s| s.job_template)
                     .and_then(|j| j.spec)
                     .and_then(|s| s.template)
+                    .map(|t| *t)
                     .unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
             _ => req.object_as::<WorkloadView>()?.map(|v| {
-                let t = v.spec.and_then(|s| s.template).unwrap_or_default();
+                let t = v.spec.and_then(|s| s.template).map(|t| *t).unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
@@ -1173,7 +1174,7 @@ impl<'a> PodObject<'a> {
         if let Some(v) = c
             .container
             .security_context
-            .as_ref()
+            .as_deref()
             .and_then(&from_container)
         {
             return Some(Effective {
@@ -1184,7 +1185,7 @@ impl<'a> PodObject<'a> {
         }
         self.spec
             .security_context
-            .as_ref()
+            .as_deref()
             .and_then(&from_pod)
             .map(|v| Effective {
                 value: v,
