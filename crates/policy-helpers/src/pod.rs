@@ -1080,7 +1080,11 @@ impl<'a> PodObject<'a> {
                 }
             }),
             _ => req.object_as::<WorkloadView>()?.map(|v| {
-                let t = v.spec.and_then(|s| s.template).map(|t| *t).unwrap_or_default();
+                let t = v
+                    .spec
+                    .and_then(|s| s.template)
+                    .map(|t| *t)
+                    .unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
