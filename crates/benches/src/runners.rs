@@ -138,8 +138,7 @@ pub fn parse_kwctl_median(stdout: &str) -> Result<Duration> {
     let text = strip_ansi(stdout);
     let line = text
         .lines()
-        .filter(|l| l.contains("sample data:") && l.contains("med ="))
-        .last()
+        .rfind(|l| l.contains("sample data:") && l.contains("med ="))
         .with_context(|| {
             format!(
                 "no `sample data: med = ...` summary in kwctl's output:\n{}",
@@ -347,7 +346,7 @@ fn official_settings(official: &Path, pair: &Pair) -> Result<Value> {
         .join(file);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?)
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// Request files of the official module's `test_data/` (every JSON file but its settings),

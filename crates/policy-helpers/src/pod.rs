@@ -248,12 +248,12 @@ pub struct Container<'a> {
     pub restart_policy: Option<String>,
     /// `securityContext`
     pub security_context: Option<Box<SecurityContext>>,
-    /// `ports`
-    #[serde(deserialize_with = "null_default")]
-    pub ports: Vec<ContainerPort>,
-    /// `volumeMounts`
-    #[serde(deserialize_with = "null_default")]
-    pub volume_mounts: Vec<VolumeMount>,
+    /// `ports`, kept raw: decode with [`ContainerRef::ports`].
+    #[serde(borrow)]
+    pub ports: Option<&'a RawValue>,
+    /// `volumeMounts`, kept raw: decode with [`ContainerRef::volume_mounts`].
+    #[serde(borrow)]
+    pub volume_mounts: Option<&'a RawValue>,
     /// `command`
     #[serde(deserialize_with = "null_default")]
     pub command: Vec<String>,
@@ -353,7 +353,26 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `env` is malformed.
     pub fn env(&self) -> Result<Vec<EnvVar>, ObjectError> {
         let base = format!("{}.env", self.path());
-        Ok(decode_part(self.container.env.as_deref(), &base)?.unwrap_or_default())
+        Ok(decode_part(self.container.env, &base)?.unwrap_or_default())
+    }
+
+    /// `ports`, decoded (empty when absent). Kept raw in the view, like `env`: a module whose
+    /// rule does not read the ports does not pay for decoding them.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `ports` is malformed.
+    pub fn ports(&self) -> Result<Vec<ContainerPort>, ObjectError> {
+        let base = format!("{}.ports", self.path());
+        Ok(decode_part(self.container.ports, &base)?.unwrap_or_default())
+    }
+
+    /// `volumeMounts`, decoded (empty when absent); kept raw in the view like `ports`.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `volumeMounts` is malformed.
+    pub fn volume_mounts(&self) -> Result<Vec<VolumeMount>, ObjectError> {
+        let base = format!("{}.volumeMounts", self.path());
+        Ok(decode_part(self.container.volume_mounts, &base)?.unwrap_or_default())
     }
 
     /// `envFrom`, decoded (empty when absent).
@@ -362,7 +381,7 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `envFrom` is malformed.
     pub fn env_from(&self) -> Result<Vec<EnvFromSource>, ObjectError> {
         let base = format!("{}.envFrom", self.path());
-        Ok(decode_part(self.container.env_from.as_deref(), &base)?.unwrap_or_default())
+        Ok(decode_part(self.container.env_from, &base)?.unwrap_or_default())
     }
 
     /// `resources`, decoded (`None` when absent).
@@ -371,7 +390,7 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `resources` is malformed.
     pub fn resources(&self) -> Result<Option<Resources>, ObjectError> {
         let base = format!("{}.resources", self.path());
-        decode_part(self.container.resources.as_deref(), &base)
+        decode_part(self.container.resources, &base)
     }
 
     /// A probe, decoded (`None` when absent).
@@ -380,9 +399,9 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when the probe is malformed.
     pub fn probe(&self, which: ProbeKind) -> Result<Option<Probe>, ObjectError> {
         let raw = match which {
-            ProbeKind::Liveness => self.container.liveness_probe.as_deref(),
-            ProbeKind::Readiness => self.container.readiness_probe.as_deref(),
-            ProbeKind::Startup => self.container.startup_probe.as_deref(),
+            ProbeKind::Liveness => self.container.liveness_probe,
+            ProbeKind::Readiness => self.container.readiness_probe,
+            ProbeKind::Startup => self.container.startup_probe,
         };
         decode_part(raw, &format!("{}.{}", self.path(), which.field()))
     }
@@ -839,10 +858,7 @@ impl PodSpec<'_> {
     /// # Errors
     /// When it is malformed.
     pub fn tolerations(&self, base: &str) -> Result<Vec<Toleration>, ObjectError> {
-        Ok(
-            decode_part(self.tolerations.as_deref(), &format!("{base}.tolerations"))?
-                .unwrap_or_default(),
-        )
+        Ok(decode_part(self.tolerations, &format!("{base}.tolerations"))?.unwrap_or_default())
     }
 
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
@@ -928,6 +944,19 @@ struct CronJobView<'a> {
     metadata: ObjectMeta,
     #[serde(borrow)]
     spec: Option<CronJobSpec<'a>>,
+}
+
+/// Containers each with their decoded `volumeMounts` (for rules that match volumes to the
+/// containers mounting them).
+///
+/// # Errors
+/// The first container whose `volumeMounts` is malformed.
+pub fn with_mounts<'c>(
+    containers: impl Iterator<Item = ContainerRef<'c>>,
+) -> Result<Vec<(ContainerRef<'c>, Vec<VolumeMount>)>, ObjectError> {
+    containers
+        .map(|c| c.volume_mounts().map(|m| (c, m)))
+        .collect()
 }
 
 /// Which list a container comes from.

@@ -1,7 +1,7 @@
 //! The rule: pure functions over the pod view and the PersistentVolume view.
 
 use policy_helpers::hostpath::{canonical_run, components, normalise};
-use policy_helpers::pod::PodObject;
+use policy_helpers::pod::{PodObject, VolumeMount, with_mounts};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 use serde::Deserialize;
@@ -138,14 +138,21 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(None) => return Verdict::accept(),
         Err(rejection) => return rejection,
     };
-    let checked: Vec<_> = pod.checked_containers(&ctx.exemptions).collect();
+    // Every container's volumeMounts, and those of the containers not exempt.
+    let (all, checked) = match (
+        with_mounts(pod.containers()),
+        with_mounts(pod.checked_containers(&ctx.exemptions)),
+    ) {
+        (Ok(all), Ok(checked)) => (all, checked),
+        (Err(e), _) | (_, Err(e)) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
+    let mounts_it = |mounts: &[VolumeMount], name: &str| mounts.iter().any(|m| m.name == name);
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
-        let mounts_it = |c: &policy_helpers::pod::ContainerRef<'_>| {
-            c.container.volume_mounts.iter().any(|m| m.name == v.name)
-        };
-        if pod.containers().any(|c| mounts_it(&c)) && !checked.iter().any(mounts_it) {
+        if all.iter().any(|(_, ms)| mounts_it(ms, &v.name))
+            && !checked.iter().any(|(_, ms)| mounts_it(ms, &v.name))
+        {
             continue;
         }
         let Some(hit) = judge(&hp.path, &denied) else {
@@ -153,9 +160,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         };
         let writable: Vec<_> = checked
             .iter()
-            .flat_map(|c| {
-                c.container
-                    .volume_mounts
+            .flat_map(|(c, mounts)| {
+                mounts
                     .iter()
                     .enumerate()
                     .filter(|(_, m)| m.name == v.name && m.read_only != Some(true))
@@ -173,13 +179,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         } else if pod.ephemeral_only {
-            for c in &checked {
-                if let Some(mi) = c
-                    .container
-                    .volume_mounts
-                    .iter()
-                    .position(|m| m.name == v.name)
-                {
+            for (c, mounts) in &checked {
+                if let Some(mi) = mounts.iter().position(|m| m.name == v.name) {
                     findings.container(
                         c,
                         format!(
