@@ -946,17 +946,24 @@ struct CronJobView<'a> {
     spec: Option<CronJobSpec<'a>>,
 }
 
-/// Containers each with their decoded `volumeMounts` (for rules that match volumes to the
-/// containers mounting them).
-///
-/// # Errors
-/// The first container whose `volumeMounts` is malformed.
-pub fn with_mounts<'c>(
-    containers: impl Iterator<Item = ContainerRef<'c>>,
-) -> Result<Vec<(ContainerRef<'c>, Vec<VolumeMount>)>, ObjectError> {
-    containers
-        .map(|c| c.volume_mounts().map(|m| (c, m)))
-        .collect()
+/// The decoded `volumeMounts` of a pod's containers, for rules that match volumes to the
+/// containers mounting them ([`PodObject::mounts`]).
+pub struct PodMounts<'p> {
+    /// Every container with its mounts.
+    pub all: Vec<(ContainerRef<'p>, Vec<VolumeMount>)>,
+    /// The containers not exempt ([`PodObject::checked_containers`]) with their mounts.
+    pub checked: Vec<(ContainerRef<'p>, Vec<VolumeMount>)>,
+}
+
+impl PodMounts<'_> {
+    /// Whether volume `name` is mounted, and only by exempt containers: a rule leaves such a
+    /// volume to the exemption. A volume no container mounts is not.
+    pub fn only_exempt_mounts(&self, name: &str) -> bool {
+        let mounts = |list: &[(ContainerRef<'_>, Vec<VolumeMount>)]| {
+            list.iter().any(|(_, ms)| ms.iter().any(|m| m.name == name))
+        };
+        mounts(&self.all) && !mounts(&self.checked)
+    }
 }
 
 /// Which list a container comes from.
@@ -1147,6 +1154,25 @@ impl<'a> PodObject<'a> {
             return Ok(None);
         }
         Ok(Some(pod))
+    }
+
+    /// The `volumeMounts` of every container and of the containers not exempt, each decoded
+    /// once.
+    ///
+    /// # Errors
+    /// The first container whose `volumeMounts` is malformed (the rule's 400).
+    pub fn mounts<'s>(
+        &'s self,
+        exemptions: &'s CompiledExemptions,
+    ) -> Result<PodMounts<'s>, ObjectError> {
+        let decode = |list: &mut dyn Iterator<Item = ContainerRef<'s>>| {
+            list.map(|c| c.volume_mounts().map(|m| (c, m)))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(PodMounts {
+            all: decode(&mut self.containers())?,
+            checked: decode(&mut self.checked_containers(exemptions))?,
+        })
     }
 
     /// The in-scope containers whose image is not exempt (see [`PodObject::containers`]).

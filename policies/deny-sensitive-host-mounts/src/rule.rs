@@ -1,7 +1,7 @@
 //! The rule: pure functions over the pod view and the PersistentVolume view.
 
 use policy_helpers::hostpath::{canonical_run, components, normalise};
-use policy_helpers::pod::{PodObject, VolumeMount, with_mounts};
+use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 use serde::Deserialize;
@@ -138,31 +138,24 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(None) => return Verdict::accept(),
         Err(rejection) => return rejection,
     };
-    // Every container's volumeMounts, and those of the containers not exempt.
-    let (all, checked) = match (
-        with_mounts(pod.containers()),
-        with_mounts(pod.checked_containers(&ctx.exemptions)),
-    ) {
-        (Ok(all), Ok(checked)) => (all, checked),
-        (Err(e), _) | (_, Err(e)) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    let mounts = match pod.mounts(&ctx.exemptions) {
+        Ok(m) => m,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
-    let mounts_it = |mounts: &[VolumeMount], name: &str| mounts.iter().any(|m| m.name == name);
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
-        if all.iter().any(|(_, ms)| mounts_it(ms, &v.name))
-            && !checked.iter().any(|(_, ms)| mounts_it(ms, &v.name))
-        {
+        if mounts.only_exempt_mounts(&v.name) {
             continue;
         }
         let Some(hit) = judge(&hp.path, &denied) else {
             continue;
         };
-        let writable: Vec<_> = checked
+        let writable: Vec<_> = mounts
+            .checked
             .iter()
-            .flat_map(|(c, mounts)| {
-                mounts
-                    .iter()
+            .flat_map(|(c, ms)| {
+                ms.iter()
                     .enumerate()
                     .filter(|(_, m)| m.name == v.name && m.read_only != Some(true))
                     .map(move |(mi, _)| (c, mi))
@@ -179,8 +172,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         } else if pod.ephemeral_only {
-            for (c, mounts) in &checked {
-                if let Some(mi) = mounts.iter().position(|m| m.name == v.name) {
+            for (c, ms) in &mounts.checked {
+                if let Some(mi) = ms.iter().position(|m| m.name == v.name) {
                     findings.container(
                         c,
                         format!(

@@ -1,7 +1,7 @@
 //! The rule: a pure function over the pod view.
 
 use policy_helpers::hostpath::{is_at_or_under, normalise};
-use policy_helpers::pod::{PodObject, VolumeMount, with_mounts};
+use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -64,21 +64,14 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(p) => p,
         Err(e) => return Verdict::unreadable(format!("invalid settings: {e}")),
     };
-    // Every container's volumeMounts, and those of the containers not exempt.
-    let (all, checked) = match (
-        with_mounts(pod.containers()),
-        with_mounts(pod.checked_containers(&ctx.exemptions)),
-    ) {
-        (Ok(all), Ok(checked)) => (all, checked),
-        (Err(e), _) | (_, Err(e)) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    let mounts = match pod.mounts(&ctx.exemptions) {
+        Ok(m) => m,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
     };
-    let mounts_it = |mounts: &[VolumeMount], name: &str| mounts.iter().any(|m| m.name == name);
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
-        let mounted_by_any = all.iter().any(|(_, ms)| mounts_it(ms, &v.name));
-        let mounted_by_checked = checked.iter().any(|(_, ms)| mounts_it(ms, &v.name));
-        if mounted_by_any && !mounted_by_checked {
+        if mounts.only_exempt_mounts(&v.name) {
             continue;
         }
         let verdict = judge(&hp.path, &prefixes);
@@ -92,8 +85,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             ));
             continue;
         }
-        for (c, mounts) in &checked {
-            for (mi, m) in mounts.iter().enumerate() {
+        for (c, ms) in &mounts.checked {
+            for (mi, m) in ms.iter().enumerate() {
                 if m.name != v.name {
                     continue;
                 }
