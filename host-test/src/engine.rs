@@ -150,6 +150,9 @@ impl Runtime {
         config.wasm_function_references(true);
         config.epoch_interruption(true);
         config.consume_fuel(fuel);
+        if std::env::var_os("HOST_TEST_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if pooling {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(64)

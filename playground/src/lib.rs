@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use policy_helpers::Policy;
-use policy_helpers::sdk::response::ValidationResponse;
+use policy_helpers::runtime::ValidationResponse;
 
 /// One policy module of the bundle, linked in.
 #[derive(Debug)]

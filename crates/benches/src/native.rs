@@ -18,8 +18,7 @@ pub struct Native {
 }
 
 fn validate<P: Policy>(payload: &[u8]) -> Result<Vec<u8>, String> {
-    let response = policy_helpers::runtime::evaluate::<P>(payload)?;
-    serde_json::to_vec(&response).map_err(|e| e.to_string())
+    policy_helpers::runtime::evaluate::<P>(payload).map(|r| r.to_json())
 }
 
 /// The policies measured natively (the three template policies: one pod rule, one rule with

@@ -138,8 +138,7 @@ pub fn parse_kwctl_median(stdout: &str) -> Result<Duration> {
     let text = strip_ansi(stdout);
     let line = text
         .lines()
-        .filter(|l| l.contains("sample data:") && l.contains("med ="))
-        .last()
+        .rfind(|l| l.contains("sample data:") && l.contains("med ="))
         .with_context(|| {
             format!(
                 "no `sample data: med = ...` summary in kwctl's output:\n{}",
@@ -347,7 +346,7 @@ fn official_settings(official: &Path, pair: &Pair) -> Result<Value> {
         .join(file);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?)
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// Request files of the official module's `test_data/` (every JSON file but its settings),
@@ -1623,25 +1622,54 @@ pub fn run_instance(files: &[PathBuf], rounds: usize) -> Result<()> {
             times[i].push(s.median);
         }
     }
+    // Page faults per call: every fresh instance faults in the pages it touches (stack, data
+    // written, heap), and each costs about a microsecond (BENCHMARKS.md, "Instance creation").
+    let mut faults = Vec::with_capacity(modules.len());
+    for (label, module, settings, _) in &modules {
+        let payload = crate::payload(&request, settings);
+        const CALLS: u64 = 500;
+        let before = minor_faults();
+        for _ in 0..CALLS {
+            module
+                .call("validate", &payload, &EvalOptions::default())
+                .result
+                .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        }
+        faults.push(
+            minor_faults()
+                .zip(before)
+                .map(|(after, before)| after.saturating_sub(before) as f64 / CALLS as f64),
+        );
+    }
     println!(
-        "| module | bytes | initial pages | stack KiB | data bytes | static data | fresh instance + validate µs (median of rounds) | above floor µs |"
+        "| module | bytes | initial pages | stack KiB | data bytes | static data | page faults per call | fresh instance + validate µs (median of rounds) | above floor µs |"
     );
-    println!("|---|---:|---:|---:|---:|---|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---|---:|---:|---:|");
     let floor_time = median(times[0].clone());
     for (i, (label, _, _, bytes)) in modules.iter().enumerate() {
         let l = layout(bytes).unwrap_or_default();
         let t = median(times[i].clone());
         println!(
-            "| `{label}` | {} | {} | {} | {} | {} | {} ({}) | {} |",
+            "| `{label}` | {} | {} | {} | {} | {} | {} | {} ({}) | {} |",
             bytes.len(),
             l.initial_pages,
             l.stack_pointer.map_or(0, |sp| sp / 1024),
             l.data_bytes,
             l.static_data,
+            faults[i].map_or("-".to_string(), |f| format!("{f:.1}")),
             micros(t),
             range(&times[i]),
             micros(above(t, floor_time))
         );
     }
     Ok(())
+}
+
+/// Minor page faults of the calling thread so far (`/proc/thread-self/stat`, field 10), where
+/// Linux has it.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(7)?.parse().ok()
 }

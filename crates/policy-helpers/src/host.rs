@@ -92,8 +92,8 @@ pub fn set_handler(handler: Option<Handler>) {
 pub fn call(namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, HostError> {
     #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
     {
-        kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", namespace, operation, payload)
-            .map_err(|e| host_error(namespace, operation, &host_error_text(&e.to_string())))
+        crate::guest::host_call("kubewarden", namespace, operation, payload)
+            .map_err(|e| host_error(namespace, operation, e.trim()))
     }
     #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
     {
@@ -138,15 +138,6 @@ fn host_error(namespace: &str, operation: &str, text: &str) -> HostError {
         call: format!("{namespace}/{operation}"),
         message,
     }
-}
-
-/// The waPC error wraps the host's bytes as `Host error: <text>`; keep the text.
-#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
-fn host_error_text(s: &str) -> String {
-    let s = s.trim();
-    s.strip_prefix("Host error:")
-        .map_or(s, str::trim)
-        .to_string()
 }
 
 fn call_json<T: DeserializeOwned>(

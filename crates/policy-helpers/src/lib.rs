@@ -27,7 +27,9 @@
 //!   lookups and name patterns.
 //! - [`secrets`]: secret detectors (private keys, tokens, connection strings, cloud keys,
 //!   high-entropy strings) and sensitive names, shared by the policies that look for credentials.
-//! - [`runtime`]: the waPC entry points (`validate`, `validate_settings`, `protocol_version`).
+//! - [`runtime`]: the operations of a module (`validate`, `validate_settings`,
+//!   `protocol_version`) and their answers, written directly.
+//! - [`guest`]: the guest side of the waPC protocol (the `__guest_call` dispatch, host calls).
 //! - [`mutate`]: defaulting container fields and returning the mutated object.
 //! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
 //!   component, and `{min, max}` ranges in settings.
@@ -41,6 +43,7 @@ pub mod capabilities;
 pub mod consumer;
 pub mod exemptions;
 pub mod glob;
+pub mod guest;
 pub mod host;
 pub mod hostpath;
 pub mod identity;
@@ -69,39 +72,32 @@ pub use runtime::Policy;
 pub use settings::PolicySettings;
 pub use verdict::{Findings, Verdict};
 
-/// The Kubewarden SDK, re-exported so policy crates need no direct dependency on it.
-pub use kubewarden_policy_sdk as sdk;
-
 /// Exports a [`Policy`] implementation as a Kubewarden waPC module.
 ///
-/// Expands to the `wapc_init` export that registers `validate`, `validate_settings` and
-/// `protocol_version`, which is all the glue a policy's `lib.rs` needs. The export exists only
-/// for the engine's target (`wasm32-wasip1`): elsewhere (native tests, the browser playground,
-/// which links every policy crate into one module) there is no waPC host and one symbol per
-/// policy would collide.
+/// Expands to the two waPC exports: `wapc_init`, which has nothing to prepare (the engine
+/// calls it on every fresh instance), and `__guest_call`, which serves `validate`,
+/// `validate_settings` and `protocol_version` through [`runtime::dispatch`] ([`guest`]).
+/// That is all the glue a policy's `lib.rs` needs. The exports exist only for the engine's
+/// target (`wasm32-wasip1`): elsewhere (native tests, the browser playground, which links
+/// every policy crate into one module) there is no waPC host and one symbol per policy would
+/// collide.
 #[macro_export]
 macro_rules! export_policy {
     ($policy:ty) => {
-        /// waPC entry point: registers the policy's operations with the guest runtime.
-        /// Only in the engine's module (`wasm32-wasip1`): native builds (tests, benchmarks
-        /// linking several policies) and the browser playground (`wasm32-unknown-unknown`)
-        /// call `runtime::evaluate` directly and must not clash on the symbol.
+        /// waPC start-up export: nothing to register, the operations are matched by name.
         #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
         #[unsafe(no_mangle)]
-        pub extern "C" fn wapc_init() {
-            $crate::sdk::wapc_guest::register_function(
-                "validate",
-                $crate::runtime::validate::<$policy>,
-            );
+        pub extern "C" fn wapc_init() {}
+
+        /// waPC call export: one operation per call (only in the engine's module).
+        #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn __guest_call(op_len: i32, req_len: i32) -> i32 {
             // The policy id in settings messages is the crate name of the policy that
             // expands this macro (every policy crate is named after its id).
-            $crate::sdk::wapc_guest::register_function("validate_settings", |payload: &[u8]| {
-                $crate::runtime::validate_settings::<$policy>(env!("CARGO_PKG_NAME"), payload)
-            });
-            $crate::sdk::wapc_guest::register_function(
-                "protocol_version",
-                $crate::sdk::protocol_version_guest,
-            );
+            $crate::guest::serve(op_len, req_len, |op, payload| {
+                $crate::runtime::dispatch::<$policy>(env!("CARGO_PKG_NAME"), op, payload)
+            })
         }
     };
 }

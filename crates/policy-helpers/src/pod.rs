@@ -247,13 +247,13 @@ pub struct Container<'a> {
     /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
     pub restart_policy: Option<String>,
     /// `securityContext`
-    pub security_context: Option<SecurityContext>,
-    /// `ports`
-    #[serde(deserialize_with = "null_default")]
-    pub ports: Vec<ContainerPort>,
-    /// `volumeMounts`
-    #[serde(deserialize_with = "null_default")]
-    pub volume_mounts: Vec<VolumeMount>,
+    pub security_context: Option<Box<SecurityContext>>,
+    /// `ports`, kept raw: decode with [`ContainerRef::ports`].
+    #[serde(borrow)]
+    pub ports: Option<&'a RawValue>,
+    /// `volumeMounts`, kept raw: decode with [`ContainerRef::volume_mounts`].
+    #[serde(borrow)]
+    pub volume_mounts: Option<&'a RawValue>,
     /// `command`
     #[serde(deserialize_with = "null_default")]
     pub command: Vec<String>,
@@ -353,7 +353,26 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `env` is malformed.
     pub fn env(&self) -> Result<Vec<EnvVar>, ObjectError> {
         let base = format!("{}.env", self.path());
-        Ok(decode_part(self.container.env.as_deref(), &base)?.unwrap_or_default())
+        Ok(decode_part(self.container.env, &base)?.unwrap_or_default())
+    }
+
+    /// `ports`, decoded (empty when absent). Kept raw in the view, like `env`: a module whose
+    /// rule does not read the ports does not pay for decoding them.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `ports` is malformed.
+    pub fn ports(&self) -> Result<Vec<ContainerPort>, ObjectError> {
+        let base = format!("{}.ports", self.path());
+        Ok(decode_part(self.container.ports, &base)?.unwrap_or_default())
+    }
+
+    /// `volumeMounts`, decoded (empty when absent); kept raw in the view like `ports`.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `volumeMounts` is malformed.
+    pub fn volume_mounts(&self) -> Result<Vec<VolumeMount>, ObjectError> {
+        let base = format!("{}.volumeMounts", self.path());
+        Ok(decode_part(self.container.volume_mounts, &base)?.unwrap_or_default())
     }
 
     /// `envFrom`, decoded (empty when absent).
@@ -362,7 +381,7 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `envFrom` is malformed.
     pub fn env_from(&self) -> Result<Vec<EnvFromSource>, ObjectError> {
         let base = format!("{}.envFrom", self.path());
-        Ok(decode_part(self.container.env_from.as_deref(), &base)?.unwrap_or_default())
+        Ok(decode_part(self.container.env_from, &base)?.unwrap_or_default())
     }
 
     /// `resources`, decoded (`None` when absent).
@@ -371,7 +390,7 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when `resources` is malformed.
     pub fn resources(&self) -> Result<Option<Resources>, ObjectError> {
         let base = format!("{}.resources", self.path());
-        decode_part(self.container.resources.as_deref(), &base)
+        decode_part(self.container.resources, &base)
     }
 
     /// A probe, decoded (`None` when absent).
@@ -380,9 +399,9 @@ impl ContainerRef<'_> {
     /// An [`ObjectError`] with the full path when the probe is malformed.
     pub fn probe(&self, which: ProbeKind) -> Result<Option<Probe>, ObjectError> {
         let raw = match which {
-            ProbeKind::Liveness => self.container.liveness_probe.as_deref(),
-            ProbeKind::Readiness => self.container.readiness_probe.as_deref(),
-            ProbeKind::Startup => self.container.startup_probe.as_deref(),
+            ProbeKind::Liveness => self.container.liveness_probe,
+            ProbeKind::Readiness => self.container.readiness_probe,
+            ProbeKind::Startup => self.container.startup_probe,
         };
         decode_part(raw, &format!("{}.{}", self.path(), which.field()))
     }
@@ -771,7 +790,7 @@ pub struct PodSpec<'a> {
     #[serde(borrow, deserialize_with = "null_default")]
     pub ephemeral_containers: Vec<Container<'a>>,
     /// `securityContext`
-    pub security_context: Option<PodSecurityContext>,
+    pub security_context: Option<Box<PodSecurityContext>>,
     /// `hostNetwork`
     #[serde(rename = "hostNetwork")]
     pub host_network: Option<bool>,
@@ -839,10 +858,7 @@ impl PodSpec<'_> {
     /// # Errors
     /// When it is malformed.
     pub fn tolerations(&self, base: &str) -> Result<Vec<Toleration>, ObjectError> {
-        Ok(
-            decode_part(self.tolerations.as_deref(), &format!("{base}.tolerations"))?
-                .unwrap_or_default(),
-        )
+        Ok(decode_part(self.tolerations, &format!("{base}.tolerations"))?.unwrap_or_default())
     }
 
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
@@ -870,7 +886,7 @@ struct TemplateView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    spec: Option<PodSpec<'a>>,
+    spec: Option<Box<PodSpec<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -879,7 +895,7 @@ struct PodView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    spec: Option<PodSpec<'a>>,
+    spec: Option<Box<PodSpec<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -888,14 +904,14 @@ struct PodTemplateView<'a> {
     #[serde(deserialize_with = "null_default")]
     metadata: ObjectMeta,
     #[serde(borrow)]
-    template: Option<TemplateView<'a>>,
+    template: Option<Box<TemplateView<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WorkloadSpec<'a> {
     #[serde(borrow)]
-    template: Option<TemplateView<'a>>,
+    template: Option<Box<TemplateView<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -928,6 +944,26 @@ struct CronJobView<'a> {
     metadata: ObjectMeta,
     #[serde(borrow)]
     spec: Option<CronJobSpec<'a>>,
+}
+
+/// The decoded `volumeMounts` of a pod's containers, for rules that match volumes to the
+/// containers mounting them ([`PodObject::mounts`]).
+pub struct PodMounts<'p> {
+    /// Every container with its mounts.
+    pub all: Vec<(ContainerRef<'p>, Vec<VolumeMount>)>,
+    /// The containers not exempt ([`PodObject::checked_containers`]) with their mounts.
+    pub checked: Vec<(ContainerRef<'p>, Vec<VolumeMount>)>,
+}
+
+impl PodMounts<'_> {
+    /// Whether volume `name` is mounted, and only by exempt containers: a rule leaves such a
+    /// volume to the exemption. A volume no container mounts is not.
+    pub fn only_exempt_mounts(&self, name: &str) -> bool {
+        let mounts = |list: &[(ContainerRef<'_>, Vec<VolumeMount>)]| {
+            list.iter().any(|(_, ms)| ms.iter().any(|m| m.name == name))
+        };
+        mounts(&self.all) && !mounts(&self.checked)
+    }
 }
 
 /// Which list a container comes from.
@@ -1050,16 +1086,16 @@ impl<'a> PodObject<'a> {
                 kind,
                 pod_metadata: v.metadata.clone(),
                 metadata: v.metadata,
-                spec: v.spec.unwrap_or_default(),
+                spec: v.spec.map(|s| *s).unwrap_or_default(),
                 ephemeral_only,
             }),
             PodKind::PodTemplate => req.object_as::<PodTemplateView>()?.map(|v| {
-                let t = v.template.unwrap_or_default();
+                let t = v.template.map(|t| *t).unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
@@ -1069,22 +1105,27 @@ impl<'a> PodObject<'a> {
                     .and_then(|s| s.job_template)
                     .and_then(|j| j.spec)
                     .and_then(|s| s.template)
+                    .map(|t| *t)
                     .unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
             _ => req.object_as::<WorkloadView>()?.map(|v| {
-                let t = v.spec.and_then(|s| s.template).unwrap_or_default();
+                let t = v
+                    .spec
+                    .and_then(|s| s.template)
+                    .map(|t| *t)
+                    .unwrap_or_default();
                 PodObject {
                     kind,
                     metadata: v.metadata,
                     pod_metadata: t.metadata,
-                    spec: t.spec.unwrap_or_default(),
+                    spec: t.spec.map(|s| *s).unwrap_or_default(),
                     ephemeral_only,
                 }
             }),
@@ -1113,6 +1154,25 @@ impl<'a> PodObject<'a> {
             return Ok(None);
         }
         Ok(Some(pod))
+    }
+
+    /// The `volumeMounts` of every container and of the containers not exempt, each decoded
+    /// once.
+    ///
+    /// # Errors
+    /// The first container whose `volumeMounts` is malformed (the rule's 400).
+    pub fn mounts<'s>(
+        &'s self,
+        exemptions: &'s CompiledExemptions,
+    ) -> Result<PodMounts<'s>, ObjectError> {
+        let decode = |list: &mut dyn Iterator<Item = ContainerRef<'s>>| {
+            list.map(|c| c.volume_mounts().map(|m| (c, m)))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(PodMounts {
+            all: decode(&mut self.containers())?,
+            checked: decode(&mut self.checked_containers(exemptions))?,
+        })
     }
 
     /// The in-scope containers whose image is not exempt (see [`PodObject::containers`]).
@@ -1173,7 +1233,7 @@ impl<'a> PodObject<'a> {
         if let Some(v) = c
             .container
             .security_context
-            .as_ref()
+            .as_deref()
             .and_then(&from_container)
         {
             return Some(Effective {
@@ -1184,7 +1244,7 @@ impl<'a> PodObject<'a> {
         }
         self.spec
             .security_context
-            .as_ref()
+            .as_deref()
             .and_then(&from_pod)
             .map(|v| Effective {
                 value: v,

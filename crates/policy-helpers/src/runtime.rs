@@ -2,19 +2,148 @@
 //!
 //! `validate` decodes the envelope, accepts what the policy does not evaluate (operations it
 //! does not handle, exempt namespaces, users and groups), runs the policy's pure rule and turns
-//! its [`Verdict`] into the SDK's `ValidationResponse`. `validate_settings` decodes the
-//! settings strictly and answers `valid: false` with the offending key instead of a guest
-//! error.
+//! its [`Verdict`] into a [`ValidationResponse`]. `validate_settings` decodes the settings
+//! strictly and answers `valid: false` with the offending key instead of a guest error.
+//! Both answers are written directly ([`ValidationResponse::to_json`],
+//! [`settings_answer`]): a handful of fields does not need a general serialiser.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::guest::CallResult;
 use crate::request::{Operation, Request};
-use crate::sdk::response::ValidationResponse;
-use crate::sdk::settings::SettingsValidationResponse;
-use crate::sdk::wapc_guest::CallResult;
 use crate::settings::{Checked, PolicySettings, check};
 use crate::verdict::{Verdict, message};
+
+/// The answer of `validate`: the fields of Kubewarden's `ValidationResponse` (policy protocol
+/// v1), which policy-server turns into the AdmissionResponse.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationResponse {
+    /// Whether the request is accepted.
+    pub accepted: bool,
+    /// The rejection message.
+    pub message: Option<String>,
+    /// The HTTP code of a rejection.
+    pub code: Option<u16>,
+    /// The object as the policy changed it (mutating policies only).
+    pub mutated_object: Option<serde_json::Value>,
+    /// Audit annotations recorded with an accepted request.
+    pub audit_annotations: Option<BTreeMap<String, String>>,
+    /// Warnings returned to the client.
+    pub warnings: Option<Vec<String>>,
+}
+
+impl ValidationResponse {
+    /// The JSON the engine reads: every key present in the SDK's order (`accepted`,
+    /// `message`, `code`, `mutated_object`, `audit_annotations`, `warnings`), `null` for an
+    /// absent value, strings escaped as serde_json escapes them.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(104 + self.message.as_ref().map_or(0, String::len));
+        out.extend_from_slice(if self.accepted {
+            b"{\"accepted\":true,\"message\":"
+        } else {
+            b"{\"accepted\":false,\"message\":"
+        });
+        match &self.message {
+            Some(m) => json_string(&mut out, m),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"code\":");
+        match self.code {
+            Some(c) => out.extend_from_slice(c.to_string().as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"mutated_object\":");
+        match &self.mutated_object {
+            // Writing a `Value` into a Vec cannot fail.
+            Some(v) => serde_json::to_writer(&mut out, v).unwrap_or_default(),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"audit_annotations\":");
+        match &self.audit_annotations {
+            Some(map) => {
+                out.push(b'{');
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_string(&mut out, k);
+                    out.push(b':');
+                    json_string(&mut out, v);
+                }
+                out.push(b'}');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"warnings\":");
+        match &self.warnings {
+            Some(ws) => {
+                out.push(b'[');
+                for (i, w) in ws.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_string(&mut out, w);
+                }
+                out.push(b']');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+/// The answer of `validate_settings` (Kubewarden's `SettingsValidationResponse`):
+/// `{"valid":true,"message":null}` or `{"valid":false,"message":"..."}`.
+pub fn settings_answer(result: Result<(), String>) -> Vec<u8> {
+    match result {
+        Ok(()) => b"{\"valid\":true,\"message\":null}".to_vec(),
+        Err(m) => {
+            let mut out = Vec::with_capacity(32 + m.len());
+            out.extend_from_slice(b"{\"valid\":false,\"message\":");
+            json_string(&mut out, &m);
+            out.push(b'}');
+            out
+        }
+    }
+}
+
+/// A JSON string as serde_json writes it: `"` and `\\` escaped, the short escapes for
+/// backspace, form feed, newline, carriage return and tab, `\u00XX` (lower-case hex) for the
+/// other control characters, everything else (non-ASCII included) as it is.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let short: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&b[start..i]);
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(c >> 4)]);
+            out.push(HEX[usize::from(c & 0xf)]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
 
 /// A policy: settings, control ids and a pure rule.
 pub trait Policy {
@@ -47,10 +176,6 @@ struct Payload<'a> {
 struct Envelope<'a> {
     #[serde(borrow)]
     request: Option<&'a RawValue>,
-}
-
-fn respond(r: &ValidationResponse) -> CallResult {
-    Ok(serde_json::to_vec(r)?)
 }
 
 fn response(
@@ -200,10 +325,7 @@ fn explain_bad_payload(text: &str) -> String {
 /// # Errors
 /// When the payload is not a validation request at all.
 pub fn validate<P: Policy>(payload: &[u8]) -> CallResult {
-    match evaluate::<P>(payload) {
-        Ok(r) => respond(&r),
-        Err(e) => Err(e.into()),
-    }
+    evaluate::<P>(payload).map(|r| r.to_json())
 }
 
 /// The `validate_settings` export of policy `policy_id` (its crate name, passed by
@@ -212,23 +334,173 @@ pub fn validate<P: Policy>(payload: &[u8]) -> CallResult {
 /// <message>` and does not say which policy it was; the id in the message does.
 ///
 /// # Errors
-/// Never in practice (serialising the answer cannot fail).
+/// Never: settings that do not pass are a `valid: false` answer.
 pub fn validate_settings<P: Policy>(policy_id: &str, payload: &[u8]) -> CallResult {
-    let answer = match std::str::from_utf8(payload) {
-        Err(_) => SettingsValidationResponse {
-            valid: false,
-            message: Some(format!("{policy_id}: settings are not UTF-8 JSON")),
-        },
-        Ok(text) => match check::<P::Settings>(text) {
-            Ok(_) => SettingsValidationResponse {
-                valid: true,
-                message: None,
-            },
-            Err(e) => SettingsValidationResponse {
-                valid: false,
-                message: Some(format!("{policy_id}: {e}")),
-            },
-        },
+    let result = match std::str::from_utf8(payload) {
+        Err(_) => Err(format!("{policy_id}: settings are not UTF-8 JSON")),
+        Ok(text) => check::<P::Settings>(text)
+            .map(drop)
+            .map_err(|e| format!("{policy_id}: {e}")),
     };
-    Ok(serde_json::to_vec(&answer)?)
+    Ok(settings_answer(result))
+}
+
+/// The operations of a policy module, by waPC operation name: what `__guest_call` dispatches
+/// to (`validate`, `validate_settings` with the policy id `policy_id`, `protocol_version`).
+///
+/// # Errors
+/// `validate`'s error for a payload that is not a validation request, and the waPC guest's
+/// `No handler registered for function <op>` for any other operation name.
+pub fn dispatch<P: Policy>(policy_id: &str, op: &[u8], payload: &[u8]) -> CallResult {
+    match op {
+        b"validate" => validate::<P>(payload),
+        b"validate_settings" => validate_settings::<P>(policy_id, payload),
+        b"protocol_version" => Ok(crate::guest::PROTOCOL_VERSION.to_vec()),
+        _ => Err(crate::guest::unknown_operation(op)),
+    }
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use super::*;
+    use kubewarden_policy_sdk::response::ValidationResponse as SdkResponse;
+    use kubewarden_policy_sdk::settings::SettingsValidationResponse as SdkSettings;
+
+    fn sdk(r: &ValidationResponse) -> Vec<u8> {
+        serde_json::to_vec(&SdkResponse {
+            accepted: r.accepted,
+            message: r.message.clone(),
+            code: r.code,
+            mutated_object: r.mutated_object.clone(),
+            audit_annotations: r
+                .audit_annotations
+                .as_ref()
+                .map(|m| m.clone().into_iter().collect()),
+            warnings: r.warnings.clone(),
+        })
+        .expect("serialisable")
+    }
+
+    /// Strings with every character class serde_json escapes differently.
+    const AWKWARD: &[&str] = &[
+        "",
+        "plain",
+        "quote \" and backslash \\",
+        "controls \u{0} \u{1} \u{7} \u{8} \u{b} \u{c} \u{e} \u{1f} \n \r \t end",
+        "non-ASCII: é ü 日本 \u{2028} \u{7f} 🦀",
+        "Deployment default/web: container \"app\" (spec.template.spec.containers[0]) sets privileged: true [ASB 7.3]",
+    ];
+
+    #[test]
+    fn answers_are_the_sdk_bytes() {
+        let mut cases = vec![
+            ValidationResponse {
+                accepted: true,
+                ..Default::default()
+            },
+            ValidationResponse {
+                accepted: false,
+                message: Some("no".into()),
+                code: Some(400),
+                ..Default::default()
+            },
+            ValidationResponse {
+                accepted: true,
+                mutated_object: Some(serde_json::json!({"a": [1, 2.5, null, "x\u{1}"], "b": {}})),
+                warnings: Some(vec!["w1".into(), "w\"2".into()]),
+                ..Default::default()
+            },
+            ValidationResponse {
+                accepted: true,
+                audit_annotations: Some(BTreeMap::from([("k".into(), "v\n".into())])),
+                warnings: Some(vec![]),
+                ..Default::default()
+            },
+        ];
+        for s in AWKWARD {
+            cases.push(ValidationResponse {
+                accepted: false,
+                message: Some((*s).to_string()),
+                code: Some(u16::MAX),
+                warnings: Some(vec![(*s).to_string()]),
+                audit_annotations: Some(BTreeMap::from([((*s).to_string(), (*s).to_string())])),
+                ..Default::default()
+            });
+        }
+        for r in &cases {
+            assert_eq!(
+                String::from_utf8(r.to_json()).unwrap(),
+                String::from_utf8(sdk(r)).unwrap()
+            );
+        }
+        // Several annotations: the SDK's map has no order, so compare the values read back.
+        let r = ValidationResponse {
+            accepted: true,
+            audit_annotations: Some(BTreeMap::from([
+                ("a".into(), "1".into()),
+                ("b".into(), "2".into()),
+            ])),
+            ..Default::default()
+        };
+        let ours: serde_json::Value = serde_json::from_slice(&r.to_json()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_slice(&sdk(&r)).unwrap();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn settings_answers_are_the_sdk_bytes() {
+        let sdk = |valid: bool, message: Option<String>| {
+            serde_json::to_vec(&SdkSettings { valid, message }).unwrap()
+        };
+        assert_eq!(settings_answer(Ok(())), sdk(true, None));
+        for s in AWKWARD {
+            assert_eq!(
+                settings_answer(Err((*s).to_string())),
+                sdk(false, Some((*s).to_string()))
+            );
+        }
+    }
+
+    #[test]
+    fn protocol_version_is_the_sdk_answer() {
+        let theirs = kubewarden_policy_sdk::protocol_version_guest(&[]).unwrap();
+        assert_eq!(crate::guest::PROTOCOL_VERSION, theirs.as_slice());
+    }
+
+    #[test]
+    fn unknown_operations_fail_with_the_wapc_text() {
+        struct Nothing;
+        #[derive(Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct NoSettings {
+            #[serde(default)]
+            exemptions: crate::Exemptions,
+        }
+        impl PolicySettings for NoSettings {
+            fn exemptions(&self) -> &crate::Exemptions {
+                &self.exemptions
+            }
+        }
+        impl Policy for Nothing {
+            type Settings = NoSettings;
+            const CONTROLS: &'static str = "X";
+            fn evaluate(_: &Request<'_>, _: &Checked<NoSettings>) -> Verdict {
+                Verdict::Accept { warnings: vec![] }
+            }
+        }
+        assert_eq!(
+            dispatch::<Nothing>("p", b"mutate", b"{}"),
+            Err("No handler registered for function mutate".to_string())
+        );
+        assert_eq!(
+            dispatch::<Nothing>("p", b"protocol_version", b""),
+            Ok(b"\"v1\"".to_vec())
+        );
+        assert_eq!(
+            dispatch::<Nothing>("p", b"validate_settings", b"{\"x\":1}"),
+            Ok(settings_answer(Err(
+                "p: x: unknown field `x`, expected `exemptions`".to_string()
+            )))
+        );
+    }
 }

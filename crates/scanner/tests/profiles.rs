@@ -134,7 +134,7 @@ fn a_required_parameter_leaves_its_policy_out_until_set() {
         let key = &prof.parameters[name].settings[0].key;
         assert_eq!(settings[key], given[name], "{policy}");
         let module = harness
-            .load_module(&root().join(format!("dist/{policy}.wasm")))
+            .load_module(root().join(format!("dist/{policy}.wasm")))
             .unwrap();
         let outcome = module.validate_settings(&settings).unwrap();
         assert!(outcome.valid, "{policy}: {:?}", outcome.message);

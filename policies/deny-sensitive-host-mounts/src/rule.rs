@@ -138,25 +138,24 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(None) => return Verdict::accept(),
         Err(rejection) => return rejection,
     };
-    let checked: Vec<_> = pod.checked_containers(&ctx.exemptions).collect();
+    let mounts = match pod.mounts(&ctx.exemptions) {
+        Ok(m) => m,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
-        let mounts_it = |c: &policy_helpers::pod::ContainerRef<'_>| {
-            c.container.volume_mounts.iter().any(|m| m.name == v.name)
-        };
-        if pod.containers().any(|c| mounts_it(&c)) && !checked.iter().any(mounts_it) {
+        if mounts.only_exempt_mounts(&v.name) {
             continue;
         }
         let Some(hit) = judge(&hp.path, &denied) else {
             continue;
         };
-        let writable: Vec<_> = checked
+        let writable: Vec<_> = mounts
+            .checked
             .iter()
-            .flat_map(|c| {
-                c.container
-                    .volume_mounts
-                    .iter()
+            .flat_map(|(c, ms)| {
+                ms.iter()
                     .enumerate()
                     .filter(|(_, m)| m.name == v.name && m.read_only != Some(true))
                     .map(move |(mi, _)| (c, mi))
@@ -173,13 +172,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         } else if pod.ephemeral_only {
-            for c in &checked {
-                if let Some(mi) = c
-                    .container
-                    .volume_mounts
-                    .iter()
-                    .position(|m| m.name == v.name)
-                {
+            for (c, ms) in &mounts.checked {
+                if let Some(mi) = ms.iter().position(|m| m.name == v.name) {
                     findings.container(
                         c,
                         format!(

@@ -98,7 +98,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     if disabled {
         for c in pod.checked_containers(&ctx.exemptions) {
-            for (i, m) in c.container.volume_mounts.iter().enumerate() {
+            let mounts = match c.volume_mounts() {
+                Ok(mounts) => mounts,
+                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            };
+            for (i, m) in mounts.iter().enumerate() {
                 if exposes_token(&m.mount_path) {
                     findings.container(
                         &c,

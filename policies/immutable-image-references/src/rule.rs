@@ -60,7 +60,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let has_pull_secrets = if compiled.pull_secret_registries.is_empty() {
         true
     } else {
-        match decode_part::<Vec<NameRef>>(pod.spec.image_pull_secrets.as_deref(), &secrets_path) {
+        match decode_part::<Vec<NameRef>>(pod.spec.image_pull_secrets, &secrets_path) {
             Ok(list) => list.unwrap_or_default().iter().any(|r| !r.name.is_empty()),
             Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
         }

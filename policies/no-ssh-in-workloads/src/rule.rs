@@ -59,7 +59,11 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let s = &ctx.settings;
     let mut findings = Findings::new();
     for c in pod.checked_containers(&ctx.exemptions) {
-        for (i, p) in c.container.ports.iter().enumerate() {
+        let ports = match c.ports() {
+            Ok(ports) => ports,
+            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        };
+        for (i, p) in ports.iter().enumerate() {
             if let Some(n) = p.container_port
                 && s.denied_ports.contains_number(n)
             {

@@ -108,13 +108,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let spec_path = pod.spec_path();
     let namespace = req.effective_namespace(&pod.metadata).to_string();
     let mut findings = Findings::new();
-    let affinity = match decode_part::<Affinity>(
-        pod.spec.affinity.as_deref(),
-        &format!("{spec_path}.affinity"),
-    ) {
-        Ok(a) => a.unwrap_or_default(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
-    };
+    let affinity =
+        match decode_part::<Affinity>(pod.spec.affinity, &format!("{spec_path}.affinity")) {
+            Ok(a) => a.unwrap_or_default(),
+            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        };
     let tolerations = match pod.spec.tolerations(spec_path) {
         Ok(t) => t,
         Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),

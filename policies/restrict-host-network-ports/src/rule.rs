@@ -10,9 +10,18 @@ use serde_json::value::RawValue;
 
 use crate::settings::Settings;
 
-/// Records a host port outside the allowed ranges.
-fn check_ports(c: &ContainerRef<'_>, host_network: bool, s: &Settings, findings: &mut Findings) {
-    for (i, p) in c.container.ports.iter().enumerate() {
+/// Records a host port outside the allowed ranges; malformed `ports` are the 400 rejection
+/// naming their field path.
+fn check_ports(
+    c: &ContainerRef<'_>,
+    host_network: bool,
+    s: &Settings,
+    findings: &mut Findings,
+) -> Result<(), Verdict> {
+    let ports = c
+        .ports()
+        .map_err(|e| Verdict::unreadable(format!("cannot be read: {e}")))?;
+    for (i, p) in ports.iter().enumerate() {
         let (port, field) = match (p.host_port.filter(|hp| *hp != 0), p.container_port) {
             (Some(hp), _) => (hp, format!("ports[{i}].hostPort={hp}")),
             // On the host network the API server defaults hostPort to containerPort: the
@@ -32,6 +41,7 @@ fn check_ports(c: &ContainerRef<'_>, host_network: bool, s: &Settings, findings:
             findings.container(c, format!("uses host port {port} ({field}); {allowed}"));
         }
     }
+    Ok(())
 }
 
 /// Decodes a raw probe or lifecycle handler; a malformed one is the 400 rejection naming its
@@ -60,20 +70,20 @@ fn decode_raw<T: serde::de::DeserializeOwned>(
 /// instead of the pod).
 fn check_handlers(c: &ContainerRef<'_>, findings: &mut Findings) -> Result<(), Verdict> {
     let k = c.container;
-    let life: Option<Lifecycle> = decode_raw(c, "lifecycle", k.lifecycle.as_deref())?;
+    let life: Option<Lifecycle> = decode_raw(c, "lifecycle", k.lifecycle)?;
     let life = life.unwrap_or_default();
     let handlers: [(&str, Option<Handler>); 5] = [
         (
             "livenessProbe",
-            decode_raw(c, "livenessProbe", k.liveness_probe.as_deref())?,
+            decode_raw(c, "livenessProbe", k.liveness_probe)?,
         ),
         (
             "readinessProbe",
-            decode_raw(c, "readinessProbe", k.readiness_probe.as_deref())?,
+            decode_raw(c, "readinessProbe", k.readiness_probe)?,
         ),
         (
             "startupProbe",
-            decode_raw(c, "startupProbe", k.startup_probe.as_deref())?,
+            decode_raw(c, "startupProbe", k.startup_probe)?,
         ),
         ("lifecycle.postStart", life.post_start),
         ("lifecycle.preStop", life.pre_stop),
@@ -116,8 +126,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         ));
     }
     for c in pod.checked_containers(&ctx.exemptions) {
-        check_ports(&c, host_network && s.allow_host_network, s, &mut findings);
-        if let Err(rejection) = check_handlers(&c, &mut findings) {
+        if let Err(rejection) =
+            check_ports(&c, host_network && s.allow_host_network, s, &mut findings)
+                .and_then(|()| check_handlers(&c, &mut findings))
+        {
             return rejection;
         }
     }

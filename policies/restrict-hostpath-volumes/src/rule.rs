@@ -64,17 +64,14 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(p) => p,
         Err(e) => return Verdict::unreadable(format!("invalid settings: {e}")),
     };
-    let checked: Vec<_> = pod.checked_containers(&ctx.exemptions).collect();
+    let mounts = match pod.mounts(&ctx.exemptions) {
+        Ok(m) => m,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
-        let mounted_by_any = pod
-            .containers()
-            .any(|c| c.container.volume_mounts.iter().any(|m| m.name == v.name));
-        let mounted_by_checked = checked
-            .iter()
-            .any(|c| c.container.volume_mounts.iter().any(|m| m.name == v.name));
-        if mounted_by_any && !mounted_by_checked {
+        if mounts.only_exempt_mounts(&v.name) {
             continue;
         }
         let verdict = judge(&hp.path, &prefixes);
@@ -88,8 +85,8 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             ));
             continue;
         }
-        for c in &checked {
-            for (mi, m) in c.container.volume_mounts.iter().enumerate() {
+        for (c, ms) in &mounts.checked {
+            for (mi, m) in ms.iter().enumerate() {
                 if m.name != v.name {
                     continue;
                 }

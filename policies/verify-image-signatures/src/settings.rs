@@ -4,10 +4,67 @@
 use std::collections::BTreeMap;
 
 use policy_helpers::image::ImagePattern;
-use policy_helpers::sdk::host_capabilities::SigstoreVerificationInputV2 as Input;
-use policy_helpers::sdk::host_capabilities::verification::{KeylessInfo, KeylessPrefixInfo};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// The engine's `oci/v2/verify` request: one variant per kind of signature, internally tagged
+/// by `type`, field names as the engine reads them (Kubewarden's `SigstoreVerificationInputV2`;
+/// the test below compares the JSON with the SDK's for every variant).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
+pub enum Input {
+    /// Signed with one of these PEM public keys.
+    SigstorePubKeyVerify {
+        image: String,
+        pub_keys: Vec<String>,
+        annotations: Option<BTreeMap<String, String>>,
+    },
+    /// Signed keyless by one of these identities (exact subject).
+    SigstoreKeylessVerify {
+        image: String,
+        keyless: Vec<KeylessInfo>,
+        annotations: Option<BTreeMap<String, String>>,
+    },
+    /// Signed keyless by an identity whose subject starts with one of these URL prefixes.
+    SigstoreKeylessPrefixVerify {
+        image: String,
+        keyless_prefix: Vec<KeylessPrefixInfo>,
+        annotations: Option<BTreeMap<String, String>>,
+    },
+    /// Signed keyless from a GitHub Actions workflow of this owner (and repository).
+    SigstoreGithubActionsVerify {
+        image: String,
+        owner: String,
+        repo: Option<String>,
+        annotations: Option<BTreeMap<String, String>>,
+    },
+    /// Signed with this PEM certificate (chained to these, when given).
+    SigstoreCertificateVerify {
+        image: String,
+        certificate: Vec<u8>,
+        certificate_chain: Option<Vec<Vec<u8>>>,
+        require_rekor_bundle: bool,
+        annotations: Option<BTreeMap<String, String>>,
+    },
+}
+
+/// A keyless identity in an [`Input`]: OIDC issuer and exact subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeylessInfo {
+    /// OIDC issuer.
+    pub issuer: String,
+    /// Certificate subject.
+    pub subject: String,
+}
+
+/// A keyless identity in an [`Input`]: OIDC issuer and subject URL prefix.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeylessPrefixInfo {
+    /// OIDC issuer.
+    pub issuer: String,
+    /// URL prefix of the subject.
+    pub url_prefix: String,
+}
 
 /// Settings of `verify-image-signatures`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -320,5 +377,103 @@ impl PolicySettings for Settings {
             );
         }
         self.compile().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use kubewarden_policy_sdk::host_capabilities::SigstoreVerificationInputV2 as Sdk;
+    use kubewarden_policy_sdk::host_capabilities::verification as sdk;
+
+    #[test]
+    fn every_variant_is_the_sdk_json() {
+        let annotations = || Some(BTreeMap::from([("env".to_string(), "prod".to_string())]));
+        let pairs: Vec<(Input, Sdk)> = vec![
+            (
+                Input::SigstorePubKeyVerify {
+                    image: "i".into(),
+                    pub_keys: vec!["k1".into(), "k2".into()],
+                    annotations: annotations(),
+                },
+                Sdk::SigstorePubKeyVerify {
+                    image: "i".into(),
+                    pub_keys: vec!["k1".into(), "k2".into()],
+                    annotations: annotations(),
+                },
+            ),
+            (
+                Input::SigstoreKeylessVerify {
+                    image: "i".into(),
+                    keyless: vec![KeylessInfo {
+                        issuer: "is".into(),
+                        subject: "su".into(),
+                    }],
+                    annotations: None,
+                },
+                Sdk::SigstoreKeylessVerify {
+                    image: "i".into(),
+                    keyless: vec![sdk::KeylessInfo {
+                        issuer: "is".into(),
+                        subject: "su".into(),
+                    }],
+                    annotations: None,
+                },
+            ),
+            (
+                Input::SigstoreKeylessPrefixVerify {
+                    image: "i".into(),
+                    keyless_prefix: vec![KeylessPrefixInfo {
+                        issuer: "is".into(),
+                        url_prefix: "https://x/".into(),
+                    }],
+                    annotations: annotations(),
+                },
+                Sdk::SigstoreKeylessPrefixVerify {
+                    image: "i".into(),
+                    keyless_prefix: vec![sdk::KeylessPrefixInfo {
+                        issuer: "is".into(),
+                        url_prefix: "https://x/".into(),
+                    }],
+                    annotations: annotations(),
+                },
+            ),
+            (
+                Input::SigstoreGithubActionsVerify {
+                    image: "i".into(),
+                    owner: "o".into(),
+                    repo: Some("r".into()),
+                    annotations: None,
+                },
+                Sdk::SigstoreGithubActionsVerify {
+                    image: "i".into(),
+                    owner: "o".into(),
+                    repo: Some("r".into()),
+                    annotations: None,
+                },
+            ),
+            (
+                Input::SigstoreCertificateVerify {
+                    image: "i".into(),
+                    certificate: b"PEM".to_vec(),
+                    certificate_chain: Some(vec![b"C1".to_vec()]),
+                    require_rekor_bundle: true,
+                    annotations: annotations(),
+                },
+                Sdk::SigstoreCertificateVerify {
+                    image: "i".into(),
+                    certificate: b"PEM".to_vec(),
+                    certificate_chain: Some(vec![b"C1".to_vec()]),
+                    require_rekor_bundle: true,
+                    annotations: annotations(),
+                },
+            ),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(
+                serde_json::to_string(&ours).unwrap(),
+                serde_json::to_string(&theirs).unwrap()
+            );
+        }
     }
 }

@@ -1,0 +1,107 @@
+//! The guest side of the waPC protocol, written for exactly what a policy module needs.
+//!
+//! A fresh instance serves one call (policy-server instantiates a module, runs `wapc_init` and
+//! then `__guest_call` for every request), so nothing here prepares anything in advance:
+//! `wapc_init` is empty and `__guest_call` matches the operation name directly instead of
+//! looking it up in a registry built at start-up. Imports, exports and error texts are those
+//! of the waPC protocol as Kubewarden's engine implements it (`reference/kubewarden-wire.md`):
+//! the operation name and payload are copied in with `__guest_request`, an answer goes back
+//! with `__guest_response` (return 1), a failure with `__guest_error` (return 0), and an
+//! unknown operation fails with `No handler registered for function <op>`.
+//!
+//! Only the engine's target (`wasm32-wasip1`) has a waPC host; elsewhere [`host_call`] is not
+//! compiled and [`crate::host`] answers from a test handler.
+
+/// What one operation answers: the response bytes, or the error text the host reports.
+pub type CallResult = Result<Vec<u8>, String>;
+
+/// The `protocol_version` answer: the JSON string `"v1"` (Kubewarden policy protocol v1).
+pub const PROTOCOL_VERSION: &[u8] = b"\"v1\"";
+
+/// The error text of an operation the module does not have (the waPC guest's own wording).
+pub fn unknown_operation(op: &[u8]) -> String {
+    format!(
+        "No handler registered for function {}",
+        String::from_utf8_lossy(op)
+    )
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+mod imports {
+    #[link(wasm_import_module = "wapc")]
+    unsafe extern "C" {
+        pub fn __guest_request(op_ptr: *mut u8, ptr: *mut u8);
+        pub fn __guest_response(ptr: *const u8, len: usize);
+        pub fn __guest_error(ptr: *const u8, len: usize);
+        pub fn __host_call(
+            bd_ptr: *const u8,
+            bd_len: usize,
+            ns_ptr: *const u8,
+            ns_len: usize,
+            op_ptr: *const u8,
+            op_len: usize,
+            ptr: *const u8,
+            len: usize,
+        ) -> usize;
+        pub fn __host_response_len() -> usize;
+        pub fn __host_response(ptr: *mut u8);
+        pub fn __host_error_len() -> usize;
+        pub fn __host_error(ptr: *mut u8);
+    }
+}
+
+/// Serves one `__guest_call`: reads the operation name and payload from the host, runs
+/// `dispatch` and hands its answer or error back. Returns what `__guest_call` returns.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+pub fn serve(op_len: i32, req_len: i32, dispatch: fn(&[u8], &[u8]) -> CallResult) -> i32 {
+    let op_len = usize::try_from(op_len).unwrap_or(0);
+    let req_len = usize::try_from(req_len).unwrap_or(0);
+    let mut op = vec![0u8; op_len];
+    let mut payload = vec![0u8; req_len];
+    // SAFETY: both buffers are exactly as long as the host was told; it writes that many bytes.
+    unsafe { imports::__guest_request(op.as_mut_ptr(), payload.as_mut_ptr()) };
+    match dispatch(&op, &payload) {
+        Ok(answer) => {
+            // SAFETY: the host copies `len` bytes from a live buffer.
+            unsafe { imports::__guest_response(answer.as_ptr(), answer.len()) };
+            1
+        }
+        Err(error) => {
+            // SAFETY: as above.
+            unsafe { imports::__guest_error(error.as_ptr(), error.len()) };
+            0
+        }
+    }
+}
+
+/// One host call (`binding`, `namespace`, `operation`, payload).
+///
+/// # Errors
+/// The host's error text.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+pub fn host_call(binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> CallResult {
+    // SAFETY: every pointer/length pair is a live slice; the host only reads them.
+    let ok = unsafe {
+        imports::__host_call(
+            binding.as_ptr(),
+            binding.len(),
+            namespace.as_ptr(),
+            namespace.len(),
+            operation.as_ptr(),
+            operation.len(),
+            payload.as_ptr(),
+            payload.len(),
+        )
+    };
+    if ok == 1 {
+        // SAFETY: the host writes exactly the length it reported.
+        let mut out = vec![0u8; unsafe { imports::__host_response_len() }];
+        unsafe { imports::__host_response(out.as_mut_ptr()) };
+        Ok(out)
+    } else {
+        // SAFETY: as above.
+        let mut out = vec![0u8; unsafe { imports::__host_error_len() }];
+        unsafe { imports::__host_error(out.as_mut_ptr()) };
+        Err(String::from_utf8_lossy(&out).into_owned())
+    }
+}
