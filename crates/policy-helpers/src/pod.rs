@@ -347,32 +347,31 @@ impl ContainerRef<'_> {
             .map_err(|e| format!("image {written:?} is not a valid reference: {e}"))
     }
 
+    /// A raw part of the container decoded as `T` (`None` when absent or `null`), errors
+    /// naming `<container path>.<field>`.
+    fn part<T: serde::de::DeserializeOwned>(
+        &self,
+        raw: Option<&RawValue>,
+        field: &str,
+    ) -> Result<Option<T>, ObjectError> {
+        decode_part(raw, &format!("{}.{field}", self.path()))
+    }
+
+    /// A raw list of the container decoded (empty when absent or `null`).
+    fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        raw: Option<&RawValue>,
+        field: &str,
+    ) -> Result<Vec<T>, ObjectError> {
+        Ok(self.part(raw, field)?.unwrap_or_default())
+    }
+
     /// `env`, decoded (empty when absent).
     ///
     /// # Errors
     /// An [`ObjectError`] with the full path when `env` is malformed.
     pub fn env(&self) -> Result<Vec<EnvVar>, ObjectError> {
-        let base = format!("{}.env", self.path());
-        Ok(decode_part(self.container.env, &base)?.unwrap_or_default())
-    }
-
-    /// `ports`, decoded (empty when absent). Kept raw in the view, like `env`: a module whose
-    /// rule does not read the ports does not pay for decoding them.
-    ///
-    /// # Errors
-    /// An [`ObjectError`] with the full path when `ports` is malformed.
-    pub fn ports(&self) -> Result<Vec<ContainerPort>, ObjectError> {
-        let base = format!("{}.ports", self.path());
-        Ok(decode_part(self.container.ports, &base)?.unwrap_or_default())
-    }
-
-    /// `volumeMounts`, decoded (empty when absent); kept raw in the view like `ports`.
-    ///
-    /// # Errors
-    /// An [`ObjectError`] with the full path when `volumeMounts` is malformed.
-    pub fn volume_mounts(&self) -> Result<Vec<VolumeMount>, ObjectError> {
-        let base = format!("{}.volumeMounts", self.path());
-        Ok(decode_part(self.container.volume_mounts, &base)?.unwrap_or_default())
+        self.list(self.container.env, "env")
     }
 
     /// `envFrom`, decoded (empty when absent).
@@ -380,8 +379,24 @@ impl ContainerRef<'_> {
     /// # Errors
     /// An [`ObjectError`] with the full path when `envFrom` is malformed.
     pub fn env_from(&self) -> Result<Vec<EnvFromSource>, ObjectError> {
-        let base = format!("{}.envFrom", self.path());
-        Ok(decode_part(self.container.env_from, &base)?.unwrap_or_default())
+        self.list(self.container.env_from, "envFrom")
+    }
+
+    /// `ports`, decoded (empty when absent). Kept raw in the view, like `env`: a module whose
+    /// rule does not read the ports neither pays for decoding them nor judges them.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `ports` is malformed.
+    pub fn ports(&self) -> Result<Vec<ContainerPort>, ObjectError> {
+        self.list(self.container.ports, "ports")
+    }
+
+    /// `volumeMounts`, decoded (empty when absent); kept raw in the view like `ports`.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `volumeMounts` is malformed.
+    pub fn volume_mounts(&self) -> Result<Vec<VolumeMount>, ObjectError> {
+        self.list(self.container.volume_mounts, "volumeMounts")
     }
 
     /// `resources`, decoded (`None` when absent).
@@ -389,8 +404,7 @@ impl ContainerRef<'_> {
     /// # Errors
     /// An [`ObjectError`] with the full path when `resources` is malformed.
     pub fn resources(&self) -> Result<Option<Resources>, ObjectError> {
-        let base = format!("{}.resources", self.path());
-        decode_part(self.container.resources, &base)
+        self.part(self.container.resources, "resources")
     }
 
     /// A probe, decoded (`None` when absent).
@@ -403,7 +417,7 @@ impl ContainerRef<'_> {
             ProbeKind::Readiness => self.container.readiness_probe,
             ProbeKind::Startup => self.container.startup_probe,
         };
-        decode_part(raw, &format!("{}.{}", self.path(), which.field()))
+        self.part(raw, which.field())
     }
 }
 
@@ -1454,6 +1468,66 @@ mod tests {
         );
         let e = pod.containers().next().unwrap().env().unwrap_err();
         assert!(e.path.starts_with("spec.containers[0].env[0]"), "{e:?}");
+    }
+
+    #[test]
+    fn ports_and_volume_mounts_are_decoded_by_the_rules_that_read_them() {
+        // Malformed ports and volumeMounts do not stop the view: only their accessors judge them.
+        let pod = extract(
+            "apps",
+            "Deployment",
+            r#"{"spec":{"template":{"spec":{"containers":[
+              {"name":"a","ports":[{"containerPort":"80"}],"volumeMounts":"x"},
+              {"name":"b","image":"exempt/b","ports":[{"containerPort":22,"hostPort":2222}],
+               "volumeMounts":[{"name":"host","mountPath":"/h","readOnly":true}]}],
+              "initContainers":[{"name":"i","volumeMounts":null,"ports":null}]}}}}"#,
+        );
+        let cs: Vec<_> = pod.containers().collect();
+        let e = cs[0].ports().unwrap_err();
+        assert!(
+            e.path
+                .starts_with("spec.template.spec.containers[0].ports[0]"),
+            "{e:?}"
+        );
+        let e = cs[0].volume_mounts().unwrap_err();
+        assert_eq!(
+            e.path, "spec.template.spec.containers[0].volumeMounts",
+            "{e:?}"
+        );
+        let p = &cs[1].ports().unwrap()[0];
+        assert_eq!((p.container_port, p.host_port), (Some(22), Some(2222)));
+        let m = &cs[1].volume_mounts().unwrap()[0];
+        assert_eq!((m.name.as_str(), m.read_only), ("host", Some(true)));
+        // `null` and absent read as empty, for init containers too.
+        assert!(cs[2].ports().unwrap().is_empty());
+        assert!(cs[2].volume_mounts().unwrap().is_empty());
+        // PodObject::mounts reports the first malformed volumeMounts.
+        let none = crate::Exemptions::default().compile().unwrap();
+        assert!(pod.mounts(&none).is_err());
+
+        // Volumes mounted only by exempt containers are left to the exemption.
+        let pod = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"containers":[
+              {"name":"a","image":"app","volumeMounts":[{"name":"shared","mountPath":"/s"}]},
+              {"name":"b","image":"exempt/b","volumeMounts":[{"name":"shared","mountPath":"/s"},
+                {"name":"host","mountPath":"/h"}]}],
+              "ephemeralContainers":[{"name":"e","image":"exempt/e","volumeMounts":[{"name":"dbg","mountPath":"/d"}]}]}}"#,
+        );
+        let exempt = crate::Exemptions {
+            images: vec!["exempt/**".into()],
+            ..Default::default()
+        }
+        .compile()
+        .unwrap();
+        let m = pod.mounts(&exempt).unwrap();
+        assert_eq!(m.all.len(), 3);
+        assert_eq!(m.checked.len(), 1);
+        assert!(m.only_exempt_mounts("host"));
+        assert!(m.only_exempt_mounts("dbg"));
+        assert!(!m.only_exempt_mounts("shared"));
+        assert!(!m.only_exempt_mounts("unmounted"));
     }
 
     #[test]
