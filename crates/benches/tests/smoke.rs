@@ -126,7 +126,11 @@ fn one_instance_serves_many_calls_without_growing_its_memory() {
             let answer = session.call("validate", &payload).expect("validate");
             assert!(verdict(&answer).0, "{}", String::from_utf8_lossy(&answer));
         }
-        assert_eq!(session.memory_bytes(), initial, "memory grew over the calls");
+        assert_eq!(
+            session.memory_bytes(),
+            initial,
+            "memory grew over the calls"
+        );
     }
 }
 
