@@ -1130,6 +1130,7 @@ impl<'a> PodObject<'a> {
         let Some((metadata, pod_metadata, spec)) = views else {
             return Ok(None);
         };
+        req.remember_metadata(&metadata);
         let annotations = pod_metadata.annotations()?;
         let built = Some(PodObject {
             kind,
@@ -1442,6 +1443,25 @@ mod tests {
         assert_eq!(
             pod.metadata.owner_references().unwrap()[0].kind,
             "ReplicaSet"
+        );
+    }
+
+    #[test]
+    fn the_pod_view_hands_its_metadata_to_the_request() {
+        let object = r#"{"metadata":{"name":"web","namespace":"shop","labels":{"a":"b"}},
+            "spec":{"template":{"metadata":{"name":"other"},"spec":{}}}}"#;
+        let text = request("apps", "Deployment", None, object);
+        let req: Request = serde_json::from_str(&text).unwrap();
+        let fresh: Request = serde_json::from_str(&text).unwrap();
+        PodObject::from_request(&req).unwrap().unwrap();
+        // The object's metadata, not the template's, and the same as a fresh read.
+        let (kept, read) = (req.metadata_view().unwrap(), fresh.metadata_view().unwrap());
+        assert_eq!((kept.name.as_str(), kept.path()), ("web", "metadata"));
+        assert_eq!((kept.name, kept.namespace), (read.name, read.namespace));
+        assert_eq!(req.metadata().unwrap().labels["a"], "b");
+        assert_eq!(
+            req.identity(&req.metadata_view().unwrap()),
+            "Deployment shop/web"
         );
     }
 

@@ -136,6 +136,11 @@ pub struct Request<'a> {
     /// Whether the request is a dry run.
     #[serde(default)]
     pub dry_run: Option<bool>,
+    /// The object's metadata once read ([`Request::metadata_view`]), by a view that read it
+    /// anyway (the pod view) or by an earlier call: the runtime names the object in a
+    /// rejection without another pass over it.
+    #[serde(skip)]
+    meta: std::cell::OnceCell<MetaView<'a>>,
 }
 
 /// An object that could not be read with the view a rule asked for.
@@ -491,11 +496,24 @@ impl<'a> Request<'a> {
     /// # Errors
     /// An [`ObjectError`] when `metadata` or one of its names is not of the expected shape.
     pub fn metadata_view(&self) -> Result<MetaView<'a>, ObjectError> {
+        if let Some(m) = self.meta.get() {
+            return Ok(m.clone());
+        }
         let m = match self.object_as::<MetaOnly>()? {
             Some(m) => Some(m),
             None => self.old_object_as::<MetaOnly>()?,
         };
-        Ok(m.map(|m| m.metadata).unwrap_or_default().at("metadata"))
+        let m = m.map(|m| m.metadata).unwrap_or_default().at("metadata");
+        let _ = self.meta.set(m.clone());
+        Ok(m)
+    }
+
+    /// Records the object's metadata read by a view of the object (`metadata` of `object`,
+    /// the same JSON [`Request::metadata_view`] would read), so that it is not read again.
+    pub(crate) fn remember_metadata(&self, meta: &MetaView<'a>) {
+        if self.object.is_some_and(|o| o.get() != "null") {
+            let _ = self.meta.set(meta.clone());
+        }
     }
 
     /// The namespace the object lives in: the request's namespace (authoritative, and the only
