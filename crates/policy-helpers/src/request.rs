@@ -304,7 +304,7 @@ pub struct ObjectMeta {
 }
 
 /// The names in an object's metadata: what messages and namespace lookups read, from an
-/// [`ObjectMeta`] or a pod view's [`crate::pod::PodMeta`].
+/// [`ObjectMeta`] or a [`MetaView`].
 pub trait Names {
     /// `metadata.name`
     fn name(&self) -> &str;
