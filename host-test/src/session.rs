@@ -15,6 +15,7 @@ use crate::state::HostState;
 pub struct Session {
     store: Store<HostState>,
     guest_call: TypedFunc<(i32, i32), i32>,
+    memory: Option<wasmtime::Memory>,
     fuel: Option<u64>,
     deadline_ticks: u64,
 }
@@ -71,9 +72,11 @@ impl PolicyModule {
         let guest_call = instance
             .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
             .map_err(|e| trap("__guest_call", &e))?;
+        let memory = instance.get_memory(&mut store, "memory");
         Ok(Session {
             store,
             guest_call,
+            memory,
             fuel: limits.fuel,
             deadline_ticks: limits.deadline_ticks(),
         })
@@ -81,6 +84,12 @@ impl PolicyModule {
 }
 
 impl Session {
+    /// Current size of the instance's exported `memory` in bytes (0 without one): whether a
+    /// module's memory grows over many calls.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory.map_or(0, |m| m.data_size(&self.store))
+    }
+
     /// Runs one waPC operation in this instance and returns the guest's answer.
     ///
     /// # Errors

@@ -39,6 +39,7 @@
 //! - [`consumer`]: string booleans read by the rule of the component that acts on them (Go
 //!   `strconv.ParseBool`, the Key Vault provider, the Azure cloud provider, exact `"true"`).
 
+pub mod arena;
 pub mod capabilities;
 pub mod consumer;
 pub mod exemptions;
@@ -65,6 +66,11 @@ pub mod strict;
 pub mod verdict;
 
 mod de;
+
+/// Every module allocates from a per-call arena ([`arena`]).
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+#[global_allocator]
+static ALLOCATOR: arena::Arena<{ arena::BLOCK_BYTES }> = arena::Arena::new();
 
 pub use exemptions::Exemptions;
 pub use request::{Operation, Request};

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use crate::de::null_default;
 use crate::exemptions::CompiledExemptions;
-use crate::request::{ObjectError, ObjectMeta, Request};
+use crate::request::{MetaView, ObjectError, Request};
 use crate::verdict::Verdict;
 
 /// The pod-bearing kinds.
@@ -897,8 +897,8 @@ pub fn service_account_of<'s>(name: Option<&'s str>, alias: Option<&'s str>) -> 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct TemplateView<'a> {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
     #[serde(borrow)]
     spec: Option<Box<PodSpec<'a>>>,
 }
@@ -906,8 +906,8 @@ struct TemplateView<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PodView<'a> {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
     #[serde(borrow)]
     spec: Option<Box<PodSpec<'a>>>,
 }
@@ -915,8 +915,8 @@ struct PodView<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PodTemplateView<'a> {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
     #[serde(borrow)]
     template: Option<Box<TemplateView<'a>>>,
 }
@@ -931,8 +931,8 @@ struct WorkloadSpec<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct WorkloadView<'a> {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
     #[serde(borrow)]
     spec: Option<WorkloadSpec<'a>>,
 }
@@ -954,8 +954,8 @@ struct CronJobSpec<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CronJobView<'a> {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
     #[serde(borrow)]
     spec: Option<CronJobSpec<'a>>,
 }
@@ -1073,9 +1073,12 @@ pub struct PodObject<'a> {
     /// Which pod-bearing kind.
     pub kind: PodKind,
     /// The object's metadata.
-    pub metadata: ObjectMeta,
+    pub metadata: MetaView<'a>,
     /// The pod's own metadata (the template's for workloads; the object's for a Pod).
-    pub pod_metadata: ObjectMeta,
+    pub pod_metadata: MetaView<'a>,
+    /// The pod's own annotations, decoded with the view (the legacy seccomp and AppArmor
+    /// annotations are read through them).
+    annotations: BTreeMap<String, String>,
     /// The pod spec (empty when the object has none).
     pub spec: PodSpec<'a>,
     /// Only ephemeral containers are in scope (the `pods/ephemeralcontainers` subresource,
@@ -1095,23 +1098,15 @@ impl<'a> PodObject<'a> {
             return Ok(None);
         };
         let ephemeral_only = req.is_ephemeral_containers_update();
-        let built = match kind {
-            PodKind::Pod => req.object_as::<PodView>()?.map(|v| PodObject {
-                kind,
-                pod_metadata: v.metadata.clone(),
-                metadata: v.metadata,
-                spec: v.spec.map(|s| *s).unwrap_or_default(),
-                ephemeral_only,
+        let meta_path = kind.metadata_path();
+        let views = match kind {
+            PodKind::Pod => req.object_as::<PodView>()?.map(|v| {
+                let metadata = v.metadata.at(meta_path);
+                (metadata.clone(), metadata, v.spec)
             }),
             PodKind::PodTemplate => req.object_as::<PodTemplateView>()?.map(|v| {
                 let t = v.template.map(|t| *t).unwrap_or_default();
-                PodObject {
-                    kind,
-                    metadata: v.metadata,
-                    pod_metadata: t.metadata,
-                    spec: t.spec.map(|s| *s).unwrap_or_default(),
-                    ephemeral_only,
-                }
+                (v.metadata.at("metadata"), t.metadata.at(meta_path), t.spec)
             }),
             PodKind::CronJob => req.object_as::<CronJobView>()?.map(|v| {
                 let t = v
@@ -1121,13 +1116,7 @@ impl<'a> PodObject<'a> {
                     .and_then(|s| s.template)
                     .map(|t| *t)
                     .unwrap_or_default();
-                PodObject {
-                    kind,
-                    metadata: v.metadata,
-                    pod_metadata: t.metadata,
-                    spec: t.spec.map(|s| *s).unwrap_or_default(),
-                    ephemeral_only,
-                }
+                (v.metadata.at("metadata"), t.metadata.at(meta_path), t.spec)
             }),
             _ => req.object_as::<WorkloadView>()?.map(|v| {
                 let t = v
@@ -1135,15 +1124,22 @@ impl<'a> PodObject<'a> {
                     .and_then(|s| s.template)
                     .map(|t| *t)
                     .unwrap_or_default();
-                PodObject {
-                    kind,
-                    metadata: v.metadata,
-                    pod_metadata: t.metadata,
-                    spec: t.spec.map(|s| *s).unwrap_or_default(),
-                    ephemeral_only,
-                }
+                (v.metadata.at("metadata"), t.metadata.at(meta_path), t.spec)
             }),
         };
+        let Some((metadata, pod_metadata, spec)) = views else {
+            return Ok(None);
+        };
+        req.remember_metadata(&metadata);
+        let annotations = pod_metadata.annotations()?;
+        let built = Some(PodObject {
+            kind,
+            metadata,
+            pod_metadata,
+            annotations,
+            spec: spec.map(|s| *s).unwrap_or_default(),
+            ephemeral_only,
+        });
         Ok(built)
     }
 
@@ -1234,7 +1230,7 @@ impl<'a> PodObject<'a> {
 
     /// Pod annotations (the template's for workloads).
     pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
-        &self.pod_metadata.annotations
+        &self.annotations
     }
 
     fn pick<T: Clone>(
@@ -1444,7 +1440,83 @@ mod tests {
         assert_eq!(pod.spec.node_selector["pci-scope"], "in");
         assert!(pod.spec.affinity.is_some());
         assert_eq!(pod.spec.host_users, Some(false));
-        assert_eq!(pod.metadata.owner_references[0].kind, "ReplicaSet");
+        assert_eq!(
+            pod.metadata.owner_references().unwrap()[0].kind,
+            "ReplicaSet"
+        );
+    }
+
+    #[test]
+    fn the_pod_view_hands_its_metadata_to_the_request() {
+        let object = r#"{"metadata":{"name":"web","namespace":"shop","labels":{"a":"b"}},
+            "spec":{"template":{"metadata":{"name":"other"},"spec":{}}}}"#;
+        let text = request("apps", "Deployment", None, object);
+        let req: Request = serde_json::from_str(&text).unwrap();
+        let fresh: Request = serde_json::from_str(&text).unwrap();
+        PodObject::from_request(&req).unwrap().unwrap();
+        // The object's metadata, not the template's, and the same as a fresh read.
+        let (kept, read) = (req.metadata_view().unwrap(), fresh.metadata_view().unwrap());
+        assert_eq!((kept.name.as_str(), kept.path()), ("web", "metadata"));
+        assert_eq!((kept.name, kept.namespace), (read.name, read.namespace));
+        assert_eq!(req.metadata().unwrap().labels["a"], "b");
+        assert_eq!(
+            req.identity(&req.metadata_view().unwrap()),
+            "Deployment shop/web"
+        );
+    }
+
+    #[test]
+    fn metadata_parts_are_decoded_by_the_rules_that_read_them() {
+        let object = r#"{"metadata":{"name":"web","namespace":"shop",
+            "labels":{"app":"web"},"annotations":{"a":1},"ownerReferences":"x"},
+            "spec":{"template":{"metadata":{"labels":{"tier":"front"},
+            "annotations":{"container.apparmor.security.beta.kubernetes.io/c":"runtime/default"}},
+            "spec":{"containers":[{"name":"c","image":"nginx"}]}}}}"#;
+        let pod = extract("apps", "Deployment", object);
+        // The names are read at once; a malformed part is only an error where it is read.
+        assert_eq!(
+            (pod.metadata.name.as_str(), pod.metadata.namespace.as_str()),
+            ("web", "shop")
+        );
+        assert_eq!(pod.metadata.path(), "metadata");
+        assert_eq!(pod.pod_metadata.path(), "spec.template.metadata");
+        assert_eq!(pod.metadata.labels().unwrap()["app"], "web");
+        let e = pod.metadata.annotations().unwrap_err();
+        assert_eq!(e.path, "metadata.annotations.a");
+        let e = pod.metadata.owner_references().unwrap_err();
+        assert_eq!(e.path, "metadata.ownerReferences");
+        assert!(pod.metadata.decode().is_err());
+        assert_eq!(pod.pod_metadata.labels().unwrap()["tier"], "front");
+        assert!(pod.pod_metadata.owner_references().unwrap().is_empty());
+        let m = pod.pod_metadata.decode().unwrap();
+        assert_eq!(m.labels["tier"], "front");
+        // The pod's own annotations are decoded with the view.
+        assert_eq!(
+            pod.pod_annotations()["container.apparmor.security.beta.kubernetes.io/c"],
+            "runtime/default"
+        );
+
+        // A Pod's metadata is both; a malformed pod annotation stops the view.
+        let pod = extract(
+            "",
+            "Pod",
+            r#"{"metadata":{"name":"p","labels":null,"annotations":{"k":"v"}},"spec":{}}"#,
+        );
+        assert_eq!(pod.pod_metadata.path(), "metadata");
+        assert!(pod.pod_metadata.labels().unwrap().is_empty());
+        assert_eq!(pod.pod_annotations()["k"], "v");
+        let req = request(
+            "batch",
+            "CronJob",
+            None,
+            r#"{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":["x"]}}}}}}"#,
+        );
+        let req: Request = serde_json::from_str(&req).unwrap();
+        let e = PodObject::from_request(&req).unwrap_err();
+        assert_eq!(
+            e.path,
+            "spec.jobTemplate.spec.template.metadata.annotations"
+        );
     }
 
     #[test]

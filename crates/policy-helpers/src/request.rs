@@ -5,6 +5,7 @@
 //! [`Request::object_as`] or [`crate::pod::PodObject::from_request`], so a DELETE or a kind a
 //! policy does not read costs almost nothing.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -135,6 +136,11 @@ pub struct Request<'a> {
     /// Whether the request is a dry run.
     #[serde(default)]
     pub dry_run: Option<bool>,
+    /// The object's metadata once read ([`Request::metadata_view`]), by a view that read it
+    /// anyway (the pod view) or by an earlier call: the runtime names the object in a
+    /// rejection without another pass over it.
+    #[serde(skip)]
+    meta: std::cell::OnceCell<MetaView<'a>>,
 }
 
 /// An object that could not be read with the view a rule asked for.
@@ -286,15 +292,38 @@ pub struct ObjectMeta {
     pub namespace: String,
     /// `metadata.labels`
     #[serde(deserialize_with = "null_default")]
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
     /// `metadata.annotations`
     #[serde(deserialize_with = "null_default")]
-    pub annotations: std::collections::BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
     /// `metadata.ownerReferences`
     #[serde(deserialize_with = "null_default")]
     pub owner_references: Vec<OwnerReference>,
     /// `metadata.deletionTimestamp`
     pub deletion_timestamp: Option<String>,
+}
+
+/// The names in an object's metadata: what messages and namespace lookups read, from an
+/// [`ObjectMeta`] or a [`MetaView`].
+pub trait Names {
+    /// `metadata.name`
+    fn name(&self) -> &str;
+    /// `metadata.generateName`
+    fn generate_name(&self) -> &str;
+    /// `metadata.namespace`
+    fn namespace(&self) -> &str;
+}
+
+impl Names for ObjectMeta {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn generate_name(&self) -> &str {
+        &self.generate_name
+    }
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
 }
 
 /// `metadata.ownerReferences[]`
@@ -314,11 +343,117 @@ pub struct OwnerReference {
     pub controller: Option<bool>,
 }
 
+/// An object's metadata as the runtime and the pod view read it: the names at once, `labels`,
+/// `annotations` and `ownerReferences` kept raw and decoded by the rules that read them (most
+/// rules read none of them; a Deployment's own annotations often hold a whole copy of the
+/// object in `kubectl.kubernetes.io/last-applied-configuration`). A malformed part is an
+/// error of the rule that reads it, naming its path. [`MetaView::decode`] gives the whole
+/// [`ObjectMeta`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MetaView<'a> {
+    /// `name`
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// `generateName`
+    #[serde(deserialize_with = "null_default")]
+    pub generate_name: String,
+    /// `namespace`
+    #[serde(deserialize_with = "null_default")]
+    pub namespace: String,
+    /// `deletionTimestamp`
+    pub deletion_timestamp: Option<String>,
+    #[serde(borrow)]
+    labels: Option<&'a RawValue>,
+    #[serde(borrow)]
+    annotations: Option<&'a RawValue>,
+    #[serde(borrow)]
+    owner_references: Option<&'a RawValue>,
+    /// Path of this metadata in the object (`metadata`, `spec.template.metadata`, ...).
+    #[serde(skip)]
+    path: &'static str,
+}
+
+impl MetaView<'_> {
+    /// Path of this metadata in the object, e.g. `spec.template.metadata`.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// `labels`, decoded (empty when absent or `null`).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `labels` is not a map of strings.
+    pub fn labels(&self) -> Result<BTreeMap<String, String>, ObjectError> {
+        Ok(
+            crate::pod::decode_part(self.labels, &format!("{}.labels", self.path))?
+                .unwrap_or_default(),
+        )
+    }
+
+    /// `annotations`, decoded (empty when absent or `null`). For the pod's own annotations
+    /// prefer [`crate::pod::PodObject::pod_annotations`], decoded once with the view.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `annotations` is not a map of strings.
+    pub fn annotations(&self) -> Result<BTreeMap<String, String>, ObjectError> {
+        Ok(
+            crate::pod::decode_part(self.annotations, &format!("{}.annotations", self.path))?
+                .unwrap_or_default(),
+        )
+    }
+
+    /// `ownerReferences`, decoded (empty when absent or `null`).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `ownerReferences` is malformed.
+    pub fn owner_references(&self) -> Result<Vec<OwnerReference>, ObjectError> {
+        Ok(crate::pod::decode_part(
+            self.owner_references,
+            &format!("{}.ownerReferences", self.path),
+        )?
+        .unwrap_or_default())
+    }
+
+    /// The whole metadata decoded as an [`ObjectMeta`].
+    ///
+    /// # Errors
+    /// The first malformed part, as the accessors above name it.
+    pub fn decode(&self) -> Result<ObjectMeta, ObjectError> {
+        Ok(ObjectMeta {
+            name: self.name.clone(),
+            generate_name: self.generate_name.clone(),
+            namespace: self.namespace.clone(),
+            labels: self.labels()?,
+            annotations: self.annotations()?,
+            owner_references: self.owner_references()?,
+            deletion_timestamp: self.deletion_timestamp.clone(),
+        })
+    }
+
+    pub(crate) fn at(mut self, path: &'static str) -> Self {
+        self.path = path;
+        self
+    }
+}
+
+impl Names for MetaView<'_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn generate_name(&self) -> &str {
+        &self.generate_name
+    }
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct MetaOnly {
-    #[serde(deserialize_with = "null_default")]
-    metadata: ObjectMeta,
+struct MetaOnly<'a> {
+    #[serde(borrow, deserialize_with = "null_default")]
+    metadata: MetaView<'a>,
 }
 
 impl<'a> Request<'a> {
@@ -352,19 +487,41 @@ impl<'a> Request<'a> {
     /// # Errors
     /// An [`ObjectError`] when `metadata` is not an object of the expected shape.
     pub fn metadata(&self) -> Result<ObjectMeta, ObjectError> {
+        self.metadata_view()?.decode()
+    }
+
+    /// The object's metadata (or the old object's on DELETE) with its labels, annotations and
+    /// owner references left raw ([`MetaView`]), defaulted when absent.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] when `metadata` or one of its names is not of the expected shape.
+    pub fn metadata_view(&self) -> Result<MetaView<'a>, ObjectError> {
+        if let Some(m) = self.meta.get() {
+            return Ok(m.clone());
+        }
         let m = match self.object_as::<MetaOnly>()? {
             Some(m) => Some(m),
             None => self.old_object_as::<MetaOnly>()?,
         };
-        Ok(m.map(|m| m.metadata).unwrap_or_default())
+        let m = m.map(|m| m.metadata).unwrap_or_default().at("metadata");
+        let _ = self.meta.set(m.clone());
+        Ok(m)
+    }
+
+    /// Records the object's metadata read by a view of the object (`metadata` of `object`,
+    /// the same JSON [`Request::metadata_view`] would read), so that it is not read again.
+    pub(crate) fn remember_metadata(&self, meta: &MetaView<'a>) {
+        if self.object.is_some_and(|o| o.get() != "null") {
+            let _ = self.meta.set(meta.clone());
+        }
     }
 
     /// The namespace the object lives in: the request's namespace (authoritative, and the only
     /// place it appears when the manifest leaves it out), else the object's.
-    pub fn effective_namespace<'s>(&'s self, meta: &'s ObjectMeta) -> &'s str {
+    pub fn effective_namespace<'s, M: Names + ?Sized>(&'s self, meta: &'s M) -> &'s str {
         match self.namespace.as_deref() {
             Some(ns) if !ns.is_empty() => ns,
-            _ => &meta.namespace,
+            _ => meta.namespace(),
         }
     }
 
@@ -396,7 +553,7 @@ impl<'a> Request<'a> {
     /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects) for messages. A
     /// CONNECT request is about the object it connects to (`Pod shop/web` for `kubectl exec`),
     /// not about its options object (`PodExecOptions`).
-    pub fn identity(&self, meta: &ObjectMeta) -> String {
+    pub fn identity<M: Names + ?Sized>(&self, meta: &M) -> String {
         let connected = match (self.operation, self.resource.resource.as_str()) {
             (Operation::Connect, "pods") => Some("Pod"),
             (Operation::Connect, "services") => Some("Service"),
@@ -410,12 +567,12 @@ impl<'a> Request<'a> {
         } else {
             &self.kind.kind
         };
-        let name: String = if !meta.name.is_empty() {
-            meta.name.clone()
+        let name: String = if !meta.name().is_empty() {
+            meta.name().to_string()
         } else if let Some(n) = self.name.as_deref().filter(|n| !n.is_empty()) {
             n.to_string()
-        } else if !meta.generate_name.is_empty() {
-            format!("{}*", meta.generate_name)
+        } else if !meta.generate_name().is_empty() {
+            format!("{}*", meta.generate_name())
         } else {
             "(unnamed)".to_string()
         };

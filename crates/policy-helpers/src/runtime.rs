@@ -240,10 +240,10 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
     let mut meta = None;
     let namespace = match request_namespace {
         Some(ns) => ns,
-        None if checked.exemptions.has_namespaces() => match req.metadata() {
+        None if checked.exemptions.has_namespaces() => match req.metadata_view() {
             Ok(m) => &meta.insert(m).namespace,
             Err(e) => {
-                let id = req.identity(&Default::default());
+                let id = req.identity(&crate::request::MetaView::default());
                 return Ok(response(
                     false,
                     Some(message(
@@ -281,7 +281,9 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
             r
         }
         Verdict::Reject { violations, code } => {
-            let meta = meta.or_else(|| req.metadata().ok()).unwrap_or_default();
+            let meta = meta
+                .or_else(|| req.metadata_view().ok())
+                .unwrap_or_default();
             let id = req.identity(&meta);
             response(
                 false,

@@ -19,7 +19,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(None) => return Verdict::accept(),
         Err(rejection) => return rejection,
     };
-    let owners = &pod.metadata.owner_references;
+    let owners = match pod.metadata.owner_references() {
+        Ok(o) => o,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
     let mut findings = Findings::new();
     match owners.iter().find(|o| o.controller == Some(true)) {
         None if owners.is_empty() => findings.object(

@@ -52,7 +52,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
     } else if let Some(key) = &ctx.settings.require_name_matches_label {
         let labels_path = format!("{}.labels", pod.kind.metadata_path());
-        match pod.pod_metadata.labels.get(key) {
+        let labels = match pod.pod_metadata.labels() {
+            Ok(l) => l,
+            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        };
+        match labels.get(key) {
             Some(v) if v == sa => {}
             Some(v) => findings.object(format!(
                 "runs as ServiceAccount {sa:?} ({base}.{field}) but its label {key}={v:?} ({labels_path}) names another component (requireNameMatchesLabel)"

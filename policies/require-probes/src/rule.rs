@@ -23,14 +23,17 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Err(rejection) => return rejection,
     };
     // A Pod whose controller is of an ignored kind (the Pods of a Job) is left alone too.
-    if pod.kind == PodKind::Pod
-        && pod
-            .metadata
-            .owner_references
+    if pod.kind == PodKind::Pod {
+        let owners = match pod.metadata.owner_references() {
+            Ok(o) => o,
+            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        };
+        if owners
             .iter()
             .any(|o| o.controller == Some(true) && s.ignored_kinds.contains(&o.kind))
-    {
-        return Verdict::accept();
+        {
+            return Verdict::accept();
+        }
     }
     let probes = s.probes();
     let mut findings = Findings::new();

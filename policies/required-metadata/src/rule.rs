@@ -121,7 +121,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let pod_kind = PodKind::of(&req.kind.group, &req.kind.kind).filter(|k| *k != PodKind::Pod);
     let template = match pod_kind {
         Some(_) if applicable.iter().any(|r| r.pod_template) => {
-            match PodObject::from_request(req) {
+            match PodObject::from_request(req).and_then(|p| {
+                p.map(|p| Ok((p.pod_metadata.decode()?, p.kind)))
+                    .transpose()
+            }) {
                 Ok(p) => p,
                 Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
             }
@@ -161,12 +164,12 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     for rule in applicable {
         check_meta(rule, &meta, "metadata", namespace, &mut findings);
         if rule.pod_template
-            && let Some(p) = &template
+            && let Some((pod_meta, kind)) = &template
         {
             check_meta(
                 rule,
-                &p.pod_metadata,
-                p.kind.metadata_path(),
+                pod_meta,
+                kind.metadata_path(),
                 namespace,
                 &mut findings,
             );

@@ -58,7 +58,10 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     if pod.ephemeral_only {
         return Verdict::accept();
     }
-    let labels = &pod.pod_metadata.labels;
+    let labels = match pod.pod_metadata.labels() {
+        Ok(l) => l,
+        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+    };
     let labels_path = format!("{}.labels", pod.kind.metadata_path());
     let mut findings = Findings::new();
     if ctx.settings.deny_pod_identity_v1 && labels.contains_key(POD_IDENTITY_LABEL) {

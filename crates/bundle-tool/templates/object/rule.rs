@@ -1,5 +1,5 @@
-//! The rule: a pure function over the object's metadata. The runtime has already read the
-//! metadata once (a malformed one is rejected with code 400 before the rule runs).
+//! The rule: a pure function over the object's metadata, which the rule reads itself
+//! (`req.metadata()`; a malformed one is the 400 rejection naming the field).
 
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
