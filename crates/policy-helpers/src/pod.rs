@@ -254,12 +254,12 @@ pub struct Container<'a> {
     /// `volumeMounts`, kept raw: decode with [`ContainerRef::volume_mounts`].
     #[serde(borrow)]
     pub volume_mounts: Option<&'a RawValue>,
-    /// `command`
-    #[serde(deserialize_with = "null_default")]
-    pub command: Vec<String>,
-    /// `args`
-    #[serde(deserialize_with = "null_default")]
-    pub args: Vec<String>,
+    /// `command`, kept raw: decode with [`ContainerRef::command`].
+    #[serde(borrow)]
+    pub command: Option<&'a RawValue>,
+    /// `args`, kept raw: decode with [`ContainerRef::args`].
+    #[serde(borrow)]
+    pub args: Option<&'a RawValue>,
     /// `env`, kept raw: decode with [`Container::env`].
     #[serde(borrow)]
     pub env: Option<&'a RawValue>,
@@ -364,6 +364,22 @@ impl ContainerRef<'_> {
         field: &str,
     ) -> Result<Vec<T>, ObjectError> {
         Ok(self.part(raw, field)?.unwrap_or_default())
+    }
+
+    /// `command`, decoded (empty when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `command` is not a list of strings.
+    pub fn command(&self) -> Result<Vec<String>, ObjectError> {
+        self.list(self.container.command, "command")
+    }
+
+    /// `args`, decoded (empty when absent).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `args` is not a list of strings.
+    pub fn args(&self) -> Result<Vec<String>, ObjectError> {
+        self.list(self.container.args, "args")
     }
 
     /// `env`, decoded (empty when absent).
@@ -1540,6 +1556,22 @@ mod tests {
         );
         let e = pod.containers().next().unwrap().env().unwrap_err();
         assert!(e.path.starts_with("spec.containers[0].env[0]"), "{e:?}");
+    }
+
+    #[test]
+    fn command_and_args_are_decoded_by_the_rules_that_read_them() {
+        let pod = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"containers":[{"name":"a","command":["sh","-c"],"args":[1]},
+              {"name":"b","command":null}]}}"#,
+        );
+        let cs: Vec<_> = pod.containers().collect();
+        assert_eq!(cs[0].command().unwrap(), ["sh", "-c"]);
+        let e = cs[0].args().unwrap_err();
+        assert!(e.path.starts_with("spec.containers[0].args[0]"), "{e:?}");
+        assert!(cs[1].command().unwrap().is_empty());
+        assert!(cs[1].args().unwrap().is_empty());
     }
 
     #[test]

@@ -314,17 +314,24 @@ pub trait Names {
     fn namespace(&self) -> &str;
 }
 
-impl Names for ObjectMeta {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn generate_name(&self) -> &str {
-        &self.generate_name
-    }
-    fn namespace(&self) -> &str {
-        &self.namespace
-    }
+/// Both metadata types carry the names as the same `String` fields.
+macro_rules! names_from_fields {
+    ($($t:ty),*) => {$(
+        impl Names for $t {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn generate_name(&self) -> &str {
+                &self.generate_name
+            }
+            fn namespace(&self) -> &str {
+                &self.namespace
+            }
+        }
+    )*};
 }
+
+names_from_fields!(ObjectMeta, MetaView<'_>);
 
 /// `metadata.ownerReferences[]`
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -434,18 +441,6 @@ impl MetaView<'_> {
     pub(crate) fn at(mut self, path: &'static str) -> Self {
         self.path = path;
         self
-    }
-}
-
-impl Names for MetaView<'_> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn generate_name(&self) -> &str {
-        &self.generate_name
-    }
-    fn namespace(&self) -> &str {
-        &self.namespace
     }
 }
 

@@ -4,6 +4,7 @@
 //! the value is described by its length.
 
 use policy_helpers::pod::{ContainerRef, PodObject};
+use policy_helpers::request::ObjectError;
 use policy_helpers::secrets::{self, Scanner};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -59,18 +60,21 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         }
-        if s.scan_args {
-            scan_args(&c, &scanner, &mut findings);
+        if s.scan_args
+            && let Err(e) = scan_args(&c, &scanner, &mut findings)
+        {
+            return Verdict::unreadable(format!("cannot be read: {e}"));
         }
     }
     findings.into_verdict()
 }
 
-fn scan_args(c: &ContainerRef<'_>, scanner: &Scanner, findings: &mut Findings) {
-    let lists = [
-        ("command", &c.container.command),
-        ("args", &c.container.args),
-    ];
+fn scan_args(
+    c: &ContainerRef<'_>,
+    scanner: &Scanner,
+    findings: &mut Findings,
+) -> Result<(), ObjectError> {
+    let lists = [("command", c.command()?), ("args", c.args()?)];
     for (field, list) in lists {
         for (i, arg) in list.iter().enumerate() {
             let path = format!("{}.{field}[{i}]", c.path());
@@ -105,4 +109,5 @@ fn scan_args(c: &ContainerRef<'_>, scanner: &Scanner, findings: &mut Findings) {
             }
         }
     }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 use policy_helpers::net::{PortRef, ServiceView};
 use policy_helpers::pod::{ContainerRef, PodObject};
+use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
@@ -84,9 +85,14 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 );
             }
         }
-        if s.sshd_action != SshdAction::Ignore
-            && let Some(what) = sshd_in(&c)
-        {
+        if s.sshd_action == SshdAction::Ignore {
+            continue;
+        }
+        let found = match sshd_in(&c) {
+            Ok(found) => found,
+            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        };
+        if let Some(what) = found {
             if s.sshd_action == SshdAction::Deny {
                 findings.container(&c, what);
             } else {
@@ -98,7 +104,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 }
 
 /// What in the container looks like an SSH server, if anything.
-fn sshd_in(c: &ContainerRef<'_>) -> Option<String> {
+fn sshd_in(c: &ContainerRef<'_>) -> Result<Option<String>, ObjectError> {
     let path = c.path();
     if let Some(image) = c.container.image.as_deref() {
         // The repository path without registry, tag or digest.
@@ -106,24 +112,21 @@ fn sshd_in(c: &ContainerRef<'_>) -> Option<String> {
         let last = name.rsplit('/').next().unwrap_or(name);
         let repo = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
         if SSHD_IMAGES.iter().any(|s| repo.contains(s)) {
-            return Some(format!("runs image {image:?}, an SSH server image"));
+            return Ok(Some(format!("runs image {image:?}, an SSH server image")));
         }
     }
-    for (field, list) in [
-        ("command", &c.container.command),
-        ("args", &c.container.args),
-    ] {
+    for (field, list) in [("command", c.command()?), ("args", c.args()?)] {
         for (i, arg) in list.iter().enumerate() {
             let exe = arg.rsplit('/').next().unwrap_or(arg);
             let exe = exe.split_whitespace().next().unwrap_or(exe);
             if SSHD_COMMANDS.contains(&exe) {
-                return Some(format!(
+                return Ok(Some(format!(
                     "starts an SSH server ({path}.{field}[{i}]={arg:?})"
-                ));
+                )));
             }
         }
     }
-    None
+    Ok(None)
 }
 
 #[cfg(test)]
