@@ -30,6 +30,8 @@
 //! - [`runtime`]: the operations of a module (`validate`, `validate_settings`,
 //!   `protocol_version`) and their answers, written directly.
 //! - [`guest`]: the guest side of the waPC protocol (the `__guest_call` dispatch, host calls).
+//! - [`arena`]: the modules' allocator, a per-call arena in static memory (every allocation of
+//!   a call dies with it).
 //! - [`mutate`]: defaulting container fields and returning the mutated object.
 //! - [`capabilities`], [`hostpath`], [`ranges`]: capability names, host paths compared by
 //!   component, and `{min, max}` ranges in settings.
