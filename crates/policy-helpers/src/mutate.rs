@@ -194,7 +194,7 @@ pub fn default_unless_rejected(
     let mut m = match Mutation::from_request(req) {
         Ok(Some(m)) => m,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     apply(&mut m);
     m.into_verdict()

@@ -1173,7 +1173,7 @@ impl<'a> PodObject<'a> {
         let pod = match PodObject::from_request(req) {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(None),
-            Err(e) => return Err(Verdict::unreadable(format!("cannot be read: {e}"))),
+            Err(e) => return Err(Verdict::cannot_read(e)),
         };
         let namespace = req.effective_namespace(&pod.metadata);
         if exemptions.exempts_service_account(namespace, pod.spec.service_account()) {

@@ -140,6 +140,12 @@ impl Verdict {
         }
     }
 
+    /// The 400 rejection of an object a view could not read: `cannot be read: <error>`, the
+    /// error naming the field ([`crate::request::ObjectError`] does).
+    pub fn cannot_read(error: impl std::fmt::Display) -> Verdict {
+        Verdict::unreadable(format!("cannot be read: {error}"))
+    }
+
     /// A rejection of an object that cannot be read (code 400).
     pub fn unreadable(detail: impl Into<String>) -> Verdict {
         Verdict::Reject {

@@ -37,7 +37,7 @@ struct BslView {
 }
 
 fn unreadable(e: impl std::fmt::Display) -> Verdict {
-    Verdict::unreadable(format!("cannot be read: {e}"))
+    Verdict::cannot_read(e)
 }
 
 /// Every Velero Schedule in the cluster. The items are decoded with the same decoder as the

@@ -34,7 +34,7 @@ struct MetaExtra {
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let meta: ObjectMeta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&meta);
     if namespace.is_empty()
@@ -73,7 +73,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         match req.object_as::<Meta>() {
             Ok(Some(m)) if m.metadata.deletion_timestamp.is_some() => return Verdict::accept(),
             Ok(_) => {}
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         }
     }
     let source = if meta.namespace.is_empty() {

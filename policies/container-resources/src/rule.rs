@@ -305,6 +305,6 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 )],
             }
         }
-        Err(e) => Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => Verdict::cannot_read(e),
     }
 }

@@ -135,7 +135,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let s = &ctx.settings;
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&meta);
     let name = if meta.name.is_empty() {
@@ -158,7 +158,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             }
             let cm = match req.object_as::<ConfigMapView>() {
                 Ok(v) => v.unwrap_or_default(),
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
             };
             let data = cm.data.unwrap_or_default();
             for p in problems(&data, &s.required_plugins) {

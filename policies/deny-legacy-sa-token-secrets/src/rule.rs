@@ -48,7 +48,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&meta);
     let mut findings = Findings::new();
@@ -57,7 +57,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             let secret = match req.object_as::<Secret>() {
                 Ok(Some(s)) => s,
                 Ok(None) => return Verdict::accept(),
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
             };
             if secret.kind.as_deref() != Some(TOKEN_TYPE) {
                 return Verdict::accept();
@@ -85,7 +85,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             let sa = match req.object_as::<ServiceAccount>() {
                 Ok(Some(s)) => s,
                 Ok(None) => return Verdict::accept(),
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
             };
             if allowed.matches(namespace, &meta.name) {
                 return Verdict::accept();

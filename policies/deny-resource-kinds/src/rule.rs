@@ -65,7 +65,7 @@ pub fn local_target(name: &str) -> Option<&'static str> {
 }
 
 fn unreadable(e: ObjectError) -> Verdict {
-    Verdict::unreadable(format!("cannot be read: {e}"))
+    Verdict::cannot_read(e)
 }
 
 /// Rejects the creation of a denied kind, a request to a denied subresource, a

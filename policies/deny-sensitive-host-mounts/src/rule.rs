@@ -102,7 +102,7 @@ fn check_persistent_volume(req: &Request<'_>, denied: &[Denied]) -> Verdict {
     let pv = match req.object_as::<PersistentVolume>() {
         Ok(Some(pv)) => pv,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let spec = pv.spec.unwrap_or_default();
     let mut findings = Findings::new();
@@ -140,7 +140,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let mounts = match pod.mounts(&ctx.exemptions) {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {

@@ -100,7 +100,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         for c in pod.checked_containers(&ctx.exemptions) {
             let mounts = match c.volume_mounts() {
                 Ok(mounts) => mounts,
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
             };
             for (i, m) in mounts.iter().enumerate() {
                 if exposes_token(&m.mount_path) {
@@ -124,7 +124,7 @@ fn check_service_account(req: &Request<'_>, allowed: &ServiceAccountPatterns) ->
     let sa = match req.object_as::<ServiceAccount>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&sa.metadata);
     let name = if sa.metadata.name.is_empty() {

@@ -41,7 +41,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let meta = match req.object_as::<MetaOnly>() {
         Ok(Some(m)) => m.metadata,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if meta.deletion_timestamp.is_some()
         || ctx.exemptions.exempts_request(req, &meta.name).is_some()

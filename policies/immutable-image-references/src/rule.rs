@@ -62,7 +62,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     } else {
         match decode_part::<Vec<NameRef>>(pod.spec.image_pull_secrets, &secrets_path) {
             Ok(list) => list.unwrap_or_default().iter().any(|r| !r.name.is_empty()),
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         }
     };
     let mut findings = Findings::new();

@@ -62,7 +62,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let ing = match req.object_as::<IngressView>() {
         Ok(Some(i)) => i,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let mut findings = Findings::new();

@@ -31,7 +31,7 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let ing = match req.object_as::<IngressView>() {
         Ok(Some(i)) => i,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let mut findings = Findings::new();
@@ -183,7 +183,7 @@ fn check_gateway(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let gw = match req.object_as::<GatewayView>() {
         Ok(Some(g)) => g,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let allowed = &ctx.settings.gateway_protocols;
     let mut findings = Findings::new();

@@ -27,7 +27,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let svc = match req.object_as::<ServiceView>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if svc.service_type() != "LoadBalancer" {
         return Verdict::accept();

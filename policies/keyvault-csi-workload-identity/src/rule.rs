@@ -193,7 +193,7 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let spc = match req.object_as::<Spc>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if !spc.is_azure() {
         return Verdict::accept();

@@ -16,7 +16,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let c = match ctx.settings.compile() {
         Ok(c) => c,

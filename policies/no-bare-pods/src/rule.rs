@@ -21,7 +21,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let owners = match pod.metadata.owner_references() {
         Ok(o) => o,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let mut findings = Findings::new();
     match owners.iter().find(|o| o.controller == Some(true)) {

@@ -54,7 +54,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         let labels_path = format!("{}.labels", pod.kind.metadata_path());
         let labels = match pod.pod_metadata.labels() {
             Ok(l) => l,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         match labels.get(key) {
             Some(v) if v == sa => {}
@@ -76,7 +76,7 @@ fn check_binding(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let binding_ns = review.subject_namespace();
     let mut findings = Findings::new();

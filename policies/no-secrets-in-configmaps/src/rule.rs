@@ -28,11 +28,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let cm = match req.object_as::<ConfigMap>() {
         Ok(Some(cm)) => cm,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let compiled = match ctx.settings.compile() {
         Ok(c) => c,

@@ -30,7 +30,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     for c in pod.checked_containers(&ctx.exemptions) {
         let env = match c.env() {
             Ok(env) => env,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         for (i, var) in env.iter().enumerate() {
             let Some(value) = var.value.as_deref() else {
@@ -63,7 +63,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         if s.scan_args
             && let Err(e) = scan_args(&c, &scanner, &mut findings)
         {
-            return Verdict::unreadable(format!("cannot be read: {e}"));
+            return Verdict::cannot_read(e);
         }
     }
     findings.into_verdict()

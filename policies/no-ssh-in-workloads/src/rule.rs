@@ -27,7 +27,7 @@ fn check_service(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let svc = match req.object_as::<ServiceView>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let denied = &ctx.settings.denied_ports;
     let mut findings = Findings::new();
@@ -62,7 +62,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     for c in pod.checked_containers(&ctx.exemptions) {
         let ports = match c.ports() {
             Ok(ports) => ports,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         for (i, p) in ports.iter().enumerate() {
             if let Some(n) = p.container_port
@@ -90,7 +90,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
         let found = match sshd_in(&c) {
             Ok(found) => found,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         if let Some(what) = found {
             if s.sshd_action == SshdAction::Deny {

@@ -111,11 +111,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let affinity =
         match decode_part::<Affinity>(pod.spec.affinity, &format!("{spec_path}.affinity")) {
             Ok(a) => a.unwrap_or_default(),
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
     let tolerations = match pod.spec.tolerations(spec_path) {
         Ok(t) => t,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let in_scope = match namespace_labels(&namespace) {
         Ok(Some(l)) => l.get(&s.scope_label_key) == Some(&s.in_scope_value),

@@ -156,7 +156,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let new = match req.object_as::<Node>() {
         Ok(Some(n)) => n,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let old = match req.old_object_as::<Node>() {
         Ok(o) => o.unwrap_or_default(),

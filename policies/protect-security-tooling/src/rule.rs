@@ -21,7 +21,7 @@ struct ConfigMapView {
 }
 
 fn unreadable(e: ObjectError) -> Verdict {
-    Verdict::unreadable(format!("cannot be read: {e}"))
+    Verdict::cannot_read(e)
 }
 
 /// Whether the requesting identity is one of the allowed users or groups.

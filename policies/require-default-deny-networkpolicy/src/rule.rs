@@ -172,7 +172,7 @@ fn check_namespace(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let ns = match req.object_as::<NamespaceView>() {
         Ok(Some(n)) => n,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let name = if ns.metadata.name.is_empty() {
         req.name.clone().unwrap_or_default()
@@ -209,7 +209,7 @@ fn check_policy_change(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let old = match req.old_object_as::<NetworkPolicyView>() {
         Ok(Some(o)) => o,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if why_not_default_deny(&old, s).is_some() {
         return Verdict::accept();
@@ -218,7 +218,7 @@ fn check_policy_change(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         let new = match req.object_as::<NetworkPolicyView>() {
             Ok(Some(n)) => n,
             Ok(None) => return Verdict::accept(),
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         if new.metadata.deletion_timestamp.is_some() {
             return Verdict::accept();

@@ -26,7 +26,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     if pod.kind == PodKind::Pod {
         let owners = match pod.metadata.owner_references() {
             Ok(o) => o,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         if owners
             .iter()
@@ -46,7 +46,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         let mut empty = Vec::new();
         for which in &probes {
             match c.probe(*which) {
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
                 Ok(None) => missing.push(which.field()),
                 Ok(Some(p)) if !p.has_handler() => empty.push(which.field()),
                 Ok(Some(_)) => {}

@@ -109,7 +109,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     // An object on its way out (finalizers being removed) is not held to new requirements.
     if meta.deletion_timestamp.is_some() {
@@ -126,7 +126,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                     .transpose()
             }) {
                 Ok(p) => p,
-                Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+                Err(e) => return Verdict::cannot_read(e),
             }
         }
         _ => None,

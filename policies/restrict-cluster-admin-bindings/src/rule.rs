@@ -34,7 +34,7 @@ fn binding(req: &Request<'_>, c: &Compiled) -> Verdict {
     let review = match BindingReview::from_request(req) {
         Ok(Some(b)) => b,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let cluster_wide = review.is_cluster_wide();
     let binding_ns = review.subject_namespace();
@@ -88,7 +88,7 @@ fn role(req: &Request<'_>, s: &Settings, c: &Compiled) -> Verdict {
     let review = match RoleReview::from_request(req) {
         Ok(Some(r)) => r,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if review.is_named_by(&c.exempt_roles, req) {
         return Verdict::accept();

@@ -18,9 +18,7 @@ fn check_ports(
     s: &Settings,
     findings: &mut Findings,
 ) -> Result<(), Verdict> {
-    let ports = c
-        .ports()
-        .map_err(|e| Verdict::unreadable(format!("cannot be read: {e}")))?;
+    let ports = c.ports().map_err(Verdict::cannot_read)?;
     for (i, p) in ports.iter().enumerate() {
         let (port, field) = match (p.host_port.filter(|hp| *hp != 0), p.container_port) {
             (Some(hp), _) => (hp, format!("ports[{i}].hostPort={hp}")),

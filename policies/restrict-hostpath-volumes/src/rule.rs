@@ -66,7 +66,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let mounts = match pod.mounts(&ctx.exemptions) {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let mut findings = Findings::new();
     for (vi, v) in pod.spec.volumes.iter().enumerate() {

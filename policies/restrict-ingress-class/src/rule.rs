@@ -42,7 +42,7 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let ing = match req.object_as::<IngressView>() {
         Ok(Some(i)) => i,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let mut findings = Findings::new();
@@ -77,7 +77,7 @@ fn check_class(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let class = match req.object_as::<IngressClassView>() {
         Ok(Some(c)) => c,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let mut findings = Findings::new();

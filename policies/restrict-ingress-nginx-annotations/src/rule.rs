@@ -56,7 +56,7 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let ing = match req.object_as::<IngressView>() {
         Ok(Some(i)) => i,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let namespace = req.effective_namespace(&ing.metadata).to_string();
@@ -129,7 +129,7 @@ fn check_ingress(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 fn check_config_map(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&meta);
     let name = if meta.name.is_empty() {
@@ -142,7 +142,7 @@ fn check_config_map(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     let cm = match req.object_as::<ConfigMapView>() {
         Ok(v) => v.unwrap_or_default(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let data = cm.data.unwrap_or_default();
     let mut findings = Findings::new();

@@ -21,7 +21,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let np = match req.object_as::<NetworkPolicyView>() {
         Ok(Some(n)) => n,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let s = &ctx.settings;
     let namespace = req.effective_namespace(&np.metadata).to_string();

@@ -247,7 +247,7 @@ fn role(req: &Request<'_>, s: &Settings, c: &Compiled) -> Verdict {
     let review = match RoleReview::from_request(req) {
         Ok(Some(r)) => r,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if review.is_named_by(&c.exempt_roles, req) {
         return Verdict::accept();

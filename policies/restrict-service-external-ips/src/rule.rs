@@ -11,7 +11,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let svc = match req.object_as::<ServiceView>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let allowed = &ctx.settings.allowed_external_ips;
     let mut findings = Findings::new();

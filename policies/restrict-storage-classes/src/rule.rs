@@ -100,7 +100,7 @@ struct PvView {
 }
 
 fn unreadable(e: ObjectError) -> Verdict {
-    Verdict::unreadable(format!("cannot be read: {e}"))
+    Verdict::cannot_read(e)
 }
 
 /// Whether `id` is the ARM id of a disk encryption set:

@@ -27,7 +27,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         let (env, env_from) = match (c.env(), c.env_from()) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
-                return Verdict::unreadable(format!("cannot be read: {e}"));
+                return Verdict::cannot_read(e);
             }
         };
         for (i, var) in env.iter().enumerate() {

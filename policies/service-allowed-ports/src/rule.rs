@@ -24,7 +24,7 @@ fn check_service(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let svc = match req.object_as::<ServiceView>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if svc.service_type() == "ExternalName" {
         return Verdict::accept();
@@ -84,7 +84,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     for c in pod.checked_containers(&ctx.exemptions) {
         let ports = match c.ports() {
             Ok(ports) => ports,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         for (i, p) in ports.iter().enumerate() {
             if let Some(n) = p.container_port

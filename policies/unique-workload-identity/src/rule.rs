@@ -60,7 +60,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     let labels = match pod.pod_metadata.labels() {
         Ok(l) => l,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let labels_path = format!("{}.labels", pod.kind.metadata_path());
     let mut findings = Findings::new();
@@ -116,7 +116,7 @@ fn check_service_account(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict 
     let sa = match req.object_as::<ServiceAccount>() {
         Ok(Some(s)) => s,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let namespace = req.effective_namespace(&sa.metadata).to_string();
     let name = if sa.metadata.name.is_empty() {

@@ -10,7 +10,7 @@ use crate::settings::Settings;
 pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let meta = match req.metadata() {
         Ok(m) => m,
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     let mut findings = Findings::new();
     for key in &ctx.settings.required_labels {

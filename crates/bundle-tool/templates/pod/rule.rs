@@ -20,7 +20,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     for c in pod.checked_containers(&ctx.exemptions) {
         let env = match c.env() {
             Ok(env) => env,
-            Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+            Err(e) => return Verdict::cannot_read(e),
         };
         for (i, var) in env.iter().enumerate() {
             if denied.contains(&var.name) {

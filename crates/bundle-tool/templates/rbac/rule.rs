@@ -14,7 +14,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let review = match RoleReview::from_request(req) {
         Ok(Some(r)) => r,
         Ok(None) => return Verdict::accept(),
-        Err(e) => return Verdict::unreadable(format!("cannot be read: {e}")),
+        Err(e) => return Verdict::cannot_read(e),
     };
     if review.role.aggregation_rule.is_some() {
         return Verdict::accept();
