@@ -51,6 +51,7 @@ pub mod host;
 pub mod hostpath;
 pub mod identity;
 pub mod image;
+pub mod json;
 pub mod labels;
 pub mod mutate;
 pub mod net;
