@@ -323,7 +323,10 @@ pub fn glob(text: &str) -> Outcome {
 /// extraction and the effective security-context getters never panic; every container path
 /// lies under the kind's pod spec path.
 pub fn pod_extraction(data: &[u8]) -> Outcome {
-    let Ok(req) = serde_json::from_slice::<Request>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let Ok(req) = policy_helpers::json::from_str::<Request>(text) else {
         return Ok(());
     };
     let _ = req.metadata();
@@ -340,6 +343,51 @@ pub fn pod_extraction(data: &[u8]) -> Outcome {
             let _ = pod.effective_run_as_user(&c);
             let _ = pod.effective_seccomp(&c);
         }
+    }
+    Ok(())
+}
+
+/// The modules' JSON reader (`policy_helpers::json`, input: any bytes) reads JSON as
+/// serde_json does: the same value, or an error with the same reason whose position names the
+/// same field (`request::path_at`); floats beyond 1e17 or below 1e-7 are named by magnitude
+/// only. Typed, it is at most stricter: whatever it reads as a request, serde_json reads too
+/// (serde_json also fills a struct from an array; the reader refuses that).
+pub fn json_reader(data: &[u8]) -> Outcome {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let ours = policy_helpers::json::value(text);
+    let theirs = serde_json::from_str::<serde_json::Value>(text);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => ensure!(a == b, "{text:?}: read as {a} here, {b} by serde_json"),
+        (Err(a), Err(b)) => {
+            let shown = b.to_string();
+            let reason = shown.rsplit_once(" at line ").map_or(&*shown, |(r, _)| r);
+            ensure!(
+                a.reason() == reason,
+                "{text:?}: {:?} here, {reason:?} by serde_json",
+                a.reason()
+            );
+            let line_start: usize = text
+                .split_inclusive('\n')
+                .take(b.line().saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let at = policy_helpers::request::path_at;
+            let (here, there) = (
+                at(text, a.offset()),
+                at(text, (line_start + b.column()).min(text.len())),
+            );
+            ensure!(here == there, "{text:?}: error at {here:?} here, {there:?} by serde_json");
+        }
+        (Ok(_), Err(e)) => return Err(format!("{text:?}: read here, refused by serde_json: {e}")),
+        (Err(e), Ok(_)) => return Err(format!("{text:?}: refused here ({e}), read by serde_json")),
+    }
+    if policy_helpers::json::from_str::<Request>(text).is_ok() {
+        ensure!(
+            serde_json::from_str::<Request>(text).is_ok(),
+            "{text:?}: a request here, not for serde_json"
+        );
     }
     Ok(())
 }

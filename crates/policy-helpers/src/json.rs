@@ -486,12 +486,18 @@ impl<'de> Deserializer<'de> {
                 let first = self.hex4()?;
                 match first {
                     0xD800..=0xDBFF => {
-                        if self.bytes().get(self.index) != Some(&b'\\')
-                            || self.bytes().get(self.index + 1) != Some(&b'u')
-                        {
-                            return Err(self.error("unexpected end of hex escape"));
+                        // A trailing surrogate escape must follow (errors as serde_json's).
+                        for want in [b'\\', b'u'] {
+                            match self.bytes().get(self.index) {
+                                None => return Err(self.error("EOF while parsing a string")),
+                                Some(&c) => {
+                                    self.index += 1;
+                                    if c != want {
+                                        return Err(self.error("unexpected end of hex escape"));
+                                    }
+                                }
+                            }
                         }
-                        self.index += 2;
                         let second = self.hex4()?;
                         if !(0xDC00..=0xDFFF).contains(&second) {
                             return Err(self.error("lone leading surrogate in hex escape"));
@@ -511,13 +517,16 @@ impl<'de> Deserializer<'de> {
         })
     }
 
+    /// Four hex digits. As serde_json, the four bytes are taken before they are checked, so
+    /// an error is placed after them.
     fn hex4(&mut self) -> Result<u32, Error> {
+        let Some(digits) = self.bytes().get(self.index..self.index + 4) else {
+            self.index = self.text.len();
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.index += 4;
         let mut n = 0u32;
-        for _ in 0..4 {
-            let Some(&c) = self.bytes().get(self.index) else {
-                return Err(self.error("EOF while parsing a string"));
-            };
-            self.index += 1;
+        for &c in digits {
             let d = match c {
                 b'0'..=b'9' => c - b'0',
                 b'a'..=b'f' => c - b'a' + 10,
