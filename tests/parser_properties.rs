@@ -378,7 +378,10 @@ pub fn json_reader(data: &[u8]) -> Outcome {
                 at(text, a.offset()),
                 at(text, (line_start + b.column()).min(text.len())),
             );
-            ensure!(here == there, "{text:?}: error at {here:?} here, {there:?} by serde_json");
+            ensure!(
+                here == there,
+                "{text:?}: error at {here:?} here, {there:?} by serde_json"
+            );
         }
         (Ok(_), Err(e)) => return Err(format!("{text:?}: read here, refused by serde_json: {e}")),
         (Err(e), Ok(_)) => return Err(format!("{text:?}: refused here ({e}), read by serde_json")),

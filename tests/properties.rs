@@ -593,8 +593,12 @@ fn damaged_json() -> impl Strategy<Value = String> {
             ][..],
         ),
     );
-    (json_value(), any::<bool>(), prop::collection::vec(edit, 0..4)).prop_map(
-        |(value, pretty, edits)| {
+    (
+        json_value(),
+        any::<bool>(),
+        prop::collection::vec(edit, 0..4),
+    )
+        .prop_map(|(value, pretty, edits)| {
             let mut text = if pretty {
                 serde_json::to_string_pretty(&value).unwrap()
             } else {
@@ -615,8 +619,7 @@ fn damaged_json() -> impl Strategy<Value = String> {
                 }
             }
             text
-        },
-    )
+        })
 }
 
 #[test]
