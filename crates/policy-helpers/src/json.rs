@@ -18,6 +18,9 @@
 //!   named by its token, answered with the value's text), so the views keep that type; a unit
 //!   test fails if serde_json changes it.
 //!
+//! Numbers are read as serde_json reads them (unsigned, negative or float, `-0` and integers
+//! beyond 64 bits as floats), a float rounded to the nearest value as Go's `ParseFloat` rounds
+//! it (serde_json's default parser may be a unit in the last place off for long numbers).
 //! Strings are borrowed from the input when they hold no escape. Nesting deeper than 128
 //! arrays or objects in a typed part is refused (`recursion limit exceeded`, as serde_json
 //! does); skipped parts may nest deeper, on a heap stack.
@@ -799,10 +802,11 @@ impl<'de> Deserializer<'de> {
 
     /// Enters an array or object (its bracket not yet consumed).
     fn enter(&mut self) -> Result<(), Error> {
+        // As serde_json counts: the 128th level open at once is refused.
+        self.depth -= 1;
         if self.depth == 0 {
             return Err(self.peek_error("recursion limit exceeded"));
         }
-        self.depth -= 1;
         self.index += 1;
         Ok(())
     }
@@ -1681,6 +1685,18 @@ mod tests {
     }
 
     #[test]
+    fn long_numbers_round_to_the_nearest_float() {
+        // Between 33333333333333331968 and ...36064, nearer the first.
+        assert_eq!(
+            from_str::<f64>("33333333333333333337").unwrap(),
+            33333333333333331968.0
+        );
+        assert_eq!(from_str::<f64>("0.1").unwrap(), 0.1);
+        assert_eq!(from_str::<u64>("18446744073709551615").unwrap(), u64::MAX);
+        assert!(from_str::<u64>("18446744073709551616").is_err());
+    }
+
+    #[test]
     fn strings_are_borrowed_without_escapes() {
         let s: &str = from_str(r#""plain text, é""#).unwrap();
         assert_eq!(s, "plain text, é");
@@ -1716,8 +1732,11 @@ mod tests {
         );
         let skipped = format!("{{\"name\":\"x\",\"other\":{deep}}}");
         assert!(from_str::<Container<'_>>(&skipped).is_ok());
-        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        agree::<serde_json::Value>(&ok);
+        for depth in [100, 127, 128, 129] {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            agree::<serde_json::Value>(&text);
+            agree::<Vec<serde_json::Value>>(&text);
+        }
     }
 
     #[test]
