@@ -988,24 +988,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         let r = match self.ws() {
             None => return Err(self.eof_value()),
             Some(b'"') => self.visit_string(visitor),
-            Some(b'[') => {
-                self.enter()?;
-                let r = visitor.visit_seq(Seq {
-                    de: self,
-                    first: true,
-                });
-                let end = self.end_seq();
-                r.and_then(|v| end.map(|()| v))
-            }
-            Some(b'{') => {
-                self.enter()?;
-                let r = visitor.visit_map(Map {
-                    de: self,
-                    first: true,
-                });
-                let end = self.end_map();
-                r.and_then(|v| end.map(|()| v))
-            }
+            Some(b'[') => return self.deserialize_seq(visitor),
+            Some(b'{') => return self.deserialize_map(visitor),
             Some(c) => self.visit_scalar(c, visitor),
         };
         r.map_err(|e| self.place(e))
