@@ -291,7 +291,7 @@ FUZZ_SECONDS ?= 60
 # memory) and in their own target directory, so switching targets does not rebuild everything.
 FUZZ_MODULE_TARGETS := modules settings
 FUZZ_IS_MODULE = $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET))
-fuzz: $(if $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET)),dist) ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=quantity|hostpath|secrets|image_ref|glob|pod_extraction|modules|settings FUZZ_SECONDS=60 (see RELIABILITY.md)
+fuzz: $(if $(filter $(FUZZ_MODULE_TARGETS),$(FUZZ_TARGET)),dist) ## run one cargo-fuzz target: make fuzz FUZZ_TARGET=quantity|hostpath|secrets|image_ref|glob|json|pod_extraction|modules|settings FUZZ_SECONDS=60 (see RELIABILITY.md)
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	@[ -d fuzz/corpus/$(FUZZ_TARGET) ] || python3 fuzz/seeds.py || echo "no seeds (fuzz/seeds.py needs Python 3 with PyYAML): starting from an empty corpus"
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O -a $(if $(FUZZ_IS_MODULE),--features modules -s none --target-dir target/modules) \

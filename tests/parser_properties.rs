@@ -323,7 +323,10 @@ pub fn glob(text: &str) -> Outcome {
 /// extraction and the effective security-context getters never panic; every container path
 /// lies under the kind's pod spec path.
 pub fn pod_extraction(data: &[u8]) -> Outcome {
-    let Ok(req) = serde_json::from_slice::<Request>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let Ok(req) = policy_helpers::json::from_str::<Request>(text) else {
         return Ok(());
     };
     let _ = req.metadata();
@@ -340,6 +343,89 @@ pub fn pod_extraction(data: &[u8]) -> Outcome {
             let _ = pod.effective_run_as_user(&c);
             let _ = pod.effective_seccomp(&c);
         }
+    }
+    Ok(())
+}
+
+/// Whether two values are equal, numbers within a few units in the last place: the reader
+/// rounds decimal text to the nearest float (as Go's `ParseFloat` does), serde_json's default
+/// parser can be one or two units off for long numbers (`33333333333333333337`).
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x == y || (x - y).abs() <= x.abs().max(y.abs()) * 1e-15,
+                _ => false,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k, x), (l, y))| k == l && same_value(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// The modules' JSON reader (`policy_helpers::json`, input: any bytes) reads JSON as
+/// serde_json does: the same value (floats within a few units in the last place, see
+/// `same_value`), or an error with the same reason whose position names the same field
+/// (`request::path_at`); a float in an error is written by the reader's own short formatter,
+/// so reasons naming one are not compared. Typed, it is at most stricter: whatever it reads as
+/// a request, serde_json reads too (serde_json also fills a struct from an array; the reader
+/// refuses that).
+pub fn json_reader(data: &[u8]) -> Outcome {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    // serde_json reads an object whose key is its private raw-value token as a raw value (a
+    // quirk of its `raw_value` feature); the reader keeps it an ordinary key.
+    if text.contains("$serde_json::private::RawValue") {
+        return Ok(());
+    }
+    let ours = policy_helpers::json::value(text);
+    let theirs = serde_json::from_str::<serde_json::Value>(text);
+    match (&ours, &theirs) {
+        (Ok(a), Ok(b)) => ensure!(
+            same_value(a, b),
+            "{text:?}: read as {a} here, {b} by serde_json"
+        ),
+        (Err(a), Err(b)) => {
+            let shown = b.to_string();
+            let reason = shown.rsplit_once(" at line ").map_or(&*shown, |(r, _)| r);
+            ensure!(
+                a.reason() == reason || reason.contains("floating point"),
+                "{text:?}: {:?} here, {reason:?} by serde_json",
+                a.reason()
+            );
+            let line_start: usize = text
+                .split_inclusive('\n')
+                .take(b.line().saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let at = policy_helpers::request::path_at;
+            let (here, there) = (
+                at(text, a.offset()),
+                at(text, (line_start + b.column()).min(text.len())),
+            );
+            ensure!(
+                here == there,
+                "{text:?}: error at {here:?} here, {there:?} by serde_json"
+            );
+        }
+        (Ok(_), Err(e)) => return Err(format!("{text:?}: read here, refused by serde_json: {e}")),
+        (Err(e), Ok(_)) => return Err(format!("{text:?}: refused here ({e}), read by serde_json")),
+    }
+    if policy_helpers::json::from_str::<Request>(text).is_ok() {
+        ensure!(
+            serde_json::from_str::<Request>(text).is_ok(),
+            "{text:?}: a request here, not for serde_json"
+        );
     }
     Ok(())
 }

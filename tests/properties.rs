@@ -580,6 +580,57 @@ fn pod_extraction_never_panics_on_mutated_objects() {
         .unwrap();
 }
 
+/// JSON text with damage: arbitrary JSON, printed compactly or with spacing, then bytes
+/// replaced, inserted or removed (from JSON's own alphabet, mostly).
+fn damaged_json() -> impl Strategy<Value = String> {
+    let edit = (
+        any::<prop::sample::Index>(),
+        0u8..3,
+        prop::sample::select(
+            &[
+                "", "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "-", "0", "1", "e", ".",
+                "n", "t", "f", "\\u", "\\ud800", "\u{1}", "é", "1e400", "\"k\":", ",]", ",}",
+            ][..],
+        ),
+    );
+    (
+        json_value(),
+        any::<bool>(),
+        prop::collection::vec(edit, 0..4),
+    )
+        .prop_map(|(value, pretty, edits)| {
+            let mut text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                value.to_string()
+            };
+            for (at, kind, piece) in edits {
+                let mut i = at.index(text.len() + 1);
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match kind {
+                    0 => text.insert_str(i, piece),
+                    1 => {
+                        let end = text[i..].chars().next().map_or(i, |c| i + c.len_utf8());
+                        text.replace_range(i..end, piece);
+                    }
+                    _ => text.truncate(i),
+                }
+            }
+            text
+        })
+}
+
+#[test]
+fn the_modules_json_reader_reads_as_serde_json_reads() {
+    runner(4000)
+        .run(&damaged_json(), |text| {
+            held(parser_properties::json_reader(text.as_bytes()))
+        })
+        .unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Values read as their consumers read them (issue 17): address sets, address spellings,
 // identities.

@@ -196,7 +196,48 @@ pub fn check_policy(root: &Path, id: &str) -> Vec<String> {
         }
     }
 
+    // 8. The module reads JSON through the modules' reader only: one call of serde_json's
+    //    reader (or a `serde_json::Value` decoded by serde) links a second reader into it.
+    for file in files_under(&dir.join("src")) {
+        if let Some(text) = read(&file) {
+            let name = file
+                .strip_prefix(&dir)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            for problem in second_reader_uses(&text) {
+                p.add(format!("{name}: {problem}"));
+            }
+        }
+    }
+
     p.list
+}
+
+/// Calls of serde_json's reader in the module code of `text` (the part before its first
+/// `#[cfg(test)]`; tests may compare with serde_json).
+pub fn second_reader_uses(text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut found = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let line = line.split("//").next().unwrap_or("");
+        for call in [
+            "serde_json::from_str",
+            "serde_json::from_slice",
+            "serde_json::from_reader",
+            "serde_json::from_value",
+            "serde_json::to_value",
+            "serde_json::Deserializer",
+        ] {
+            if line.contains(call) {
+                found.push(format!(
+                    "line {}: `{call}` links serde_json's reader into the module; read with `policy_helpers::json` (`from_str`, or `value` for a `serde_json::Value`)",
+                    n + 1
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// Workspace-level problems, and notes about checks skipped for now.
@@ -1497,4 +1538,50 @@ f = { version = "3", optional = true }
         ],
     );
     assert_eq!(problems.len(), 3, "{}", report(&problems));
+}
+
+#[test]
+fn a_second_json_reader_in_module_code_is_reported() {
+    let scratch = Scratch::new("second-reader");
+    let id = "second-reader";
+    let dir = scratch.copy_policy(MODEL, id);
+    let lib = dir.join("src/lib.rs");
+    let text = fs::read_to_string(&lib).unwrap();
+    fs::write(
+        &lib,
+        format!(
+            "fn peek(t: &str) -> bool {{\n    serde_json::from_str::<u8>(t).is_ok() // a second reader\n}}\n{text}\n#[cfg(test)]\nmod extra {{\n    fn ok(t: &str) {{\n        let _ = serde_json::from_str::<u8>(t);\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let problems = check_policy(&scratch.0, id);
+    assert_reported(
+        &problems,
+        &["src/lib.rs: line 2: `serde_json::from_str` links serde_json's reader into the module"],
+    );
+    assert_eq!(
+        problems.iter().filter(|p| p.contains("serde_json")).count(),
+        1,
+        "{}",
+        report(&problems)
+    );
+    assert!(
+        second_reader_uses(
+            "// serde_json::from_str in a comment\nlet v = policy_helpers::json::value(t);"
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn the_shared_helpers_read_json_with_the_modules_reader_only() {
+    let root = repo_root();
+    let mut problems = Vec::new();
+    for file in files_under(&root.join("crates/policy-helpers/src")) {
+        let text = fs::read_to_string(&file).unwrap();
+        for problem in second_reader_uses(&text) {
+            problems.push(format!("{}: {problem}", file.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", report(&problems));
 }

@@ -1,8 +1,8 @@
 //! Where the native time of one evaluation goes, stage by stage, for the typical request
 //! (`no-privileged-containers`, the same bytes the criterion benchmarks feed): reading the
 //! payload with the request decoded in place, the object's metadata, the pod view, the whole
-//! evaluation, and for scale an ignore-only pass and a full `serde_json::Value` parse of the
-//! same payload. Figures go in BENCHMARKS.md ("Where the time goes").
+//! evaluation (all through the modules' reader, `policy_helpers::json`), and for scale an
+//! ignore-only pass and a full `serde_json::Value` parse of the same payload by serde_json. Figures go in BENCHMARKS.md ("Where the time goes").
 //!
 //! `cargo run --profile harness -p benches --example stages`
 
@@ -38,7 +38,7 @@ fn main() {
     let request = benches::typical_request();
     let payload = benches::payload(&request, &serde_json::json!({}));
     let text = std::str::from_utf8(&payload).expect("UTF-8");
-    let parsed: Payload = serde_json::from_str(text).expect("payload");
+    let parsed: Payload = policy_helpers::json::from_str(text).expect("payload");
     let req = parsed.request;
     let native = benches::native::native("no-privileged-containers").expect("native variant");
     let n = 5000;
@@ -50,7 +50,7 @@ fn main() {
         (
             "payload read, request decoded in place (`runtime::evaluate`)",
             time(n, || {
-                let p: Payload = serde_json::from_str(black_box(text)).expect("payload");
+                let p: Payload = policy_helpers::json::from_str(black_box(text)).expect("payload");
                 black_box(&p.request);
             }),
         ),

@@ -143,7 +143,7 @@ fn host_error(namespace: &str, operation: &str, text: &str) -> HostError {
 fn call_json<T: DeserializeOwned>(
     namespace: &str,
     operation: &str,
-    payload: &Value,
+    payload: &impl serde::Serialize,
 ) -> Result<T, HostError> {
     let bytes = serde_json::to_vec(payload).map_err(|e| HostError::BadAnswer {
         call: format!("{namespace}/{operation}"),
@@ -156,7 +156,7 @@ fn call_json<T: DeserializeOwned>(
         call: format!("{namespace}/{operation}"),
         reason: e.to_string(),
     })?;
-    serde_json::from_str(text).map_err(|e| HostError::BadAnswer {
+    crate::json::from_str(text).map_err(|e| HostError::BadAnswer {
         call: format!("{namespace}/{operation}"),
         reason: e.to_string(),
     })
@@ -331,7 +331,7 @@ pub struct VerifyAnswer {
 /// # Errors
 /// When the engine refuses or fails (policy-server also answers "no signature found" as an
 /// error).
-pub fn verify(input: &Value) -> Result<VerifyAnswer, HostError> {
+pub fn verify(input: &impl serde::Serialize) -> Result<VerifyAnswer, HostError> {
     call_json::<VerifyAnswer>("oci", "v2/verify", input)
 }
 

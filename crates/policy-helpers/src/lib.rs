@@ -4,6 +4,8 @@
 //! a pure rule over the typed views defined here, then calls [`export_policy!`]. Everything a
 //! second policy would need lives in this crate:
 //!
+//! - [`json`]: the modules' JSON reader, a serde deserializer over borrowed text built for size
+//!   (serde_json's error texts; no second reader, no float formatter in a module).
 //! - [`request`]: a typed view of the admission request that deserialises only what rules read;
 //!   the object stays raw until a rule asks for a view of it.
 //! - [`pod`]: pod-spec extraction for every pod-bearing kind (Pod, PodTemplate,
@@ -51,6 +53,7 @@ pub mod host;
 pub mod hostpath;
 pub mod identity;
 pub mod image;
+pub mod json;
 pub mod labels;
 pub mod mutate;
 pub mod net;

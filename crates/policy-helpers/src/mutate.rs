@@ -27,7 +27,7 @@
 use serde_json::{Map, Value};
 
 use crate::pod::ContainerRef;
-use crate::request::{ObjectError, Request, decode};
+use crate::request::{ObjectError, Request};
 use crate::verdict::{Findings, Verdict};
 
 /// The request's object as an editable JSON tree, and the changes made to it.
@@ -47,7 +47,7 @@ impl Mutation {
         match req.object {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
-            Some(raw) => decode::<Value>(raw.get()).map(|object| {
+            Some(raw) => crate::request::decode_value(raw.get()).map(|object| {
                 Some(Mutation {
                     object,
                     changes: Vec::new(),

@@ -533,7 +533,7 @@ fn quantity_map<'de, D: serde::Deserializer<'de>>(
             continue;
         }
         let text = if raw.starts_with('"') {
-            serde_json::from_str::<String>(raw).map_err(D::Error::custom)?
+            crate::json::from_str::<String>(raw).map_err(D::Error::custom)?
         } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             raw.to_string()
         } else {
@@ -778,7 +778,7 @@ impl<'de> Deserialize<'de> for Volume {
                         "flexVolume" | "csi" => {
                             let raw = m.next_value::<Box<RawValue>>()?;
                             if raw.get() != "null" {
-                                let d: DriverOnly = serde_json::from_str(raw.get())
+                                let d: DriverOnly = crate::json::from_str(raw.get())
                                     .map_err(serde::de::Error::custom)?;
                                 if key.as_ref() == "csi" {
                                     v.sources.push("csi".into());

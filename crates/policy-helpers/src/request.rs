@@ -162,32 +162,27 @@ impl fmt::Display for ObjectError {
     }
 }
 
-/// Decodes `raw` as `T`. On failure the error names the exact field: serde_json reports where
+/// Decodes `raw` as `T`. On failure the error names the exact field: the reader reports where
 /// in the text it stopped, and [`path_at`] turns that position back into a field path. This
 /// keeps one instantiation of each view's decoder (a path-tracking deserializer would double
 /// the module size).
 pub fn decode<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, ObjectError> {
-    serde_json::from_str::<T>(raw).map_err(|e| {
-        let offset = offset_of(raw, e.line(), e.column());
-        ObjectError {
-            path: path_at(raw, offset),
-            reason: strip_position(&e.to_string()),
-        }
+    crate::json::from_str::<T>(raw).map_err(|e| ObjectError {
+        path: path_at(raw, e.offset()),
+        reason: e.reason().to_owned(),
     })
 }
 
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    if line == 0 {
-        return 0;
-    }
-    let mut start = 0;
-    for _ in 1..line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
-        }
-    }
-    (start + column).min(text.len())
+/// [`decode`] for a whole `serde_json::Value` (the object a mutating rule edits), read by
+/// [`crate::json::value`].
+///
+/// # Errors
+/// When the text is not JSON; the error names the field.
+pub fn decode_value(raw: &str) -> Result<serde_json::Value, ObjectError> {
+    crate::json::value(raw).map_err(|e| ObjectError {
+        path: path_at(raw, e.offset()),
+        reason: e.reason().to_owned(),
+    })
 }
 
 enum Frame {
@@ -237,7 +232,7 @@ pub fn path_at(text: &str, offset: usize) -> String {
                 {
                     let raw_key = &text[start..j];
                     *key = Some(
-                        serde_json::from_str::<String>(&text[start - 1..(j + 1).min(b.len())])
+                        crate::json::from_str::<String>(&text[start - 1..(j + 1).min(b.len())])
                             .unwrap_or_else(|_| raw_key.to_string()),
                     );
                     *expecting_key = false;
@@ -266,15 +261,6 @@ pub fn path_at(text: &str, offset: usize) -> String {
         }
     }
     path
-}
-
-/// serde_json appends " at line L column C"; inside a request that position means nothing to
-/// the user, the field path does.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
 }
 
 /// Minimal metadata of any object, for messages and exemptions.
@@ -462,6 +448,18 @@ impl<'a> Request<'a> {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
             Some(raw) => decode::<T>(raw.get()).map(Some),
+        }
+    }
+
+    /// The object as a `serde_json::Value` (for a rule that edits it), `None` when absent.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] naming the field where the object is not JSON.
+    pub fn object_value(&self) -> Result<Option<serde_json::Value>, ObjectError> {
+        match self.object {
+            None => Ok(None),
+            Some(raw) if raw.get() == "null" => Ok(None),
+            Some(raw) => decode_value(raw.get()).map(Some),
         }
     }
 
@@ -661,7 +659,6 @@ mod tests {
         let at = t.find("bad").unwrap() + 3;
         assert_eq!(path_at(t, at), "a[1].y\"z.k[2]");
         assert_eq!(path_at(t, 0), "");
-        assert_eq!(offset_of("ab\ncd", 2, 1), 4);
         #[derive(Deserialize, Debug)]
         #[allow(dead_code)]
         struct L {

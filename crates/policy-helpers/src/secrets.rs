@@ -33,6 +33,7 @@
 //! Nothing here ever returns or formats the value itself: [`mask`] describes it by length only.
 
 use crate::glob::Glob;
+use crate::json::Decimal;
 
 /// Default entropy threshold, in bits per character.
 pub const DEFAULT_ENTROPY_THRESHOLD: f64 = 4.5;
@@ -299,8 +300,10 @@ pub fn entropy_setting(key: &str, t: f64) -> Result<Option<f64>, String> {
     }
     if !t.is_finite() || t < ENTROPY_RANGE.0 || t > ENTROPY_RANGE.1 {
         return Err(format!(
-            "{key}: {t} is out of range; use 0 (off) or bits per character between {} and {}",
-            ENTROPY_RANGE.0, ENTROPY_RANGE.1
+            "{key}: {} is out of range; use 0 (off) or bits per character between {} and {}",
+            Decimal(t),
+            Decimal(ENTROPY_RANGE.0),
+            Decimal(ENTROPY_RANGE.1)
         ));
     }
     Ok(Some(t))

@@ -5,7 +5,9 @@
 //! Fields whose type is a struct use `#[serde(deserialize_with = "policy_helpers::strict::object")]`
 //! to accept only a JSON object.
 
+use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error};
+use serde_json::value::RawValue;
 
 /// Decodes `T` from a JSON object only; an array (or any other JSON type) is refused.
 ///
@@ -16,21 +18,24 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned,
 {
-    let value: serde_json::Value = serde::Deserialize::deserialize(deserializer)?;
-    if !value.is_object() {
+    let raw = Box::<RawValue>::deserialize(deserializer)?;
+    let text = raw.get();
+    let found = match text.as_bytes().first() {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        _ => Some("a number"),
+    };
+    if let Some(found) = found {
         return Err(D::Error::custom(format!(
-            "expected an object, found {}",
-            match value {
-                serde_json::Value::Array(_) => "an array",
-                serde_json::Value::String(_) => "a string",
-                serde_json::Value::Number(_) => "a number",
-                serde_json::Value::Bool(_) => "a boolean",
-                serde_json::Value::Null => "null",
-                serde_json::Value::Object(_) => "an object",
-            }
+            "expected an object, found {found}"
         )));
     }
-    serde_json::from_value(value).map_err(D::Error::custom)
+    // The reader names this field's key in front of the reason (the error is placed after
+    // the value); the reason alone keeps the message to one path.
+    crate::json::from_str::<T>(text).map_err(|e| D::Error::custom(e.reason()))
 }
 
 #[cfg(test)]
@@ -60,5 +65,16 @@ mod tests {
         );
         let err = serde_json::from_str::<Outer>(r#"{"inner": {"c": 1}}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `c`"), "{err}");
+        // Through the modules' reader: the error names the field that holds the object.
+        let err = crate::request::decode::<Outer>(r#"{"inner": {"a": "x"}}"#).unwrap_err();
+        assert_eq!(err.path, "inner");
+        assert_eq!(err.reason, "invalid type: string \"x\", expected u32");
+        let err = crate::request::decode::<Outer>(r#"{"inner": {"c": 1}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inner: unknown field `c`, expected `a` or `b`"
+        );
+        let err = crate::request::decode::<Outer>(r#"{"inner": null}"#).unwrap_err();
+        assert_eq!(err.reason, "expected an object, found null");
     }
 }

@@ -57,7 +57,7 @@ pub struct Settings {
     /// Only reports of this platform count, e.g. `linux/amd64` (default: every platform).
     pub platform: Option<String>,
     /// Per-severity limits (default: no CRITICAL and no HIGH).
-    #[serde(deserialize_with = "strict_max_by_severity")]
+    #[serde(deserialize_with = "policy_helpers::strict::object")]
     pub max_by_severity: MaxBySeverity,
     /// Any counted vulnerability whose highest CVSS v3 score is above this is refused.
     pub max_cvss_score: Option<f64>,
@@ -179,13 +179,4 @@ impl PolicySettings for Settings {
         }
         Ok(())
     }
-}
-
-/// `maxBySeverity` only from a JSON object (serde would read an array positionally); errors name the key.
-fn strict_max_by_severity<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<MaxBySeverity, D::Error> {
-    policy_helpers::strict::object(d).map_err(|e: D::Error| {
-        <D::Error as serde::de::Error>::custom(format!("maxBySeverity: {e}"))
-    })
 }

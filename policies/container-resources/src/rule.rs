@@ -181,7 +181,7 @@ fn with_defaults(
     spec_path: &str,
     additions: &[(ContainerKind, usize, Vec<Added>)],
 ) -> Result<Value, String> {
-    let mut obj: Value = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+    let mut obj: Value = policy_helpers::json::value(raw).map_err(|e| e.to_string())?;
     let mut spec = &mut obj;
     for part in spec_path.split('.') {
         spec = spec

@@ -50,7 +50,7 @@ pub struct ResourceRule {
 fn quantity_text(raw: &RawValue) -> Option<String> {
     let t = raw.get();
     if t.starts_with('"') {
-        serde_json::from_str::<String>(t).ok()
+        policy_helpers::json::from_str::<String>(t).ok()
     } else if t.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
         Some(t.to_string())
     } else {

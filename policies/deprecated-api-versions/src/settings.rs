@@ -81,7 +81,7 @@ impl Settings {
         else {
             return Ok(REVIEWED_THROUGH);
         };
-        let Ok(text) = serde_json::from_str::<String>(raw.get()) else {
+        let Ok(text) = policy_helpers::json::from_str::<String>(raw.get()) else {
             return Err(format!(
                 "kubernetesVersion: {} is not a string; quote it (\"1.30\"), a YAML number loses trailing zeros",
                 raw.get()

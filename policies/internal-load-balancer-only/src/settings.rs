@@ -33,7 +33,7 @@ pub struct Settings {
     /// Source ranges a public load balancer may not admit (a range covering one is refused).
     pub denied_source_ranges: Vec<IpNet>,
     /// Shortest prefix lengths accepted for source ranges.
-    #[serde(deserialize_with = "strict_min_source_range_prefix")]
+    #[serde(deserialize_with = "policy_helpers::strict::object")]
     pub min_source_range_prefix: MinPrefix,
     /// Azure service tags allowed in `service.beta.kubernetes.io/azure-allowed-service-tags`.
     pub allowed_service_tags: Vec<String>,
@@ -79,13 +79,4 @@ impl PolicySettings for Settings {
         }
         Ok(())
     }
-}
-
-/// `minSourceRangePrefix` only from a JSON object (serde would read an array positionally); errors name the key.
-fn strict_min_source_range_prefix<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<MinPrefix, D::Error> {
-    policy_helpers::strict::object(d).map_err(|e: D::Error| {
-        <D::Error as serde::de::Error>::custom(format!("minSourceRangePrefix: {e}"))
-    })
 }

@@ -54,11 +54,12 @@ pub struct Node {
     pub spec: NodeSpec,
 }
 
-/// The spec as raw JSON, for `denyAllEdits`.
+/// The spec as raw JSON, for `denyAllEdits` (compared as values, so that key order and
+/// spacing are not changes).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct RawSpec {
-    spec: Option<serde_json::Value>,
+    spec: Option<Box<serde_json::value::RawValue>>,
 }
 
 fn any(globs: &[Glob], s: &str) -> bool {
@@ -179,7 +180,13 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         if old.metadata.annotations != new.metadata.annotations {
             changes.push("changes metadata.annotations".into());
         }
-        let raw = |o: Result<Option<RawSpec>, _>| o.ok().flatten().and_then(|r| r.spec);
+        let raw = |o: Result<Option<RawSpec>, _>| {
+            o.ok()
+                .flatten()
+                .and_then(|r| r.spec)
+                .and_then(|raw| policy_helpers::json::value(raw.get()).ok())
+                .filter(|v| !v.is_null())
+        };
         if raw(req.old_object_as::<RawSpec>()) != raw(req.object_as::<RawSpec>()) {
             changes.push("changes spec".into());
         }
