@@ -10,18 +10,23 @@
 //!
 //! It reads JSON as serde_json does, with the same error texts, and places each error where
 //! serde_json would, so [`crate::request::decode`] names the field (the offset here is what
-//! serde_json reports as line and column). Two deliberate differences:
+//! serde_json reports as line and column). `serde_json::value::RawValue` is read through
+//! serde_json's own protocol for it (a newtype named by its token, answered with the value's
+//! text), so the views keep that type; a unit test fails if serde_json changes it. The
+//! deliberate differences, each closer to how the API server reads:
 //!
 //! - a struct is read only from a JSON object (serde_json also fills a struct positionally from
 //!   an array, which the API server and every Go consumer refuse);
-//! - `serde_json::value::RawValue` is read through serde_json's own protocol for it (a newtype
-//!   named by its token, answered with the value's text), so the views keep that type; a unit
-//!   test fails if serde_json changes it.
+//! - a float is rounded to the nearest value, as Go's `ParseFloat` rounds it (serde_json's
+//!   default parser may be a unit in the last place off for long numbers);
+//! - an error a custom decoder raises after reading its value is placed at that entry's key
+//!   (serde_json places it at the end of the enclosing object);
+//! - an error naming a float writes it with the reader's own formatter (whole numbers and short
+//!   decimals as serde_json writes them; beyond 1e17 or below 1e-7 only "a large number" or
+//!   "a small number").
 //!
-//! Numbers are read as serde_json reads them (unsigned, negative or float, `-0` and integers
-//! beyond 64 bits as floats), a float rounded to the nearest value as Go's `ParseFloat` rounds
-//! it (serde_json's default parser may be a unit in the last place off for long numbers).
-//! Strings are borrowed from the input when they hold no escape. Nesting deeper than 128
+//! Numbers are otherwise read as serde_json reads them (unsigned, negative or float, `-0` and
+//! integers beyond 64 bits as floats). Strings are borrowed from the input when they hold no escape. Nesting deeper than 128
 //! arrays or objects in a typed part is refused (`recursion limit exceeded`, as serde_json
 //! does); skipped parts may nest deeper, on a heap stack.
 
