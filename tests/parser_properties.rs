@@ -403,16 +403,9 @@ pub fn json_reader(data: &[u8]) -> Outcome {
                 "{text:?}: {:?} here, {reason:?} by serde_json",
                 a.reason()
             );
-            let line_start: usize = text
-                .split_inclusive('\n')
-                .take(b.line().saturating_sub(1))
-                .map(str::len)
-                .sum();
             let at = policy_helpers::request::path_at;
-            let (here, there) = (
-                at(text, a.offset()),
-                at(text, (line_start + b.column()).min(text.len())),
-            );
+            let there = policy_helpers::json::offset_of(text, b.line(), b.column());
+            let (here, there) = (at(text, a.offset()), at(text, there));
             ensure!(
                 here == there,
                 "{text:?}: error at {here:?} here, {there:?} by serde_json"

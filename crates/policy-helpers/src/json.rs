@@ -231,6 +231,18 @@ impl Display for Decimal {
     }
 }
 
+/// The byte offset in `text` of a position serde_json reports as `line` (1-based) and
+/// `column`, to compare its errors with this reader's (tests, the `json_reader` property).
+#[must_use]
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column).min(text.len())
+}
+
 /// Decodes a `T` from JSON text, borrowing strings from it where it can.
 ///
 /// # Errors
@@ -986,6 +998,18 @@ impl<'de> Deserializer<'de> {
     }
 }
 
+/// Number methods of the reader that `deserialize_i64` serves: the visitor gets the number
+/// as read and checks its own range, as with serde_json.
+macro_rules! read_as_i64 {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                self.deserialize_i64(visitor)
+            }
+        )*
+    };
+}
+
 impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     type Error = Error;
 
@@ -1011,35 +1035,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         r.map_err(|e| self.place(e))
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(visitor)
+    read_as_i64! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_u8 deserialize_u16
+        deserialize_u32 deserialize_u64 deserialize_f32 deserialize_f64
     }
 
-    /// Every number type: the visitor gets the number as read (as serde_json does).
+    /// Every number type (see `read_as_i64`): the visitor gets the number as read.
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.ws() {
             Some(b'-' | b'0'..=b'9') => self.visit_number(visitor).map_err(|e| self.place(e)),
@@ -1444,15 +1445,6 @@ mod tests {
     use serde_json::value::RawValue;
     use std::collections::BTreeMap;
 
-    fn serde_offset(text: &str, e: &serde_json::Error) -> usize {
-        let line_start: usize = text
-            .split_inclusive('\n')
-            .take(e.line().saturating_sub(1))
-            .map(str::len)
-            .sum();
-        (line_start + e.column()).min(text.len())
-    }
-
     /// Both readers on the same text: the same value, or errors with the same reason at the
     /// same position.
     fn agree<'a, T>(text: &'a str)
@@ -1479,13 +1471,12 @@ mod tests {
                 let path = |offset| crate::request::path_at(text, offset);
                 assert_eq!(
                     path(a.offset()),
-                    path(serde_offset(text, b)),
+                    path(offset_of(text, b.line(), b.column())),
                     "{text}: {a} / {b}"
                 );
             }
             _ => panic!("{text}: ours {ours:?}, serde_json {theirs:?}"),
         }
-        let _ = std::any::type_name::<T>();
     }
 
     #[derive(Deserialize, Debug, PartialEq)]

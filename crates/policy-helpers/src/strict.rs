@@ -1,9 +1,11 @@
 //! Strict decoding for nested settings objects.
 //!
-//! serde's derived `Deserialize` for a struct also accepts a JSON array and fills the fields
-//! positionally, so `"limits": [1, 2]` would silently pass for `"limits": {"a": 1, "b": 2}`.
 //! Fields whose type is a struct use `#[serde(deserialize_with = "policy_helpers::strict::object")]`
-//! to accept only a JSON object.
+//! to accept only a JSON object and say so plainly (`expected an object, found an array`). The
+//! modules' reader ([`crate::json`]) already refuses an array for a struct, with serde's wording
+//! (`invalid type: sequence, expected struct …`); serde_json's would fill the fields by
+//! position, so `"limits": [1, 2]` would pass for `"limits": {"a": 1, "b": 2}`. The check holds
+//! whichever reader decodes the settings.
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error};
