@@ -32,6 +32,8 @@
 //! `make test-scaffold` runs the ignored test of [`scaffold`]: `make new-policy` of every shape
 //! in a scratch copy, these checks on the copy, then the new crates built and their cases run.
 
+#[path = "structure/features.rs"]
+mod features;
 #[path = "structure/scaffold.rs"]
 mod scaffold;
 
@@ -1584,4 +1586,44 @@ fn the_shared_helpers_read_json_with_the_modules_reader_only() {
         }
     }
     assert!(problems.is_empty(), "{}", report(&problems));
+}
+
+#[test]
+fn one_feature_set_for_every_harness_invocation() {
+    let root = repo_root();
+    let resolved: Vec<(&str, BTreeMap<String, BTreeSet<String>>)> = features::INVOCATIONS
+        .iter()
+        .map(|(name, selection)| {
+            (
+                *name,
+                features::resolution(&features::tree(&root, selection)),
+            )
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (i, (a_name, a)) in resolved.iter().enumerate() {
+        for (b_name, b) in &resolved[i + 1..] {
+            problems.extend(features::differences((a_name, a), (b_name, b)));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "these dependencies are resolved with different features by different invocations, so \
+         target/harness builds them (and everything above them) more than once; add the union \
+         to crates/workspace-hack/Cargo.toml:\n{}",
+        report(&problems)
+    );
+}
+
+#[test]
+fn a_feature_difference_between_invocations_is_reported() {
+    let a = features::resolution("serde v1.0.0 [default,std]\nhost-test v0.1.0 (/x) []\n");
+    let b = features::resolution("serde v1.0.0 [default,derive,std]\nonly-here v2.0.0 [x]\n");
+    let found = features::differences(("make harness", &a), ("make test-rust", &b));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("serde v1.0.0: make harness builds it with"),
+        "{found:?}"
+    );
+    assert!(features::differences(("a", &a), ("a", &a)).is_empty());
 }
