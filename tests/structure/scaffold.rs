@@ -5,7 +5,9 @@
 //!    row, ArtifactHub package) and the generated lists are fresh (`artifacthub/`, `deploy/`,
 //!    the playground registry), and the profile the scaffold was added to loads;
 //! 2. the new crates build for `wasm32-wasip1` in release mode, sharing the repository's target
-//!    directory (`CARGO_TARGET_DIR`), so third-party crates are not rebuilt;
+//!    directory (`CARGO_TARGET_DIR`), so third-party crates are not rebuilt (the copy's
+//!    policy-helpers under another version, so that its build never stands in for the
+//!    repository's);
 //! 3. each module is annotated with its metadata and README and its scaffolded cases run through
 //!    it with `host-test test`, as `make test-cases` runs the bundle's;
 //! 4. a broken expectation makes that run fail (the check can fail).
@@ -18,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{check_policy, check_workspace, policy_ids, repo_root, report};
+use super::{check_policy, check_workspace, edit, policy_ids, repo_root, report};
 
 /// What the scaffold test makes: id, shape, extra `make new-policy` arguments.
 const PROBES: &[(&str, &str, &[&str])] = &[
@@ -179,6 +181,17 @@ fn scaffold_every_shape_then_check_build_and_run_its_cases() {
     }
 
     // 2. Build the new crates (release, wasm32-wasip1) with the repository's target directory.
+    // Cargo names a workspace crate's build by its path relative to the workspace, so the
+    // copy's policy-helpers would share the repository's file names in the shared target
+    // directory: a later plain `cargo build` of the repository then found the copy's build
+    // "fresh" and linked it instead of the edited sources. Another version (build metadata
+    // only) gives the copy's helpers their own name; third-party crates are still shared.
+    let helpers = scratch.join("crates/policy-helpers/Cargo.toml");
+    edit(
+        &helpers,
+        "version.workspace = true",
+        "version = \"0.0.0+scaffold-test\"",
+    );
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .current_dir(&scratch)

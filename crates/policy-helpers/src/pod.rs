@@ -832,9 +832,11 @@ pub struct PodSpec<'a> {
     pub host_ipc: Option<bool>,
     /// `shareProcessNamespace`
     pub share_process_namespace: Option<bool>,
-    /// `volumes`
-    #[serde(deserialize_with = "null_default")]
-    pub volumes: Vec<Volume>,
+    /// `volumes`, kept raw: decode with [`PodSpec::volumes`] (or [`PodObject::volumes`]), so
+    /// that a module whose rule does not read volumes neither pays for decoding them nor
+    /// judges them.
+    #[serde(borrow)]
+    pub volumes: Option<&'a RawValue>,
     /// `serviceAccountName`
     pub service_account_name: Option<String>,
     /// `serviceAccount` (deprecated alias)
@@ -847,9 +849,9 @@ pub struct PodSpec<'a> {
     pub host_users: Option<bool>,
     /// `nodeName`
     pub node_name: Option<String>,
-    /// `nodeSelector`
-    #[serde(deserialize_with = "null_default")]
-    pub node_selector: BTreeMap<String, String>,
+    /// `nodeSelector`, kept raw: decode with [`PodSpec::node_selector`].
+    #[serde(borrow)]
+    pub node_selector: Option<&'a RawValue>,
     /// `tolerations`, kept raw: decode with [`PodSpec::tolerations`].
     #[serde(borrow)]
     pub tolerations: Option<&'a RawValue>,
@@ -889,6 +891,22 @@ impl PodSpec<'_> {
     /// When it is malformed.
     pub fn tolerations(&self, base: &str) -> Result<Vec<Toleration>, ObjectError> {
         Ok(decode_part(self.tolerations, &format!("{base}.tolerations"))?.unwrap_or_default())
+    }
+
+    /// `volumes`, decoded (empty when absent or `null`); `base` is the pod spec's path.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `volumes` is malformed.
+    pub fn volumes(&self, base: &str) -> Result<Vec<Volume>, ObjectError> {
+        Ok(decode_part(self.volumes, &format!("{base}.volumes"))?.unwrap_or_default())
+    }
+
+    /// `nodeSelector`, decoded (empty when absent or `null`); `base` is the pod spec's path.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `nodeSelector` is malformed.
+    pub fn node_selector(&self, base: &str) -> Result<BTreeMap<String, String>, ObjectError> {
+        Ok(decode_part(self.node_selector, &format!("{base}.nodeSelector"))?.unwrap_or_default())
     }
 
     /// The service account the pod runs as (`serviceAccountName`, else the deprecated
@@ -1201,6 +1219,14 @@ impl<'a> PodObject<'a> {
         })
     }
 
+    /// The pod's `volumes`, decoded (empty when absent or `null`).
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when `volumes` is malformed (the rule's 400).
+    pub fn volumes(&self) -> Result<Vec<Volume>, ObjectError> {
+        self.spec.volumes(self.spec_path())
+    }
+
     /// The in-scope containers whose image is not exempt (see [`PodObject::containers`]).
     pub fn checked_containers<'s>(
         &'s self,
@@ -1429,7 +1455,7 @@ mod tests {
                 .has_handler()
         );
         assert!(c.probe(ProbeKind::Startup).unwrap().is_none());
-        let v = &pod.spec.volumes;
+        let v = &pod.volumes().unwrap();
         assert_eq!(v[0].secret().unwrap().unwrap().secret_name, "db");
         assert!(v[0].csi().unwrap().is_none());
         assert_eq!(
@@ -1453,7 +1479,7 @@ mod tests {
             pod.spec.tolerations("spec").unwrap()[0].operator.as_deref(),
             Some("Exists")
         );
-        assert_eq!(pod.spec.node_selector["pci-scope"], "in");
+        assert_eq!(pod.spec.node_selector("spec").unwrap()["pci-scope"], "in");
         assert!(pod.spec.affinity.is_some());
         assert_eq!(pod.spec.host_users, Some(false));
         assert_eq!(
@@ -1773,9 +1799,38 @@ mod tests {
             "volumes":[{"name":"h","hostPath":{"path":"/etc"}},{"name":"c","configMap":{"name":"x"}}]}}"#,
         );
         assert_eq!(p.containers().count(), 1);
-        assert_eq!(p.spec.volumes[0].sources, vec!["hostPath"]);
-        assert_eq!(p.spec.volumes[0].host_path.as_ref().unwrap().path, "/etc");
-        assert_eq!(p.spec.volumes[1].sources, vec!["configMap"]);
+        let v = p.volumes().unwrap();
+        assert_eq!(v[0].sources, vec!["hostPath"]);
+        assert_eq!(v[0].host_path.as_ref().unwrap().path, "/etc");
+        assert_eq!(v[1].sources, vec!["configMap"]);
+    }
+
+    #[test]
+    fn volumes_and_node_selector_are_read_on_use_with_their_paths() {
+        // Kept raw in the view: the pod view reads, and a rule that reads them reports the
+        // malformed part with its full path.
+        let p = extract(
+            "apps",
+            "Deployment",
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"a"}],
+            "volumes":[{"name":"h","hostPath":{"path":5}}],"nodeSelector":{"pool":1}}}}}"#,
+        );
+        let e = p.volumes().unwrap_err();
+        assert_eq!(e.path, "spec.template.spec.volumes[0].hostPath.path");
+        assert!(
+            e.reason.starts_with("invalid type: integer `5`"),
+            "{}",
+            e.reason
+        );
+        let e = p.spec.node_selector(p.spec_path()).unwrap_err();
+        assert_eq!(e.path, "spec.template.spec.nodeSelector.pool");
+        let p = extract(
+            "",
+            "Pod",
+            r#"{"spec":{"volumes":null,"nodeSelector":null}}"#,
+        );
+        assert!(p.volumes().unwrap().is_empty());
+        assert!(p.spec.node_selector("spec").unwrap().is_empty());
     }
 
     #[test]
@@ -1787,13 +1842,11 @@ mod tests {
             {"name":"f","flexVolume":{"driver":"acme/x"}},{"name":"c","csi":{"driver":"d.csi"}},
             {"name":"n","flexVolume":null}]}}"#,
         );
-        assert_eq!(p.spec.volumes[0].sources, vec!["flexVolume"]);
-        assert_eq!(
-            p.spec.volumes[0].flex_volume_driver.as_deref(),
-            Some("acme/x")
-        );
-        assert_eq!(p.spec.volumes[1].csi_driver.as_deref(), Some("d.csi"));
-        assert!(p.spec.volumes[2].sources.is_empty());
+        let v = p.volumes().unwrap();
+        assert_eq!(v[0].sources, vec!["flexVolume"]);
+        assert_eq!(v[0].flex_volume_driver.as_deref(), Some("acme/x"));
+        assert_eq!(v[1].csi_driver.as_deref(), Some("d.csi"));
+        assert!(v[2].sources.is_empty());
         assert!(p.spec.is_windows());
         assert_eq!(p.spec.host_users, Some(false));
     }

@@ -395,7 +395,11 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         return Verdict::accept();
     }
     let base = pod.spec_path();
-    for (i, v) in pod.spec.volumes.iter().enumerate() {
+    let volumes = match pod.volumes() {
+        Ok(v) => v,
+        Err(e) => return Verdict::cannot_read(e),
+    };
+    for (i, v) in volumes.iter().enumerate() {
         if let Err(e) = v.csi() {
             return Verdict::unreadable(format!(
                 "cannot be read: {base}.volumes[{i}].{}: {}",
@@ -403,7 +407,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
             ));
         }
     }
-    let classes = mounted_classes(&pod.spec.volumes);
+    let classes = mounted_classes(&volumes);
     if classes.is_empty() {
         return Verdict::accept();
     }
@@ -413,10 +417,7 @@ fn check_pod(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let mut findings = Findings::new();
     let mut sa_id: Option<Result<SaIdentity, String>> = None;
     for (i, class, secret_ref) in classes {
-        let vol = format!(
-            "volume {:?} ({base}.volumes[{i}])",
-            pod.spec.volumes[i].name
-        );
+        let vol = format!("volume {:?} ({base}.volumes[{i}])", volumes[i].name);
         if secret_ref && !s.allow_node_publish_secret_ref {
             findings.object(format!(
                 "{vol} passes service-principal credentials to the Key Vault driver ({base}.volumes[{i}].csi.nodePublishSecretRef); use workload identity (allowNodePublishSecretRef)"

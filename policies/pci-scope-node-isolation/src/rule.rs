@@ -117,6 +117,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(t) => t,
         Err(e) => return Verdict::cannot_read(e),
     };
+    let node_selector = match pod.spec.node_selector(spec_path) {
+        Ok(n) => n,
+        Err(e) => return Verdict::cannot_read(e),
+    };
     let in_scope = match namespace_labels(&namespace) {
         Ok(Some(l)) => l.get(&s.scope_label_key) == Some(&s.in_scope_value),
         Ok(None) => {
@@ -139,7 +143,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         .unwrap_or_default();
     let pool_key = &s.node_pool_label_key;
     let pools = s.in_scope_node_pools.join(", ");
-    let selected = pod.spec.node_selector.get(pool_key);
+    let selected = node_selector.get(pool_key);
     let taint = s.taint_key.as_deref();
     let tolerating = taint.and_then(|k| {
         tolerations

@@ -1,7 +1,7 @@
 //! The rule: a pure function over the pod view.
 
 use policy_helpers::image::ImageRef;
-use policy_helpers::pod::PodObject;
+use policy_helpers::pod::{PodObject, Volume};
 use policy_helpers::pss::container_checks;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
@@ -46,11 +46,11 @@ fn is_root(path: &str) -> bool {
 }
 
 /// The node-debugging shape: the node's root file system mounted through hostPath together
-/// with a host namespace (what `kubectl debug node/…` creates).
-fn node_debug_shape(pod: &PodObject) -> Option<String> {
+/// with a host namespace (what `kubectl debug node/…` creates), from the pod's decoded
+/// `volumes`.
+fn node_debug_shape(pod: &PodObject, volumes: &[Volume]) -> Option<String> {
     let spec = &pod.spec;
-    let (i, v) = spec
-        .volumes
+    let (i, v) = volumes
         .iter()
         .enumerate()
         .find(|(_, v)| v.host_path.as_ref().is_some_and(|h| is_root(&h.path)))?;
@@ -130,10 +130,16 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 findings.container(&e, d);
             }
         }
-    } else if let Some(shape) = node_debug_shape(&pod)
-        && !c.node_debug.iter().any(|g| g.matches(namespace))
-    {
-        findings.object(shape);
+    } else {
+        let volumes = match pod.volumes() {
+            Ok(v) => v,
+            Err(e) => return Verdict::cannot_read(e),
+        };
+        if let Some(shape) = node_debug_shape(&pod, &volumes)
+            && !c.node_debug.iter().any(|g| g.matches(namespace))
+        {
+            findings.object(shape);
+        }
     }
     if findings.is_empty() {
         return Verdict::accept();

@@ -68,8 +68,12 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         Ok(m) => m,
         Err(e) => return Verdict::cannot_read(e),
     };
+    let volumes = match pod.volumes() {
+        Ok(v) => v,
+        Err(e) => return Verdict::cannot_read(e),
+    };
     let mut findings = Findings::new();
-    for (vi, v) in pod.spec.volumes.iter().enumerate() {
+    for (vi, v) in volumes.iter().enumerate() {
         let Some(hp) = &v.host_path else { continue };
         if mounts.only_exempt_mounts(&v.name) {
             continue;

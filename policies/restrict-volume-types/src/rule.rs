@@ -21,8 +21,12 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     }
     let s = &ctx.settings;
     let drivers = s.compile().unwrap_or_default();
+    let volumes = match pod.volumes() {
+        Ok(v) => v,
+        Err(e) => return Verdict::cannot_read(e),
+    };
     let mut findings = Findings::new();
-    for (i, v) in pod.spec.volumes.iter().enumerate() {
+    for (i, v) in volumes.iter().enumerate() {
         let subject = format!("volume {:?} ({}.volumes[{i}])", v.name, pod.spec_path());
         let defaulted = ["emptyDir".to_string()];
         let sources: &[String] = if v.sources.is_empty() {
