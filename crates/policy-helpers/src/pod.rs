@@ -1110,9 +1110,11 @@ pub struct PodObject<'a> {
     pub metadata: MetaView<'a>,
     /// The pod's own metadata (the template's for workloads; the object's for a Pod).
     pub pod_metadata: MetaView<'a>,
-    /// The pod's own annotations, decoded with the view (the legacy seccomp and AppArmor
-    /// annotations are read through them).
-    annotations: BTreeMap<String, String>,
+    /// The pod's own annotations, decoded on first use ([`PodObject::pod_annotations`]: the
+    /// legacy seccomp and AppArmor annotations are read through them). A bare Pod applied
+    /// with `kubectl apply` carries its whole manifest in one of them, which rules that do not
+    /// read annotations should neither copy nor judge.
+    annotations: std::cell::OnceCell<BTreeMap<String, String>>,
     /// The pod spec (empty when the object has none).
     pub spec: PodSpec<'a>,
     /// Only ephemeral containers are in scope (the `pods/ephemeralcontainers` subresource,
@@ -1165,12 +1167,11 @@ impl<'a> PodObject<'a> {
             return Ok(None);
         };
         req.remember_metadata(&metadata);
-        let annotations = pod_metadata.annotations()?;
         let built = Some(PodObject {
             kind,
             metadata,
             pod_metadata,
-            annotations,
+            annotations: std::cell::OnceCell::new(),
             spec: spec.map(|s| *s).unwrap_or_default(),
             ephemeral_only,
         });
@@ -1270,9 +1271,16 @@ impl<'a> PodObject<'a> {
             })
     }
 
-    /// Pod annotations (the template's for workloads).
-    pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
-        &self.annotations
+    /// Pod annotations (the template's for workloads), decoded on first use.
+    ///
+    /// # Errors
+    /// An [`ObjectError`] with the full path when they are malformed (the rule's 400).
+    pub fn pod_annotations(&self) -> Result<&BTreeMap<String, String>, ObjectError> {
+        if let Some(a) = self.annotations.get() {
+            return Ok(a);
+        }
+        let decoded = self.pod_metadata.annotations()?;
+        Ok(self.annotations.get_or_init(|| decoded))
     }
 
     fn pick<T: Clone>(
@@ -1532,13 +1540,17 @@ mod tests {
         assert!(pod.pod_metadata.owner_references().unwrap().is_empty());
         let m = pod.pod_metadata.decode().unwrap();
         assert_eq!(m.labels["tier"], "front");
-        // The pod's own annotations are decoded with the view.
+        // The pod's own annotations are decoded on first use, once.
         assert_eq!(
-            pod.pod_annotations()["container.apparmor.security.beta.kubernetes.io/c"],
+            pod.pod_annotations().unwrap()["container.apparmor.security.beta.kubernetes.io/c"],
             "runtime/default"
         );
+        assert!(std::ptr::eq(
+            pod.pod_annotations().unwrap(),
+            pod.pod_annotations().unwrap()
+        ));
 
-        // A Pod's metadata is both; a malformed pod annotation stops the view.
+        // A Pod's metadata is both; a malformed pod annotation is an error where it is read.
         let pod = extract(
             "",
             "Pod",
@@ -1546,7 +1558,7 @@ mod tests {
         );
         assert_eq!(pod.pod_metadata.path(), "metadata");
         assert!(pod.pod_metadata.labels().unwrap().is_empty());
-        assert_eq!(pod.pod_annotations()["k"], "v");
+        assert_eq!(pod.pod_annotations().unwrap()["k"], "v");
         let req = request(
             "batch",
             "CronJob",
@@ -1554,7 +1566,8 @@ mod tests {
             r#"{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":["x"]}}}}}}"#,
         );
         let req: Request = serde_json::from_str(&req).unwrap();
-        let e = PodObject::from_request(&req).unwrap_err();
+        let pod = PodObject::from_request(&req).unwrap().unwrap();
+        let e = pod.pod_annotations().unwrap_err();
         assert_eq!(
             e.path,
             "spec.jobTemplate.spec.template.metadata.annotations"

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::capabilities::{PSS_BASELINE_ALLOWED, PSS_RESTRICTED_ALLOWED, is_all, normalise};
 use crate::glob::Glob;
 use crate::pod::{ContainerRef, PodObject, Profile, SeLinuxOptions};
+use crate::request::ObjectError;
 
 /// A Pod Security Standards level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -206,7 +207,13 @@ fn annotation_path(pod: &PodObject, key: &str) -> String {
 
 /// The pod-level settings of a profile: the pod `securityContext` field, then the pod-level
 /// legacy annotation (seccomp only).
-pub fn pod_profiles(pod: &PodObject, field: ProfileField) -> Vec<ProfileSetting> {
+///
+/// # Errors
+/// When the pod's annotations are malformed ([`PodObject::pod_annotations`]).
+pub fn pod_profiles(
+    pod: &PodObject,
+    field: ProfileField,
+) -> Result<Vec<ProfileSetting>, ObjectError> {
     let mut out = Vec::new();
     let sc = pod.spec.security_context.as_ref();
     let value = match field {
@@ -220,7 +227,7 @@ pub fn pod_profiles(pod: &PodObject, field: ProfileField) -> Vec<ProfileSetting>
         ));
     }
     if let Some(key) = field.pod_annotation()
-        && let Some(v) = pod.pod_annotations().get(key)
+        && let Some(v) = pod.pod_annotations()?.get(key)
     {
         out.push(ProfileSetting::from_annotation(
             field,
@@ -228,16 +235,19 @@ pub fn pod_profiles(pod: &PodObject, field: ProfileField) -> Vec<ProfileSetting>
             annotation_path(pod, key),
         ));
     }
-    out
+    Ok(out)
 }
 
 /// The container-level settings of a profile: the container `securityContext` field, then the
 /// legacy per-container annotation.
+///
+/// # Errors
+/// When the pod's annotations are malformed ([`PodObject::pod_annotations`]).
 pub fn container_profiles(
     pod: &PodObject,
     c: &ContainerRef<'_>,
     field: ProfileField,
-) -> Vec<ProfileSetting> {
+) -> Result<Vec<ProfileSetting>, ObjectError> {
     let mut out = Vec::new();
     let sc = c.container.security_context.as_ref();
     let value = match field {
@@ -251,27 +261,30 @@ pub fn container_profiles(
         ));
     }
     let key = format!("{}{}", field.container_annotation(), c.container.name);
-    if let Some(v) = pod.pod_annotations().get(&key) {
+    if let Some(v) = pod.pod_annotations()?.get(&key) {
         out.push(ProfileSetting::from_annotation(
             field,
             v,
             annotation_path(pod, &key),
         ));
     }
-    out
+    Ok(out)
 }
 
 /// The profile in force for a container: its own setting, else the pod's (field before
 /// annotation at each level).
+///
+/// # Errors
+/// When the pod's annotations are malformed ([`PodObject::pod_annotations`]).
 pub fn effective_profile(
     pod: &PodObject,
     c: &ContainerRef<'_>,
     field: ProfileField,
-) -> Option<ProfileSetting> {
-    container_profiles(pod, c, field)
-        .into_iter()
-        .next()
-        .or_else(|| pod_profiles(pod, field).into_iter().next())
+) -> Result<Option<ProfileSetting>, ObjectError> {
+    if let Some(own) = container_profiles(pod, c, field)?.into_iter().next() {
+        return Ok(Some(own));
+    }
+    Ok(pod_profiles(pod, field)?.into_iter().next())
 }
 
 /// Which profile types and localhost profiles are allowed.
@@ -516,7 +529,14 @@ impl CapabilityRules {
 /// the container complies). Container-level fields are checked as written; values inherited
 /// from the pod (seccomp, AppArmor, SELinux, `runAsNonRoot`, `runAsUser`) are checked through
 /// the effective value, so a container is judged by what it will actually run with.
-pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> Vec<String> {
+///
+/// # Errors
+/// When the pod's annotations (the legacy profile annotations) are malformed.
+pub fn container_checks(
+    pod: &PodObject,
+    c: &ContainerRef<'_>,
+    level: Level,
+) -> Result<Vec<String>, ObjectError> {
     let mut out = Vec::new();
     let sc = c.container.security_context.as_ref();
     let base = format!("{}.securityContext", c.path());
@@ -550,7 +570,7 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
     }
     let profiles = ProfilePolicy::default();
     for field in [ProfileField::Seccomp, ProfileField::AppArmor] {
-        match effective_profile(pod, c, field) {
+        match effective_profile(pod, c, field)? {
             Some(s) => {
                 if let Some(d) = profiles.check(&s) {
                     out.push(d);
@@ -594,7 +614,7 @@ pub fn container_checks(pod: &PodObject, c: &ContainerRef<'_>, level: Level) -> 
             ));
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -623,7 +643,11 @@ mod tests {
                 "containers":[{"name":"a"},{"name":"b"},
                   {"name":"c","securityContext":{"seccompProfile":{"type":"Unconfined"}}}]}}"#);
         let cs: Vec<_> = p.containers().collect();
-        let e = |i: usize| effective_profile(&p, &cs[i], ProfileField::Seccomp).unwrap();
+        let e = |i: usize| {
+            effective_profile(&p, &cs[i], ProfileField::Seccomp)
+                .unwrap()
+                .unwrap()
+        };
         assert_eq!(e(0).kind, Some(ProfileKind::RuntimeDefault));
         assert_eq!(e(0).path, "spec.securityContext.seccompProfile.type");
         assert_eq!(e(1).kind, Some(ProfileKind::Localhost));
@@ -633,7 +657,7 @@ mod tests {
             r#"metadata.annotations["container.seccomp.security.alpha.kubernetes.io/b"]"#
         );
         assert_eq!(e(2).kind, Some(ProfileKind::Unconfined));
-        let pods = pod_profiles(&p, ProfileField::Seccomp);
+        let pods = pod_profiles(&p, ProfileField::Seccomp).unwrap();
         assert_eq!(pods.len(), 2);
         assert_eq!(pods[1].kind, Some(ProfileKind::Unconfined));
     }
@@ -696,8 +720,12 @@ mod tests {
         let p = pod(r#"{"spec":{"containers":[{"name":"a","securityContext":{
                 "capabilities":{"add":["CAP_CHOWN"]}}}]}}"#);
         let c = p.containers().next().unwrap();
-        assert!(container_checks(&p, &c, Level::Baseline).is_empty());
-        let r = container_checks(&p, &c, Level::Restricted);
+        assert!(
+            container_checks(&p, &c, Level::Baseline)
+                .unwrap()
+                .is_empty()
+        );
+        let r = container_checks(&p, &c, Level::Restricted).unwrap();
         assert!(
             r.iter().any(|d| d.contains("adds capability CAP_CHOWN")),
             "{r:?}"
@@ -714,7 +742,11 @@ mod tests {
                 "capabilities":{"drop":["ALL"],"add":["NET_BIND_SERVICE"]}}}]}}"#,
         );
         let c = p.containers().next().unwrap();
-        assert!(container_checks(&p, &c, Level::Restricted).is_empty());
+        assert!(
+            container_checks(&p, &c, Level::Restricted)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let (mut checked, mut inherits) = (false, false);
     for c in pod.checked_containers(&ctx.exemptions) {
         checked = true;
-        let own = container_profiles(&pod, &c, ProfileField::AppArmor);
+        let own = match container_profiles(&pod, &c, ProfileField::AppArmor) {
+            Ok(o) => o,
+            Err(e) => return Verdict::cannot_read(e),
+        };
         inherits |= own.is_empty();
         for p in &own {
             if let Some(d) = policy.check(p) {
@@ -31,7 +34,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
     }
     if checked && (!pod.ephemeral_only || inherits) {
-        for p in &pod_profiles(&pod, ProfileField::AppArmor) {
+        let pod_level = match pod_profiles(&pod, ProfileField::AppArmor) {
+            Ok(p) => p,
+            Err(e) => return Verdict::cannot_read(e),
+        };
+        for p in &pod_level {
             if let Some(d) = policy.check(p) {
                 findings.object(d);
             }

@@ -126,7 +126,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                     );
                 }
             }
-            for d in container_checks(&pod, &e, ctx.settings.level) {
+            let details = match container_checks(&pod, &e, ctx.settings.level) {
+                Ok(d) => d,
+                Err(err) => return Verdict::cannot_read(err),
+            };
+            for d in details {
                 findings.container(&e, d);
             }
         }

@@ -20,7 +20,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     };
     let s = &ctx.settings;
     let policy = s.profiles().unwrap_or_default();
-    let pod_level = pod_profiles(&pod, ProfileField::Seccomp);
+    let pod_level = match pod_profiles(&pod, ProfileField::Seccomp) {
+        Ok(p) => p,
+        Err(e) => return Verdict::cannot_read(e),
+    };
     let windows = is_windows(&pod);
 
     let mut findings = Findings::new();
@@ -28,7 +31,10 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     let (mut checked, mut inherits) = (false, false);
     for c in pod.checked_containers(&ctx.exemptions) {
         checked = true;
-        let own = container_profiles(&pod, &c, ProfileField::Seccomp);
+        let own = match container_profiles(&pod, &c, ProfileField::Seccomp) {
+            Ok(o) => o,
+            Err(e) => return Verdict::cannot_read(e),
+        };
         for p in &own {
             if let Some(d) = policy.check(p) {
                 findings.container(&c, d);
