@@ -320,8 +320,9 @@ pub fn glob(text: &str) -> Outcome {
 }
 
 /// Pod extraction (input: an AdmissionRequest as JSON bytes): decoding, `metadata()`, pod
-/// extraction and the effective security-context getters never panic; every container path
-/// lies under the kind's pod spec path.
+/// extraction, the effective security-context getters and the parts read on use (volumes,
+/// nodeSelector, tolerations, the pod's annotations) never panic; every container path lies
+/// under the kind's pod spec path, and an error of a part read on use names a field under it.
 pub fn pod_extraction(data: &[u8]) -> Outcome {
     let Ok(text) = std::str::from_utf8(data) else {
         return Ok(());
@@ -342,6 +343,33 @@ pub fn pod_extraction(data: &[u8]) -> Outcome {
             let _ = pod.effective_run_as_non_root(&c);
             let _ = pod.effective_run_as_user(&c);
             let _ = pod.effective_seccomp(&c);
+        }
+        // The parts read on use: never a panic, and an error names a field under the part.
+        let spec = pod.spec_path();
+        let parts = [
+            (format!("{spec}.volumes"), pod.volumes().err()),
+            (
+                format!("{spec}.nodeSelector"),
+                pod.spec.node_selector(spec).err(),
+            ),
+            (
+                format!("{spec}.tolerations"),
+                pod.spec.tolerations(spec).err(),
+            ),
+            (
+                format!("{}.annotations", pod.pod_metadata.path()),
+                pod.pod_annotations().err(),
+            ),
+        ];
+        for (part, error) in parts {
+            if let Some(e) = error {
+                ensure!(
+                    e.path.starts_with(&part),
+                    "an error of {part} names {} ({})",
+                    e.path,
+                    e.reason
+                );
+            }
         }
     }
     Ok(())
