@@ -40,6 +40,7 @@ mod scaffold;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::process::Command;
 
 use serde_yaml::Value;
 
@@ -1193,6 +1194,21 @@ fn repo_root() -> PathBuf {
         .parent()
         .expect("the workspace-tests crate lives one level below the repository root")
         .to_path_buf()
+}
+
+/// Runs `cmd`, panicking with its output when it fails; returns its stdout.
+pub(crate) fn run(what: &str, cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 fn report(problems: &[String]) -> String {

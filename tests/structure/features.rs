@@ -91,16 +91,11 @@ pub(crate) fn differences(
 /// `cargo tree` of one invocation's selection, in the repository at `root`.
 pub(crate) fn tree(root: &Path, selection: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root)
-        .args(["tree", "--locked", "--prefix", "none", "-f", "{p} [{f}]"])
-        .args(selection)
-        .output()
-        .expect("running cargo tree");
-    assert!(
-        out.status.success(),
-        "cargo tree {selection:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("cargo tree prints UTF-8")
+    super::run(
+        &format!("cargo tree {selection:?}"),
+        Command::new(cargo)
+            .current_dir(root)
+            .args(["tree", "--locked", "--prefix", "none", "-f", "{p} [{f}]"])
+            .args(selection),
+    )
 }

@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{check_policy, check_workspace, edit, policy_ids, repo_root, report};
+use super::{check_policy, check_workspace, edit, policy_ids, repo_root, report, run};
 
 /// What the scaffold test makes: id, shape, extra `make new-policy` arguments.
 const PROBES: &[(&str, &str, &[&str])] = &[
@@ -76,21 +76,6 @@ fn binary(var: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// Runs `cmd`, panicking with its output when it fails; returns its stdout.
-fn run(what: &str, cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! (`no-privileged-containers`, the same bytes the criterion benchmarks feed): reading the
 //! payload with the request decoded in place, the object's metadata, the pod view, the whole
 //! evaluation (all through the modules' reader, `policy_helpers::json`), and for scale an
-//! ignore-only pass and a full `serde_json::Value` parse of the same payload by serde_json. Figures go in BENCHMARKS.md ("Where the time goes").
+//! ignore-only pass and a full `serde_json::Value` parse of the same payload by serde_json.
+//! Figures go in BENCHMARKS.md ("Where the time goes").
 //!
 //! `cargo run --profile harness -p benches --example stages`
 
