@@ -14,26 +14,25 @@
 //! containers of the same pod are still checked. Container names are deliberately not an
 //! exemption: anybody who can create a pod can choose them.
 
-use serde::Deserialize;
-
 use crate::glob::Glob;
 use crate::image::{ImagePattern, ImageRef};
 use crate::request::Request;
 
-/// The common exemptions block.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Exemptions {
-    /// Namespaces (exact or glob).
-    pub namespaces: Vec<String>,
-    /// Image patterns (see [`ImagePattern`]).
-    pub images: Vec<String>,
-    /// `namespace/name` of ServiceAccounts (each part exact or glob).
-    pub service_accounts: Vec<String>,
-    /// Requesting user names (exact or glob).
-    pub users: Vec<String>,
-    /// Requesting user groups (exact or glob).
-    pub groups: Vec<String>,
+crate::view! {
+    /// The common exemptions block.
+    #[derive(Debug, Clone, Default)]
+    pub struct Exemptions [deny_unknown_fields] {
+        /// Namespaces (exact or glob).
+        pub namespaces: Vec<String> = "namespaces",
+        /// Image patterns (see [`ImagePattern`]).
+        pub images: Vec<String> = "images",
+        /// `namespace/name` of ServiceAccounts (each part exact or glob).
+        pub service_accounts: Vec<String> = "serviceAccounts",
+        /// Requesting user names (exact or glob).
+        pub users: Vec<String> = "users",
+        /// Requesting user groups (exact or glob).
+        pub groups: Vec<String> = "groups",
+    }
 }
 
 /// Compiled exemptions, ready to match.

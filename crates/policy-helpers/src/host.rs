@@ -258,10 +258,11 @@ pub struct AccessQuery<'a> {
     pub name: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-struct AccessStatus {
-    #[serde(default)]
-    allowed: bool,
+crate::view! {
+    #[derive(Default)]
+    struct AccessStatus {
+        allowed: bool = "allowed",
+    }
 }
 
 /// Asks whether a subject may do something (`kubernetes/can_i`).
@@ -296,9 +297,11 @@ pub fn can_i(q: &AccessQuery<'_>) -> Result<bool, HostError> {
     call_json::<AccessStatus>("kubernetes", "can_i", &payload).map(|s| s.allowed)
 }
 
-#[derive(Deserialize)]
-struct DigestAnswer {
-    digest: String,
+crate::view! {
+    #[derive(Default)]
+    struct DigestAnswer {
+        digest: String = "digest" required,
+    }
 }
 
 /// The digest of an image's manifest (`oci/v1/manifest_digest`).
@@ -314,14 +317,15 @@ pub fn manifest_digest(image: &str) -> Result<String, HostError> {
     .map(|d| d.digest)
 }
 
-/// The answer of a sigstore verification (`oci/v2/verify`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct VerifyAnswer {
-    /// Whether a signature satisfying the request was found.
-    pub is_trusted: bool,
-    /// The digest of the verified manifest.
-    #[serde(default)]
-    pub digest: String,
+crate::view! {
+    /// The answer of a sigstore verification (`oci/v2/verify`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct VerifyAnswer {
+        /// Whether a signature satisfying the request was found.
+        pub is_trusted: bool = "is_trusted" required,
+        /// The digest of the verified manifest.
+        pub digest: String = "digest",
+    }
 }
 
 /// Verifies an image's sigstore signatures (`oci/v2/verify`). `input` is one of the SDK's

@@ -4,9 +4,6 @@
 //! Shared by the policies of the identity family (automount, default ServiceAccount, unique
 //! workload identity, Key Vault CSI).
 
-use serde::Deserialize;
-
-use crate::de::null_default;
 use crate::glob::Glob;
 use crate::host::{self, HostError};
 use crate::pod::NameRef;
@@ -38,18 +35,17 @@ pub fn is_guid(s: &str) -> bool {
         })
 }
 
-/// A ServiceAccount, as the identity rules read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ServiceAccount {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// `automountServiceAccountToken`
-    pub automount_service_account_token: Option<bool>,
-    /// `secrets`
-    #[serde(deserialize_with = "null_default")]
-    pub secrets: Vec<NameRef>,
+crate::view! {
+    /// A ServiceAccount, as the identity rules read it.
+    #[derive(Debug, Clone, Default)]
+    pub struct ServiceAccount {
+        /// `metadata`
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// `automountServiceAccountToken`
+        pub automount_service_account_token: Option<bool> = "automountServiceAccountToken",
+        /// `secrets`
+        pub secrets: Vec<NameRef> = "secrets" or_default,
+    }
 }
 
 impl ServiceAccount {

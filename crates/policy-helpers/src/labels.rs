@@ -9,9 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-use crate::de::null_default;
 use crate::host::{self, HostError};
 
 /// Longest value pattern accepted in settings.
@@ -166,18 +163,18 @@ pub fn is_valid_label_value(value: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c)))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct NamespaceMeta {
-    #[serde(deserialize_with = "null_default")]
-    labels: BTreeMap<String, String>,
+crate::view! {
+    #[derive(Default)]
+    struct NamespaceMeta {
+        labels: BTreeMap<String, String> = "labels" or_default,
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct NamespaceView {
-    #[serde(deserialize_with = "null_default")]
-    metadata: NamespaceMeta,
+crate::view! {
+    #[derive(Default)]
+    struct NamespaceView {
+        metadata: NamespaceMeta = "metadata" or_default,
+    }
 }
 
 /// The labels of namespace `name`, looked up through the engine (`kubernetes/get_resource` of

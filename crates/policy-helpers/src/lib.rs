@@ -70,7 +70,10 @@ pub mod settings;
 pub mod strict;
 pub mod verdict;
 
-mod de;
+pub mod de;
+
+#[doc(hidden)]
+pub use serde as __serde;
 
 /// Every module allocates from a per-call arena ([`arena`]).
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]

@@ -21,7 +21,6 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 
-use crate::de::null_default;
 use crate::request::ObjectMeta;
 
 // ---------------------------------------------------------------------------------------------
@@ -788,16 +787,15 @@ pub fn check_host_pattern(text: &str, wildcard: bool) -> Result<(), String> {
 // Label selectors (only as much as network rules need)
 // ---------------------------------------------------------------------------------------------
 
-/// A label selector; only whether it selects everything matters to the network rules.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct LabelSelector {
-    /// `matchLabels`
-    #[serde(deserialize_with = "null_default")]
-    pub match_labels: BTreeMap<String, String>,
-    /// `matchExpressions` (not interpreted: a non-empty list narrows the selection)
-    #[serde(deserialize_with = "null_default")]
-    pub match_expressions: Vec<IgnoredAny>,
+crate::view! {
+    /// A label selector; only whether it selects everything matters to the network rules.
+    #[derive(Debug, Clone, Default)]
+    pub struct LabelSelector {
+        /// `matchLabels`
+        pub match_labels: BTreeMap<String, String> = "matchLabels" or_default,
+        /// `matchExpressions` (not interpreted: a non-empty list narrows the selection)
+        pub match_expressions: Vec<IgnoredAny> = "matchExpressions" or_default,
+    }
 }
 
 impl LabelSelector {
@@ -811,20 +809,21 @@ impl LabelSelector {
 // Service
 // ---------------------------------------------------------------------------------------------
 
-/// `spec.ports[]` of a Service.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ServicePort {
-    /// `name`
-    pub name: Option<String>,
-    /// `protocol`
-    pub protocol: Option<String>,
-    /// `port`
-    pub port: Option<i64>,
-    /// `targetPort` (defaults to `port` when absent)
-    pub target_port: Option<PortRef>,
-    /// `nodePort`
-    pub node_port: Option<i64>,
+crate::view! {
+    /// `spec.ports[]` of a Service.
+    #[derive(Debug, Clone, Default)]
+    pub struct ServicePort {
+        /// `name`
+        pub name: Option<String> = "name",
+        /// `protocol`
+        pub protocol: Option<String> = "protocol",
+        /// `port`
+        pub port: Option<i64> = "port",
+        /// `targetPort` (defaults to `port` when absent)
+        pub target_port: Option<PortRef> = "targetPort",
+        /// `nodePort`
+        pub node_port: Option<i64> = "nodePort",
+    }
 }
 
 impl ServicePort {
@@ -836,39 +835,34 @@ impl ServicePort {
     }
 }
 
-/// `spec` of a Service.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ServiceSpec {
-    /// `type` (`ClusterIP` when absent)
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// `ports`
-    #[serde(deserialize_with = "null_default")]
-    pub ports: Vec<ServicePort>,
-    /// `externalIPs`
-    #[serde(rename = "externalIPs", deserialize_with = "null_default")]
-    pub external_ips: Vec<String>,
-    /// `loadBalancerSourceRanges`
-    #[serde(deserialize_with = "null_default")]
-    pub load_balancer_source_ranges: Vec<String>,
-    /// `loadBalancerIP`
-    #[serde(rename = "loadBalancerIP")]
-    pub load_balancer_ip: Option<String>,
-    /// `externalName`
-    pub external_name: Option<String>,
+crate::view! {
+    /// `spec` of a Service.
+    #[derive(Debug, Clone, Default)]
+    pub struct ServiceSpec {
+        /// `type` (`ClusterIP` when absent)
+        pub kind: Option<String> = "type",
+        /// `ports`
+        pub ports: Vec<ServicePort> = "ports" or_default,
+        /// `externalIPs`
+        pub external_ips: Vec<String> = "externalIPs" or_default,
+        /// `loadBalancerSourceRanges`
+        pub load_balancer_source_ranges: Vec<String> = "loadBalancerSourceRanges" or_default,
+        /// `loadBalancerIP`
+        pub load_balancer_ip: Option<String> = "loadBalancerIP",
+        /// `externalName`
+        pub external_name: Option<String> = "externalName",
+    }
 }
 
-/// A Service, as network rules read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ServiceView {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// `spec`
-    #[serde(deserialize_with = "null_default")]
-    pub spec: ServiceSpec,
+crate::view! {
+    /// A Service, as network rules read it.
+    #[derive(Debug, Clone, Default)]
+    pub struct ServiceView {
+        /// `metadata`
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// `spec`
+        pub spec: ServiceSpec = "spec" or_default,
+    }
 }
 
 impl ServiceView {
@@ -886,77 +880,81 @@ impl ServiceView {
 // Ingress
 // ---------------------------------------------------------------------------------------------
 
-/// `spec.tls[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IngressTls {
-    /// `hosts`
-    #[serde(deserialize_with = "null_default")]
-    pub hosts: Vec<String>,
-    /// `secretName`
-    pub secret_name: Option<String>,
+crate::view! {
+    /// `spec.tls[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct IngressTls {
+        /// `hosts`
+        pub hosts: Vec<String> = "hosts" or_default,
+        /// `secretName`
+        pub secret_name: Option<String> = "secretName",
+    }
 }
 
-/// `backend.service.port`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ServiceBackendPort {
-    /// `number`
-    pub number: Option<i64>,
-    /// `name`
-    pub name: Option<String>,
+crate::view! {
+    /// `backend.service.port`
+    #[derive(Debug, Clone, Default)]
+    pub struct ServiceBackendPort {
+        /// `number`
+        pub number: Option<i64> = "number",
+        /// `name`
+        pub name: Option<String> = "name",
+    }
 }
 
-/// `backend.service`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ServiceBackend {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `port`
-    pub port: Option<ServiceBackendPort>,
+crate::view! {
+    /// `backend.service`
+    #[derive(Debug, Clone, Default)]
+    pub struct ServiceBackend {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `port`
+        pub port: Option<ServiceBackendPort> = "port",
+    }
 }
 
-/// An Ingress backend.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct IngressBackend {
-    /// `service`
-    pub service: Option<ServiceBackend>,
-    /// `resource` (not interpreted)
-    pub resource: Option<IgnoredAny>,
+crate::view! {
+    /// An Ingress backend.
+    #[derive(Debug, Clone, Default)]
+    pub struct IngressBackend {
+        /// `service`
+        pub service: Option<ServiceBackend> = "service",
+        /// `resource` (not interpreted)
+        pub resource: Option<IgnoredAny> = "resource",
+    }
 }
 
-/// `spec.rules[].http.paths[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct HttpPath {
-    /// `path`
-    pub path: Option<String>,
-    /// `pathType`
-    pub path_type: Option<String>,
-    /// `backend`
-    pub backend: Option<IngressBackend>,
+crate::view! {
+    /// `spec.rules[].http.paths[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct HttpPath {
+        /// `path`
+        pub path: Option<String> = "path",
+        /// `pathType`
+        pub path_type: Option<String> = "pathType",
+        /// `backend`
+        pub backend: Option<IngressBackend> = "backend",
+    }
 }
 
-/// `spec.rules[].http`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct HttpRule {
-    /// `paths`
-    #[serde(deserialize_with = "null_default")]
-    pub paths: Vec<HttpPath>,
+crate::view! {
+    /// `spec.rules[].http`
+    #[derive(Debug, Clone, Default)]
+    pub struct HttpRule {
+        /// `paths`
+        pub paths: Vec<HttpPath> = "paths" or_default,
+    }
 }
 
-/// `spec.rules[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct IngressRule {
-    /// `host` (absent: every host)
-    pub host: Option<String>,
-    /// `http`
-    pub http: Option<HttpRule>,
+crate::view! {
+    /// `spec.rules[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct IngressRule {
+        /// `host` (absent: every host)
+        pub host: Option<String> = "host",
+        /// `http`
+        pub http: Option<HttpRule> = "http",
+    }
 }
 
 impl IngressRule {
@@ -966,35 +964,33 @@ impl IngressRule {
     }
 }
 
-/// `spec` of an Ingress.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IngressSpec {
-    /// `ingressClassName`
-    pub ingress_class_name: Option<String>,
-    /// `defaultBackend`
-    pub default_backend: Option<IngressBackend>,
-    /// `tls`
-    #[serde(deserialize_with = "null_default")]
-    pub tls: Vec<IngressTls>,
-    /// `rules`
-    #[serde(deserialize_with = "null_default")]
-    pub rules: Vec<IngressRule>,
+crate::view! {
+    /// `spec` of an Ingress.
+    #[derive(Debug, Clone, Default)]
+    pub struct IngressSpec {
+        /// `ingressClassName`
+        pub ingress_class_name: Option<String> = "ingressClassName",
+        /// `defaultBackend`
+        pub default_backend: Option<IngressBackend> = "defaultBackend",
+        /// `tls`
+        pub tls: Vec<IngressTls> = "tls" or_default,
+        /// `rules`
+        pub rules: Vec<IngressRule> = "rules" or_default,
+    }
 }
 
 /// The legacy class annotation.
 pub const INGRESS_CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 
-/// An Ingress, as network rules read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct IngressView {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// `spec`
-    #[serde(deserialize_with = "null_default")]
-    pub spec: IngressSpec,
+crate::view! {
+    /// An Ingress, as network rules read it.
+    #[derive(Debug, Clone, Default)]
+    pub struct IngressView {
+        /// `metadata`
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// `spec`
+        pub spec: IngressSpec = "spec" or_default,
+    }
 }
 
 /// Where an Ingress's class came from.
@@ -1061,40 +1057,41 @@ impl IngressView {
 // NetworkPolicy
 // ---------------------------------------------------------------------------------------------
 
-/// `ipBlock`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct IpBlock {
-    /// `cidr`
-    #[serde(deserialize_with = "null_default")]
-    pub cidr: String,
-    /// `except`
-    #[serde(deserialize_with = "null_default")]
-    pub except: Vec<String>,
-}
-
-/// A NetworkPolicy peer (`from[]` / `to[]`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NetworkPolicyPeer {
-    /// `podSelector`
-    pub pod_selector: Option<LabelSelector>,
-    /// `namespaceSelector`
-    pub namespace_selector: Option<LabelSelector>,
+crate::view! {
     /// `ipBlock`
-    pub ip_block: Option<IpBlock>,
+    #[derive(Debug, Clone, Default)]
+    pub struct IpBlock {
+        /// `cidr`
+        pub cidr: String = "cidr" or_default,
+        /// `except`
+        pub except: Vec<String> = "except" or_default,
+    }
 }
 
-/// `ports[]` of a NetworkPolicy rule.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NetworkPolicyPort {
-    /// `protocol` (TCP when absent)
-    pub protocol: Option<String>,
-    /// `port` (every port when absent)
-    pub port: Option<PortRef>,
-    /// `endPort`
-    pub end_port: Option<i64>,
+crate::view! {
+    /// A NetworkPolicy peer (`from[]` / `to[]`).
+    #[derive(Debug, Clone, Default)]
+    pub struct NetworkPolicyPeer {
+        /// `podSelector`
+        pub pod_selector: Option<LabelSelector> = "podSelector",
+        /// `namespaceSelector`
+        pub namespace_selector: Option<LabelSelector> = "namespaceSelector",
+        /// `ipBlock`
+        pub ip_block: Option<IpBlock> = "ipBlock",
+    }
+}
+
+crate::view! {
+    /// `ports[]` of a NetworkPolicy rule.
+    #[derive(Debug, Clone, Default)]
+    pub struct NetworkPolicyPort {
+        /// `protocol` (TCP when absent)
+        pub protocol: Option<String> = "protocol",
+        /// `port` (every port when absent)
+        pub port: Option<PortRef> = "port",
+        /// `endPort`
+        pub end_port: Option<i64> = "endPort",
+    }
 }
 
 /// One ingress or egress rule: its peers (`from` or `to`) and ports.
@@ -1106,22 +1103,20 @@ pub struct NetworkPolicyRule {
     pub ports: Vec<NetworkPolicyPort>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct IngressRuleRaw {
-    #[serde(deserialize_with = "null_default")]
-    from: Vec<NetworkPolicyPeer>,
-    #[serde(deserialize_with = "null_default")]
-    ports: Vec<NetworkPolicyPort>,
+crate::view! {
+    #[derive(Default)]
+    struct IngressRuleRaw {
+        from: Vec<NetworkPolicyPeer> = "from" or_default,
+        ports: Vec<NetworkPolicyPort> = "ports" or_default,
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct EgressRuleRaw {
-    #[serde(deserialize_with = "null_default")]
-    to: Vec<NetworkPolicyPeer>,
-    #[serde(deserialize_with = "null_default")]
-    ports: Vec<NetworkPolicyPort>,
+crate::view! {
+    #[derive(Default)]
+    struct EgressRuleRaw {
+        to: Vec<NetworkPolicyPeer> = "to" or_default,
+        ports: Vec<NetworkPolicyPort> = "ports" or_default,
+    }
 }
 
 fn ingress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyRule>, D::Error> {
@@ -1165,16 +1160,15 @@ pub struct NetworkPolicySpec {
     pub egress: Vec<NetworkPolicyRule>,
 }
 
-/// A NetworkPolicy, as network rules read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct NetworkPolicyView {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// `spec`
-    #[serde(deserialize_with = "null_default")]
-    pub spec: NetworkPolicySpec,
+crate::view! {
+    /// A NetworkPolicy, as network rules read it.
+    #[derive(Debug, Clone, Default)]
+    pub struct NetworkPolicyView {
+        /// `metadata`
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// `spec`
+        pub spec: NetworkPolicySpec = "spec" or_default,
+    }
 }
 
 /// Traffic direction of a NetworkPolicy.
@@ -1248,56 +1242,54 @@ impl NetworkPolicyView {
 // Gateway API
 // ---------------------------------------------------------------------------------------------
 
-/// `spec.listeners[].tls`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct GatewayTls {
-    /// `mode` (`Terminate` when absent)
-    pub mode: Option<String>,
-    /// `certificateRefs`
-    #[serde(deserialize_with = "null_default")]
-    pub certificate_refs: Vec<IgnoredAny>,
+crate::view! {
+    /// `spec.listeners[].tls`
+    #[derive(Debug, Clone, Default)]
+    pub struct GatewayTls {
+        /// `mode` (`Terminate` when absent)
+        pub mode: Option<String> = "mode",
+        /// `certificateRefs`
+        pub certificate_refs: Vec<IgnoredAny> = "certificateRefs" or_default,
+    }
 }
 
-/// `spec.listeners[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct GatewayListener {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `hostname`
-    pub hostname: Option<String>,
-    /// `port`
-    pub port: Option<i64>,
-    /// `protocol`
-    #[serde(deserialize_with = "null_default")]
-    pub protocol: String,
-    /// `tls`
-    pub tls: Option<GatewayTls>,
+crate::view! {
+    /// `spec.listeners[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct GatewayListener {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `hostname`
+        pub hostname: Option<String> = "hostname",
+        /// `port`
+        pub port: Option<i64> = "port",
+        /// `protocol`
+        pub protocol: String = "protocol" or_default,
+        /// `tls`
+        pub tls: Option<GatewayTls> = "tls",
+    }
 }
 
-/// `spec` of a Gateway.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct GatewaySpec {
-    /// `gatewayClassName`
-    pub gateway_class_name: Option<String>,
-    /// `listeners`
-    #[serde(deserialize_with = "null_default")]
-    pub listeners: Vec<GatewayListener>,
+crate::view! {
+    /// `spec` of a Gateway.
+    #[derive(Debug, Clone, Default)]
+    pub struct GatewaySpec {
+        /// `gatewayClassName`
+        pub gateway_class_name: Option<String> = "gatewayClassName",
+        /// `listeners`
+        pub listeners: Vec<GatewayListener> = "listeners" or_default,
+    }
 }
 
-/// A Gateway API `Gateway`, as network rules read it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct GatewayView {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// `spec`
-    #[serde(deserialize_with = "null_default")]
-    pub spec: GatewaySpec,
+crate::view! {
+    /// A Gateway API `Gateway`, as network rules read it.
+    #[derive(Debug, Clone, Default)]
+    pub struct GatewayView {
+        /// `metadata`
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// `spec`
+        pub spec: GatewaySpec = "spec" or_default,
+    }
 }
 
 #[cfg(test)]
@@ -1507,12 +1499,13 @@ mod tests {
 
     #[test]
     fn settings_errors_name_the_entry() {
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        #[serde(rename_all = "camelCase")]
-        struct S {
-            allowed_ports: PortSet,
-            ranges: Vec<IpNet>,
+        crate::view! {
+            #[derive(Debug, Default)]
+            #[allow(dead_code)]
+            struct S {
+                allowed_ports: PortSet = "allowedPorts" required,
+                ranges: Vec<IpNet> = "ranges" required,
+            }
         }
         let e = crate::request::decode::<S>(r#"{"allowedPorts":[80,"90-70"],"ranges":[]}"#)
             .unwrap_err();

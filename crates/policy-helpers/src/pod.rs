@@ -19,7 +19,6 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::de::null_default;
 use crate::exemptions::CompiledExemptions;
 use crate::request::{MetaView, ObjectError, Request};
 use crate::verdict::Verdict;
@@ -85,202 +84,188 @@ impl PodKind {
     }
 }
 
-/// `securityContext.capabilities`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Capabilities {
-    /// `add`
-    #[serde(deserialize_with = "null_default")]
-    pub add: Vec<String>,
-    /// `drop`
-    #[serde(deserialize_with = "null_default")]
-    pub drop: Vec<String>,
+crate::view! {
+    /// `securityContext.capabilities`
+    #[derive(Debug, Clone, Default)]
+    pub struct Capabilities {
+        /// `add`
+        pub add: Vec<String> = "add" or_default,
+        /// `drop`
+        pub drop: Vec<String> = "drop" or_default,
+    }
 }
 
-/// `seccompProfile` and `appArmorProfile` share this shape.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Profile {
-    /// `type`: RuntimeDefault, Localhost, Unconfined
-    #[serde(rename = "type", deserialize_with = "null_default")]
-    pub kind: String,
-    /// `localhostProfile`
-    pub localhost_profile: Option<String>,
+crate::view! {
+    /// `seccompProfile` and `appArmorProfile` share this shape.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Profile {
+        /// `type`: RuntimeDefault, Localhost, Unconfined
+        pub kind: String = "type" or_default,
+        /// `localhostProfile`
+        pub localhost_profile: Option<String> = "localhostProfile",
+    }
 }
 
-/// `seLinuxOptions`
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct SeLinuxOptions {
-    /// `user`
-    pub user: Option<String>,
-    /// `role`
-    pub role: Option<String>,
-    /// `type`
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// `level`
-    pub level: Option<String>,
-}
-
-/// `windowsOptions`
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct WindowsOptions {
-    /// `hostProcess`
-    pub host_process: Option<bool>,
-    /// `runAsUserName`
-    pub run_as_user_name: Option<String>,
-}
-
-/// A container's `securityContext`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SecurityContext {
-    /// `privileged`
-    pub privileged: Option<bool>,
-    /// `allowPrivilegeEscalation`
-    pub allow_privilege_escalation: Option<bool>,
-    /// `readOnlyRootFilesystem`
-    pub read_only_root_filesystem: Option<bool>,
-    /// `runAsNonRoot`
-    pub run_as_non_root: Option<bool>,
-    /// `runAsUser`
-    pub run_as_user: Option<i64>,
-    /// `runAsGroup`
-    pub run_as_group: Option<i64>,
-    /// `procMount`
-    pub proc_mount: Option<String>,
-    /// `capabilities`
-    pub capabilities: Option<Capabilities>,
-    /// `seccompProfile`
-    pub seccomp_profile: Option<Profile>,
-    /// `appArmorProfile`
-    pub app_armor_profile: Option<Profile>,
+crate::view! {
     /// `seLinuxOptions`
-    #[serde(rename = "seLinuxOptions")]
-    pub se_linux_options: Option<SeLinuxOptions>,
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct SeLinuxOptions {
+        /// `user`
+        pub user: Option<String> = "user",
+        /// `role`
+        pub role: Option<String> = "role",
+        /// `type`
+        pub kind: Option<String> = "type",
+        /// `level`
+        pub level: Option<String> = "level",
+    }
+}
+
+crate::view! {
     /// `windowsOptions`
-    pub windows_options: Option<WindowsOptions>,
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct WindowsOptions {
+        /// `hostProcess`
+        pub host_process: Option<bool> = "hostProcess",
+        /// `runAsUserName`
+        pub run_as_user_name: Option<String> = "runAsUserName",
+    }
 }
 
-/// `sysctls[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Sysctl {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `value`
-    #[serde(deserialize_with = "null_default")]
-    pub value: String,
+crate::view! {
+    /// A container's `securityContext`.
+    #[derive(Debug, Clone, Default)]
+    pub struct SecurityContext {
+        /// `privileged`
+        pub privileged: Option<bool> = "privileged",
+        /// `allowPrivilegeEscalation`
+        pub allow_privilege_escalation: Option<bool> = "allowPrivilegeEscalation",
+        /// `readOnlyRootFilesystem`
+        pub read_only_root_filesystem: Option<bool> = "readOnlyRootFilesystem",
+        /// `runAsNonRoot`
+        pub run_as_non_root: Option<bool> = "runAsNonRoot",
+        /// `runAsUser`
+        pub run_as_user: Option<i64> = "runAsUser",
+        /// `runAsGroup`
+        pub run_as_group: Option<i64> = "runAsGroup",
+        /// `procMount`
+        pub proc_mount: Option<String> = "procMount",
+        /// `capabilities`
+        pub capabilities: Option<Capabilities> = "capabilities",
+        /// `seccompProfile`
+        pub seccomp_profile: Option<Profile> = "seccompProfile",
+        /// `appArmorProfile`
+        pub app_armor_profile: Option<Profile> = "appArmorProfile",
+        /// `seLinuxOptions`
+        pub se_linux_options: Option<SeLinuxOptions> = "seLinuxOptions",
+        /// `windowsOptions`
+        pub windows_options: Option<WindowsOptions> = "windowsOptions",
+    }
 }
 
-/// The pod's `securityContext`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PodSecurityContext {
-    /// `runAsNonRoot`
-    pub run_as_non_root: Option<bool>,
-    /// `runAsUser`
-    pub run_as_user: Option<i64>,
-    /// `runAsGroup`
-    pub run_as_group: Option<i64>,
-    /// `fsGroup`
-    pub fs_group: Option<i64>,
-    /// `supplementalGroups`
-    #[serde(deserialize_with = "null_default")]
-    pub supplemental_groups: Vec<i64>,
-    /// `seccompProfile`
-    pub seccomp_profile: Option<Profile>,
-    /// `appArmorProfile`
-    pub app_armor_profile: Option<Profile>,
-    /// `seLinuxOptions`
-    #[serde(rename = "seLinuxOptions")]
-    pub se_linux_options: Option<SeLinuxOptions>,
-    /// `windowsOptions`
-    pub windows_options: Option<WindowsOptions>,
-    /// `sysctls`
-    #[serde(deserialize_with = "null_default")]
-    pub sysctls: Vec<Sysctl>,
+crate::view! {
+    /// `sysctls[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct Sysctl {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `value`
+        pub value: String = "value" or_default,
+    }
 }
 
-/// `ports[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ContainerPort {
-    /// `name`
-    pub name: Option<String>,
-    /// `containerPort`
-    pub container_port: Option<i64>,
-    /// `hostPort`
-    pub host_port: Option<i64>,
-    /// `protocol`
-    pub protocol: Option<String>,
+crate::view! {
+    /// The pod's `securityContext`.
+    #[derive(Debug, Clone, Default)]
+    pub struct PodSecurityContext {
+        /// `runAsNonRoot`
+        pub run_as_non_root: Option<bool> = "runAsNonRoot",
+        /// `runAsUser`
+        pub run_as_user: Option<i64> = "runAsUser",
+        /// `runAsGroup`
+        pub run_as_group: Option<i64> = "runAsGroup",
+        /// `fsGroup`
+        pub fs_group: Option<i64> = "fsGroup",
+        /// `supplementalGroups`
+        pub supplemental_groups: Vec<i64> = "supplementalGroups" or_default,
+        /// `seccompProfile`
+        pub seccomp_profile: Option<Profile> = "seccompProfile",
+        /// `appArmorProfile`
+        pub app_armor_profile: Option<Profile> = "appArmorProfile",
+        /// `seLinuxOptions`
+        pub se_linux_options: Option<SeLinuxOptions> = "seLinuxOptions",
+        /// `windowsOptions`
+        pub windows_options: Option<WindowsOptions> = "windowsOptions",
+        /// `sysctls`
+        pub sysctls: Vec<Sysctl> = "sysctls" or_default,
+    }
 }
 
-/// `volumeMounts[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct VolumeMount {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `mountPath`
-    #[serde(deserialize_with = "null_default")]
-    pub mount_path: String,
-    /// `readOnly`
-    pub read_only: Option<bool>,
+crate::view! {
+    /// `ports[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct ContainerPort {
+        /// `name`
+        pub name: Option<String> = "name",
+        /// `containerPort`
+        pub container_port: Option<i64> = "containerPort",
+        /// `hostPort`
+        pub host_port: Option<i64> = "hostPort",
+        /// `protocol`
+        pub protocol: Option<String> = "protocol",
+    }
 }
 
-/// A container, init container or ephemeral container.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Container<'a> {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `image`
-    pub image: Option<String>,
-    /// `imagePullPolicy`
-    pub image_pull_policy: Option<String>,
-    /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
-    pub restart_policy: Option<String>,
-    /// `securityContext`
-    pub security_context: Option<Box<SecurityContext>>,
-    /// `ports`, kept raw: decode with [`ContainerRef::ports`].
-    #[serde(borrow)]
-    pub ports: Option<&'a RawValue>,
-    /// `volumeMounts`, kept raw: decode with [`ContainerRef::volume_mounts`].
-    #[serde(borrow)]
-    pub volume_mounts: Option<&'a RawValue>,
-    /// `command`, kept raw: decode with [`ContainerRef::command`].
-    #[serde(borrow)]
-    pub command: Option<&'a RawValue>,
-    /// `args`, kept raw: decode with [`ContainerRef::args`].
-    #[serde(borrow)]
-    pub args: Option<&'a RawValue>,
-    /// `env`, kept raw: decode with [`Container::env`].
-    #[serde(borrow)]
-    pub env: Option<&'a RawValue>,
-    /// `envFrom`, kept raw: decode with [`Container::env_from`].
-    #[serde(borrow)]
-    pub env_from: Option<&'a RawValue>,
-    /// `resources`, kept raw: decode with [`Container::resources`].
-    #[serde(borrow)]
-    pub resources: Option<&'a RawValue>,
-    /// `livenessProbe`, kept raw: decode with [`Container::probe`].
-    #[serde(borrow)]
-    pub liveness_probe: Option<&'a RawValue>,
-    /// `readinessProbe`, kept raw: decode with [`Container::probe`].
-    #[serde(borrow)]
-    pub readiness_probe: Option<&'a RawValue>,
-    /// `startupProbe`, kept raw: decode with [`Container::probe`].
-    #[serde(borrow)]
-    pub startup_probe: Option<&'a RawValue>,
-    /// `lifecycle`, raw (decode with [`Lifecycle`]).
-    #[serde(borrow)]
-    pub lifecycle: Option<&'a RawValue>,
+crate::view! {
+    /// `volumeMounts[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct VolumeMount {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `mountPath`
+        pub mount_path: String = "mountPath" or_default,
+        /// `readOnly`
+        pub read_only: Option<bool> = "readOnly",
+    }
+}
+
+crate::view! {
+    /// A container, init container or ephemeral container.
+    #[derive(Debug, Clone, Default)]
+    pub struct Container<'a> {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `image`
+        pub image: Option<String> = "image",
+        /// `imagePullPolicy`
+        pub image_pull_policy: Option<String> = "imagePullPolicy",
+        /// `restartPolicy` (init containers only: `Always` makes a native sidecar)
+        pub restart_policy: Option<String> = "restartPolicy",
+        /// `securityContext`
+        pub security_context: Option<Box<SecurityContext>> = "securityContext",
+        /// `ports`, kept raw: decode with [`ContainerRef::ports`].
+        pub ports: Option<&'a RawValue> = "ports",
+        /// `volumeMounts`, kept raw: decode with [`ContainerRef::volume_mounts`].
+        pub volume_mounts: Option<&'a RawValue> = "volumeMounts",
+        /// `command`, kept raw: decode with [`ContainerRef::command`].
+        pub command: Option<&'a RawValue> = "command",
+        /// `args`, kept raw: decode with [`ContainerRef::args`].
+        pub args: Option<&'a RawValue> = "args",
+        /// `env`, kept raw: decode with [`Container::env`].
+        pub env: Option<&'a RawValue> = "env",
+        /// `envFrom`, kept raw: decode with [`Container::env_from`].
+        pub env_from: Option<&'a RawValue> = "envFrom",
+        /// `resources`, kept raw: decode with [`Container::resources`].
+        pub resources: Option<&'a RawValue> = "resources",
+        /// `livenessProbe`, kept raw: decode with [`Container::probe`].
+        pub liveness_probe: Option<&'a RawValue> = "livenessProbe",
+        /// `readinessProbe`, kept raw: decode with [`Container::probe`].
+        pub readiness_probe: Option<&'a RawValue> = "readinessProbe",
+        /// `startupProbe`, kept raw: decode with [`Container::probe`].
+        pub startup_probe: Option<&'a RawValue> = "startupProbe",
+        /// `lifecycle`, raw (decode with [`Lifecycle`]).
+        pub lifecycle: Option<&'a RawValue> = "lifecycle",
+    }
 }
 
 /// Decodes a raw part of the object as `T`; `Ok(None)` for an absent or `null` part. Error
@@ -437,73 +422,74 @@ impl ContainerRef<'_> {
     }
 }
 
-/// A reference to an object by name (`secretRef`, `configMapRef`, `imagePullSecrets[]`, ...).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct NameRef {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
+crate::view! {
+    /// A reference to an object by name (`secretRef`, `configMapRef`, `imagePullSecrets[]`, ...).
+    #[derive(Debug, Clone, Default)]
+    pub struct NameRef {
+        /// `name`
+        pub name: String = "name" or_default,
+    }
 }
 
-/// `secretKeyRef` / `configMapKeyRef`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct KeyRef {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `key`
-    #[serde(deserialize_with = "null_default")]
-    pub key: String,
-    /// `optional`
-    pub optional: Option<bool>,
+crate::view! {
+    /// `secretKeyRef` / `configMapKeyRef`
+    #[derive(Debug, Clone, Default)]
+    pub struct KeyRef {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `key`
+        pub key: String = "key" or_default,
+        /// `optional`
+        pub optional: Option<bool> = "optional",
+    }
 }
 
-/// `env[].valueFrom`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct EnvVarSource {
-    /// `secretKeyRef`
-    pub secret_key_ref: Option<KeyRef>,
-    /// `configMapKeyRef`
-    pub config_map_key_ref: Option<KeyRef>,
-    /// `fieldRef.fieldPath`, when set.
-    pub field_ref: Option<FieldRef>,
+crate::view! {
+    /// `env[].valueFrom`
+    #[derive(Debug, Clone, Default)]
+    pub struct EnvVarSource {
+        /// `secretKeyRef`
+        pub secret_key_ref: Option<KeyRef> = "secretKeyRef",
+        /// `configMapKeyRef`
+        pub config_map_key_ref: Option<KeyRef> = "configMapKeyRef",
+        /// `fieldRef.fieldPath`, when set.
+        pub field_ref: Option<FieldRef> = "fieldRef",
+    }
 }
 
-/// `valueFrom.fieldRef`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct FieldRef {
-    /// `fieldPath`
-    #[serde(deserialize_with = "null_default")]
-    pub field_path: String,
+crate::view! {
+    /// `valueFrom.fieldRef`
+    #[derive(Debug, Clone, Default)]
+    pub struct FieldRef {
+        /// `fieldPath`
+        pub field_path: String = "fieldPath" or_default,
+    }
 }
 
-/// `env[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct EnvVar {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `value` (a literal)
-    pub value: Option<String>,
-    /// `valueFrom`
-    pub value_from: Option<EnvVarSource>,
+crate::view! {
+    /// `env[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct EnvVar {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `value` (a literal)
+        pub value: Option<String> = "value",
+        /// `valueFrom`
+        pub value_from: Option<EnvVarSource> = "valueFrom",
+    }
 }
 
-/// `envFrom[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct EnvFromSource {
-    /// `prefix`
-    pub prefix: Option<String>,
-    /// `secretRef`
-    pub secret_ref: Option<NameRef>,
-    /// `configMapRef`
-    pub config_map_ref: Option<NameRef>,
+crate::view! {
+    /// `envFrom[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct EnvFromSource {
+        /// `prefix`
+        pub prefix: Option<String> = "prefix",
+        /// `secretRef`
+        pub secret_ref: Option<NameRef> = "secretRef",
+        /// `configMapRef`
+        pub config_map_ref: Option<NameRef> = "configMapRef",
+    }
 }
 
 /// `resources`: quantities kept as written (a YAML number such as `cpu: 1` reads as `"1"`).
@@ -546,18 +532,19 @@ fn quantity_map<'de, D: serde::Deserializer<'de>>(
     Ok(out)
 }
 
-/// `livenessProbe` / `readinessProbe` / `startupProbe`: which handler it uses.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Probe {
-    /// `exec`
-    pub exec: Option<serde::de::IgnoredAny>,
-    /// `httpGet`
-    pub http_get: Option<serde::de::IgnoredAny>,
-    /// `tcpSocket`
-    pub tcp_socket: Option<serde::de::IgnoredAny>,
-    /// `grpc`
-    pub grpc: Option<serde::de::IgnoredAny>,
+crate::view! {
+    /// `livenessProbe` / `readinessProbe` / `startupProbe`: which handler it uses.
+    #[derive(Debug, Clone, Default)]
+    pub struct Probe {
+        /// `exec`
+        pub exec: Option<serde::de::IgnoredAny> = "exec",
+        /// `httpGet`
+        pub http_get: Option<serde::de::IgnoredAny> = "httpGet",
+        /// `tcpSocket`
+        pub tcp_socket: Option<serde::de::IgnoredAny> = "tcpSocket",
+        /// `grpc`
+        pub grpc: Option<serde::de::IgnoredAny> = "grpc",
+    }
 }
 
 impl Probe {
@@ -570,113 +557,116 @@ impl Probe {
     }
 }
 
-/// `tolerations[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Toleration {
-    /// `key`
-    pub key: Option<String>,
-    /// `operator`
-    pub operator: Option<String>,
-    /// `value`
-    pub value: Option<String>,
-    /// `effect`
-    pub effect: Option<String>,
+crate::view! {
+    /// `tolerations[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct Toleration {
+        /// `key`
+        pub key: Option<String> = "key",
+        /// `operator`
+        pub operator: Option<String> = "operator",
+        /// `value`
+        pub value: Option<String> = "value",
+        /// `effect`
+        pub effect: Option<String> = "effect",
+    }
 }
 
-/// `volumes[].secret`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SecretVolume {
-    /// `secretName`
-    #[serde(deserialize_with = "null_default")]
-    pub secret_name: String,
+crate::view! {
+    /// `volumes[].secret`
+    #[derive(Debug, Clone, Default)]
+    pub struct SecretVolume {
+        /// `secretName`
+        pub secret_name: String = "secretName" or_default,
+    }
 }
 
-/// `volumes[].csi`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CsiVolume {
-    /// `driver`
-    #[serde(deserialize_with = "null_default")]
-    pub driver: String,
-    /// `readOnly`
-    pub read_only: Option<bool>,
-    /// `volumeAttributes`
-    #[serde(deserialize_with = "null_default")]
-    pub volume_attributes: BTreeMap<String, String>,
-    /// `nodePublishSecretRef`
-    pub node_publish_secret_ref: Option<NameRef>,
+crate::view! {
+    /// `volumes[].csi`
+    #[derive(Debug, Clone, Default)]
+    pub struct CsiVolume {
+        /// `driver`
+        pub driver: String = "driver" or_default,
+        /// `readOnly`
+        pub read_only: Option<bool> = "readOnly",
+        /// `volumeAttributes`
+        pub volume_attributes: BTreeMap<String, String> = "volumeAttributes" or_default,
+        /// `nodePublishSecretRef`
+        pub node_publish_secret_ref: Option<NameRef> = "nodePublishSecretRef",
+    }
 }
 
-/// `volumes[].persistentVolumeClaim`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PvcVolume {
-    /// `claimName`
-    #[serde(deserialize_with = "null_default")]
-    pub claim_name: String,
+crate::view! {
+    /// `volumes[].persistentVolumeClaim`
+    #[derive(Debug, Clone, Default)]
+    pub struct PvcVolume {
+        /// `claimName`
+        pub claim_name: String = "claimName" or_default,
+    }
 }
 
-/// `volumes[].projected.sources[]`: which sources it projects.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ProjectedSource {
-    /// `secret`
-    pub secret: Option<NameRef>,
-    /// `configMap`
-    pub config_map: Option<NameRef>,
-    /// `serviceAccountToken`
-    pub service_account_token: Option<serde::de::IgnoredAny>,
+crate::view! {
+    /// `volumes[].projected.sources[]`: which sources it projects.
+    #[derive(Debug, Clone, Default)]
+    pub struct ProjectedSource {
+        /// `secret`
+        pub secret: Option<NameRef> = "secret",
+        /// `configMap`
+        pub config_map: Option<NameRef> = "configMap",
+        /// `serviceAccountToken`
+        pub service_account_token: Option<serde::de::IgnoredAny> = "serviceAccountToken",
+    }
 }
 
-/// `volumes[].projected`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ProjectedVolume {
-    /// `sources`
-    #[serde(deserialize_with = "null_default")]
-    pub sources: Vec<ProjectedSource>,
+crate::view! {
+    /// `volumes[].projected`
+    #[derive(Debug, Clone, Default)]
+    pub struct ProjectedVolume {
+        /// `sources`
+        pub sources: Vec<ProjectedSource> = "sources" or_default,
+    }
 }
 
-/// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct HandlerTarget {
-    /// `host`: where the kubelet connects (empty or absent means the pod's IP).
-    pub host: Option<String>,
+crate::view! {
+    /// `httpGet` or `tcpSocket` of a probe or lifecycle handler: only `host` is read.
+    #[derive(Debug, Clone, Default)]
+    pub struct HandlerTarget {
+        /// `host`: where the kubelet connects (empty or absent means the pod's IP).
+        pub host: Option<String> = "host",
+    }
 }
 
-/// A probe or a lifecycle handler: the actions that can name a host.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Handler {
-    /// `httpGet`
-    pub http_get: Option<HandlerTarget>,
-    /// `tcpSocket`
-    pub tcp_socket: Option<HandlerTarget>,
+crate::view! {
+    /// A probe or a lifecycle handler: the actions that can name a host.
+    #[derive(Debug, Clone, Default)]
+    pub struct Handler {
+        /// `httpGet`
+        pub http_get: Option<HandlerTarget> = "httpGet",
+        /// `tcpSocket`
+        pub tcp_socket: Option<HandlerTarget> = "tcpSocket",
+    }
 }
 
-/// `lifecycle`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Lifecycle {
-    /// `postStart`
-    pub post_start: Option<Handler>,
-    /// `preStop`
-    pub pre_stop: Option<Handler>,
+crate::view! {
+    /// `lifecycle`
+    #[derive(Debug, Clone, Default)]
+    pub struct Lifecycle {
+        /// `postStart`
+        pub post_start: Option<Handler> = "postStart",
+        /// `preStop`
+        pub pre_stop: Option<Handler> = "preStop",
+    }
 }
 
-/// `volumes[].hostPath`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct HostPathVolume {
-    /// `path`
-    #[serde(deserialize_with = "null_default")]
-    pub path: String,
-    /// `type`
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
+crate::view! {
+    /// `volumes[].hostPath`
+    #[derive(Debug, Clone, Default)]
+    pub struct HostPathVolume {
+        /// `path`
+        pub path: String = "path" or_default,
+        /// `type`
+        pub kind: Option<String> = "type",
+    }
 }
 
 /// `volumes[]`: the name, the volume source type (the one key besides `name`), and the
@@ -747,12 +737,12 @@ impl Volume {
     }
 }
 
-/// The `driver` of a `flexVolume` or `csi` volume source.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DriverOnly {
-    #[serde(deserialize_with = "null_default")]
-    driver: String,
+crate::view! {
+    /// The `driver` of a `flexVolume` or `csi` volume source.
+    #[derive(Default)]
+    struct DriverOnly {
+        driver: String = "driver" or_default,
+    }
 }
 
 impl<'de> Deserialize<'de> for Volume {
@@ -806,74 +796,64 @@ impl<'de> Deserialize<'de> for Volume {
     }
 }
 
-/// The fields of a pod spec that rules read.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PodSpec<'a> {
-    /// `containers`
-    #[serde(borrow, deserialize_with = "null_default")]
-    pub containers: Vec<Container<'a>>,
-    /// `initContainers`
-    #[serde(borrow, deserialize_with = "null_default")]
-    pub init_containers: Vec<Container<'a>>,
-    /// `ephemeralContainers`
-    #[serde(borrow, deserialize_with = "null_default")]
-    pub ephemeral_containers: Vec<Container<'a>>,
-    /// `securityContext`
-    pub security_context: Option<Box<PodSecurityContext>>,
-    /// `hostNetwork`
-    #[serde(rename = "hostNetwork")]
-    pub host_network: Option<bool>,
-    /// `hostPID`
-    #[serde(rename = "hostPID")]
-    pub host_pid: Option<bool>,
-    /// `hostIPC`
-    #[serde(rename = "hostIPC")]
-    pub host_ipc: Option<bool>,
-    /// `shareProcessNamespace`
-    pub share_process_namespace: Option<bool>,
-    /// `volumes`, kept raw: decode with [`PodSpec::volumes`] (or [`PodObject::volumes`]), so
-    /// that a module whose rule does not read volumes neither pays for decoding them nor
-    /// judges them.
-    #[serde(borrow)]
-    pub volumes: Option<&'a RawValue>,
-    /// `serviceAccountName`
-    pub service_account_name: Option<String>,
-    /// `serviceAccount` (deprecated alias)
-    pub service_account: Option<String>,
-    /// `automountServiceAccountToken`
-    pub automount_service_account_token: Option<bool>,
-    /// `runtimeClassName`
-    pub runtime_class_name: Option<String>,
-    /// `hostUsers`
-    pub host_users: Option<bool>,
-    /// `nodeName`
-    pub node_name: Option<String>,
-    /// `nodeSelector`, kept raw: decode with [`PodSpec::node_selector`].
-    #[serde(borrow)]
-    pub node_selector: Option<&'a RawValue>,
-    /// `tolerations`, kept raw: decode with [`PodSpec::tolerations`].
-    #[serde(borrow)]
-    pub tolerations: Option<&'a RawValue>,
-    /// `affinity`, kept raw for the rules that read it.
-    #[serde(borrow)]
-    pub affinity: Option<&'a RawValue>,
-    /// `priorityClassName`
-    pub priority_class_name: Option<String>,
-    /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
-    #[serde(borrow)]
-    pub image_pull_secrets: Option<&'a RawValue>,
-    /// `os`
-    pub os: Option<PodOs>,
+crate::view! {
+    /// The fields of a pod spec that rules read.
+    #[derive(Debug, Clone, Default)]
+    pub struct PodSpec<'a> {
+        /// `containers`
+        pub containers: Vec<Container<'a>> = "containers" or_default,
+        /// `initContainers`
+        pub init_containers: Vec<Container<'a>> = "initContainers" or_default,
+        /// `ephemeralContainers`
+        pub ephemeral_containers: Vec<Container<'a>> = "ephemeralContainers" or_default,
+        /// `securityContext`
+        pub security_context: Option<Box<PodSecurityContext>> = "securityContext",
+        /// `hostNetwork`
+        pub host_network: Option<bool> = "hostNetwork",
+        /// `hostPID`
+        pub host_pid: Option<bool> = "hostPID",
+        /// `hostIPC`
+        pub host_ipc: Option<bool> = "hostIPC",
+        /// `shareProcessNamespace`
+        pub share_process_namespace: Option<bool> = "shareProcessNamespace",
+        /// `volumes`, kept raw: decode with [`PodSpec::volumes`] (or [`PodObject::volumes`]), so
+        /// that a module whose rule does not read volumes neither pays for decoding them nor
+        /// judges them.
+        pub volumes: Option<&'a RawValue> = "volumes",
+        /// `serviceAccountName`
+        pub service_account_name: Option<String> = "serviceAccountName",
+        /// `serviceAccount` (deprecated alias)
+        pub service_account: Option<String> = "serviceAccount",
+        /// `automountServiceAccountToken`
+        pub automount_service_account_token: Option<bool> = "automountServiceAccountToken",
+        /// `runtimeClassName`
+        pub runtime_class_name: Option<String> = "runtimeClassName",
+        /// `hostUsers`
+        pub host_users: Option<bool> = "hostUsers",
+        /// `nodeName`
+        pub node_name: Option<String> = "nodeName",
+        /// `nodeSelector`, kept raw: decode with [`PodSpec::node_selector`].
+        pub node_selector: Option<&'a RawValue> = "nodeSelector",
+        /// `tolerations`, kept raw: decode with [`PodSpec::tolerations`].
+        pub tolerations: Option<&'a RawValue> = "tolerations",
+        /// `affinity`, kept raw for the rules that read it.
+        pub affinity: Option<&'a RawValue> = "affinity",
+        /// `priorityClassName`
+        pub priority_class_name: Option<String> = "priorityClassName",
+        /// `imagePullSecrets`, kept raw: decode with [`decode_part`].
+        pub image_pull_secrets: Option<&'a RawValue> = "imagePullSecrets",
+        /// `os`
+        pub os: Option<PodOs> = "os",
+    }
 }
 
-/// `os` of a pod spec.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct PodOs {
-    /// `name`: `linux` or `windows`.
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
+crate::view! {
+    /// `os` of a pod spec.
+    #[derive(Debug, Clone, Default)]
+    pub struct PodOs {
+        /// `name`: `linux` or `windows`.
+        pub name: String = "name" or_default,
+    }
 }
 
 impl PodSpec<'_> {
@@ -928,70 +908,65 @@ pub fn service_account_of<'s>(name: Option<&'s str>, alias: Option<&'s str>) -> 
         .unwrap_or("default")
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TemplateView<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
-    #[serde(borrow)]
-    spec: Option<Box<PodSpec<'a>>>,
+crate::view! {
+    #[derive(Default)]
+    struct TemplateView<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+        spec: Option<Box<PodSpec<'a>>> = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PodView<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
-    #[serde(borrow)]
-    spec: Option<Box<PodSpec<'a>>>,
+crate::view! {
+    #[derive(Default)]
+    struct PodView<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+        spec: Option<Box<PodSpec<'a>>> = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PodTemplateView<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
-    #[serde(borrow)]
-    template: Option<Box<TemplateView<'a>>>,
+crate::view! {
+    #[derive(Default)]
+    struct PodTemplateView<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+        template: Option<Box<TemplateView<'a>>> = "template",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WorkloadSpec<'a> {
-    #[serde(borrow)]
-    template: Option<Box<TemplateView<'a>>>,
+crate::view! {
+    #[derive(Default)]
+    struct WorkloadSpec<'a> {
+        template: Option<Box<TemplateView<'a>>> = "template",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WorkloadView<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
-    #[serde(borrow)]
-    spec: Option<WorkloadSpec<'a>>,
+crate::view! {
+    #[derive(Default)]
+    struct WorkloadView<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+        spec: Option<WorkloadSpec<'a>> = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct JobTemplate<'a> {
-    #[serde(borrow)]
-    spec: Option<WorkloadSpec<'a>>,
+crate::view! {
+    #[derive(Default)]
+    struct JobTemplate<'a> {
+        spec: Option<WorkloadSpec<'a>> = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct CronJobSpec<'a> {
-    #[serde(borrow)]
-    job_template: Option<JobTemplate<'a>>,
+crate::view! {
+    #[derive(Default)]
+    struct CronJobSpec<'a> {
+        job_template: Option<JobTemplate<'a>> = "jobTemplate",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CronJobView<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
-    #[serde(borrow)]
-    spec: Option<CronJobSpec<'a>>,
+crate::view! {
+    #[derive(Default)]
+    struct CronJobView<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+        spec: Option<CronJobSpec<'a>> = "spec",
+    }
 }
 
 /// The decoded `volumeMounts` of a pod's containers, for rules that match volumes to the

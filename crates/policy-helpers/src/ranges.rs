@@ -1,15 +1,14 @@
 //! Inclusive numeric ranges in settings (`{min, max}`): host ports, user and group ids.
 
-use serde::Deserialize;
-
-/// An inclusive range `min..=max`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Range {
-    /// Lowest value in the range.
-    pub min: i64,
-    /// Highest value in the range.
-    pub max: i64,
+crate::view! {
+    /// An inclusive range `min..=max`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Range [deny_unknown_fields] {
+        /// Lowest value in the range.
+        pub min: i64 = "min" required,
+        /// Highest value in the range.
+        pub max: i64 = "max" required,
+    }
 }
 
 impl Range {

@@ -20,7 +20,6 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use crate::de::null_default;
 use crate::glob::Glob;
 use crate::request::{ObjectError, ObjectMeta, Request};
 use crate::selector::LabelSelector;
@@ -52,38 +51,35 @@ pub const AGGREGATION_LABELS: &[(&str, &str)] = &[
     ("rbac.authorization.k8s.io/aggregate-to-view", "view"),
 ];
 
-/// One rule of a Role or ClusterRole.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PolicyRule {
-    /// Verbs (`get`, `list`, …, `*`).
-    #[serde(deserialize_with = "null_default")]
-    pub verbs: Vec<String>,
-    /// API groups (`""` for core, `*`).
-    #[serde(deserialize_with = "null_default")]
-    pub api_groups: Vec<String>,
-    /// Resources (`pods`, `pods/exec`, `*`, `*/scale`).
-    #[serde(deserialize_with = "null_default")]
-    pub resources: Vec<String>,
-    /// Object names the rule is restricted to (empty: all).
-    #[serde(deserialize_with = "null_default")]
-    pub resource_names: Vec<String>,
-    /// Non-resource URLs (`/healthz`, `/metrics`, `*`, `/logs/*`); ClusterRoles only.
-    #[serde(rename = "nonResourceURLs", deserialize_with = "null_default")]
-    pub non_resource_urls: Vec<String>,
+crate::view! {
+    /// One rule of a Role or ClusterRole.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct PolicyRule {
+        /// Verbs (`get`, `list`, …, `*`).
+        pub verbs: Vec<String> = "verbs" or_default,
+        /// API groups (`""` for core, `*`).
+        pub api_groups: Vec<String> = "apiGroups" or_default,
+        /// Resources (`pods`, `pods/exec`, `*`, `*/scale`).
+        pub resources: Vec<String> = "resources" or_default,
+        /// Object names the rule is restricted to (empty: all).
+        pub resource_names: Vec<String> = "resourceNames" or_default,
+        /// Non-resource URLs (`/healthz`, `/metrics`, `*`, `/logs/*`); ClusterRoles only.
+        pub non_resource_urls: Vec<String> = "nonResourceURLs" or_default,
+    }
 }
 
-/// A permission pattern: groups × resources × verbs, `*` allowed in each (settings such as
-/// `deniedPermissions` use it).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Permission {
-    /// API groups (`""` for core, `*` for any).
-    pub api_groups: Vec<String>,
-    /// Resources, optionally with a subresource (`pods/exec`); `*` for any.
-    pub resources: Vec<String>,
-    /// Verbs; `*` for any.
-    pub verbs: Vec<String>,
+crate::view! {
+    /// A permission pattern: groups × resources × verbs, `*` allowed in each (settings such as
+    /// `deniedPermissions` use it).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Permission [deny_unknown_fields] {
+        /// API groups (`""` for core, `*` for any).
+        pub api_groups: Vec<String> = "apiGroups",
+        /// Resources, optionally with a subresource (`pods/exec`); `*` for any.
+        pub resources: Vec<String> = "resources",
+        /// Verbs; `*` for any.
+        pub verbs: Vec<String> = "verbs",
+    }
 }
 
 impl Permission {
@@ -324,13 +320,13 @@ impl PolicyRule {
     }
 }
 
-/// `aggregationRule` of a ClusterRole.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AggregationRule {
-    /// The selectors of the ClusterRoles whose rules are aggregated.
-    #[serde(deserialize_with = "null_default")]
-    pub cluster_role_selectors: Vec<LabelSelector>,
+crate::view! {
+    /// `aggregationRule` of a ClusterRole.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct AggregationRule {
+        /// The selectors of the ClusterRoles whose rules are aggregated.
+        pub cluster_role_selectors: Vec<LabelSelector> = "clusterRoleSelectors" or_default,
+    }
 }
 
 impl AggregationRule {
@@ -347,18 +343,17 @@ impl AggregationRule {
     }
 }
 
-/// A Role or ClusterRole.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Role {
-    /// Metadata.
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// The rules.
-    #[serde(deserialize_with = "null_default")]
-    pub rules: Vec<PolicyRule>,
-    /// Set on aggregated ClusterRoles, whose rules the aggregation controller writes.
-    pub aggregation_rule: Option<AggregationRule>,
+crate::view! {
+    /// A Role or ClusterRole.
+    #[derive(Debug, Clone, Default)]
+    pub struct Role {
+        /// Metadata.
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// The rules.
+        pub rules: Vec<PolicyRule> = "rules" or_default,
+        /// Set on aggregated ClusterRoles, whose rules the aggregation controller writes.
+        pub aggregation_rule: Option<AggregationRule> = "aggregationRule",
+    }
 }
 
 impl Role {
@@ -375,16 +370,17 @@ impl Role {
     }
 }
 
-/// `roleRef` of a binding.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RoleRef {
-    /// `rbac.authorization.k8s.io`.
-    pub api_group: String,
-    /// `Role` or `ClusterRole`.
-    pub kind: String,
-    /// Name of the role.
-    pub name: String,
+crate::view! {
+    /// `roleRef` of a binding.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct RoleRef {
+        /// `rbac.authorization.k8s.io`.
+        pub api_group: String = "apiGroup",
+        /// `Role` or `ClusterRole`.
+        pub kind: String = "kind",
+        /// Name of the role.
+        pub name: String = "name",
+    }
 }
 
 impl RoleRef {
@@ -399,20 +395,19 @@ impl RoleRef {
     }
 }
 
-/// One subject of a binding.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Subject {
-    /// `User`, `Group` or `ServiceAccount`.
-    pub kind: String,
-    /// `rbac.authorization.k8s.io` for users and groups, empty for service accounts.
-    #[serde(deserialize_with = "null_default")]
-    pub api_group: String,
-    /// Name.
-    pub name: String,
-    /// Namespace (service accounts).
-    #[serde(deserialize_with = "null_default")]
-    pub namespace: String,
+crate::view! {
+    /// One subject of a binding.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Subject {
+        /// `User`, `Group` or `ServiceAccount`.
+        pub kind: String = "kind",
+        /// `rbac.authorization.k8s.io` for users and groups, empty for service accounts.
+        pub api_group: String = "apiGroup" or_default,
+        /// Name.
+        pub name: String = "name",
+        /// Namespace (service accounts).
+        pub namespace: String = "namespace" or_default,
+    }
 }
 
 /// The user name prefix of a ServiceAccount token: `system:serviceaccount:<namespace>:<name>`.
@@ -534,18 +529,17 @@ impl Subject {
     }
 }
 
-/// A RoleBinding or ClusterRoleBinding.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Binding {
-    /// Metadata.
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: ObjectMeta,
-    /// The role it grants.
-    pub role_ref: RoleRef,
-    /// Who it grants it to.
-    #[serde(deserialize_with = "null_default")]
-    pub subjects: Vec<Subject>,
+crate::view! {
+    /// A RoleBinding or ClusterRoleBinding.
+    #[derive(Debug, Clone, Default)]
+    pub struct Binding {
+        /// Metadata.
+        pub metadata: ObjectMeta = "metadata" or_default,
+        /// The role it grants.
+        pub role_ref: RoleRef = "roleRef",
+        /// Who it grants it to.
+        pub subjects: Vec<Subject> = "subjects" or_default,
+    }
 }
 
 /// The four RBAC kinds, from the request's resource.

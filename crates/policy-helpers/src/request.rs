@@ -11,48 +11,49 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::de::null_default;
-
-/// Group, version and kind of the object under admission.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct GroupVersionKind {
-    /// API group; empty for the core group.
-    pub group: String,
-    /// API version, e.g. `v1`.
-    pub version: String,
-    /// Kind, e.g. `Deployment`.
-    pub kind: String,
+crate::view! {
+    /// Group, version and kind of the object under admission.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct GroupVersionKind {
+        /// API group; empty for the core group.
+        pub group: String = "group",
+        /// API version, e.g. `v1`.
+        pub version: String = "version",
+        /// Kind, e.g. `Deployment`.
+        pub kind: String = "kind",
+    }
 }
 
-/// Group, version and resource of the request.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct GroupVersionResource {
-    /// API group; empty for the core group.
-    pub group: String,
-    /// API version, e.g. `v1`.
-    pub version: String,
-    /// Plural resource name, e.g. `deployments`.
-    pub resource: String,
+crate::view! {
+    /// Group, version and resource of the request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct GroupVersionResource {
+        /// API group; empty for the core group.
+        pub group: String = "group",
+        /// API version, e.g. `v1`.
+        pub version: String = "version",
+        /// Plural resource name, e.g. `deployments`.
+        pub resource: String = "resource",
+    }
 }
 
-/// The requesting identity.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct UserInfo {
-    /// User name, e.g. `system:serviceaccount:ci:deployer` or an Entra object id.
-    #[serde(deserialize_with = "null_default")]
-    pub username: String,
-    /// Groups of the user.
-    #[serde(deserialize_with = "null_default")]
-    pub groups: Vec<String>,
+crate::view! {
+    /// The requesting identity.
+    #[derive(Debug, Clone, Default)]
+    pub struct UserInfo {
+        /// User name, e.g. `system:serviceaccount:ci:deployer` or an Entra object id.
+        pub username: String = "username" or_default,
+        /// Groups of the user.
+        pub groups: Vec<String> = "groups" or_default,
+    }
 }
 
-/// The admission operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The admission operation. (`Default` is only where the request decoder starts: a request
+/// without `operation` is refused with ``missing field `operation` ``.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Operation {
     /// CREATE
+    #[default]
     Create,
     /// UPDATE
     Update,
@@ -96,51 +97,40 @@ impl<'de> Deserialize<'de> for Operation {
     }
 }
 
-/// The admission request, as policy-server sends it inside the `validate` payload.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Request<'a> {
-    /// Request uid.
-    #[serde(default)]
-    pub uid: String,
-    /// Kind of the object (after any conversion the API server made).
-    #[serde(default)]
-    pub kind: GroupVersionKind,
-    /// Resource of the request.
-    #[serde(default)]
-    pub resource: GroupVersionResource,
-    /// Subresource, e.g. `ephemeralcontainers` or `exec`.
-    #[serde(default)]
-    pub sub_resource: Option<String>,
-    /// Kind of the object as the client sent it, before any conversion the API server made
-    /// for the webhook (absent from hand-written requests: then it is [`Request::kind`]).
-    #[serde(default)]
-    pub request_kind: Option<GroupVersionKind>,
-    /// Name as given in the request (may be empty on CREATE with `generateName`).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Namespace of the request; authoritative for namespaced objects.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// The operation.
-    pub operation: Operation,
-    /// The requesting identity.
-    #[serde(default)]
-    pub user_info: UserInfo,
-    /// The object, raw (absent or null on DELETE and CONNECT).
-    #[serde(default, borrow)]
-    pub object: Option<&'a RawValue>,
-    /// The old object, raw (UPDATE and DELETE).
-    #[serde(default, borrow)]
-    pub old_object: Option<&'a RawValue>,
-    /// Whether the request is a dry run.
-    #[serde(default)]
-    pub dry_run: Option<bool>,
-    /// The object's metadata once read ([`Request::metadata_view`]), by a view that read it
-    /// anyway (the pod view) or by an earlier call: the runtime names the object in a
-    /// rejection without another pass over it.
-    #[serde(skip)]
-    meta: std::cell::OnceCell<MetaView<'a>>,
+crate::view! {
+    /// The admission request, as policy-server sends it inside the `validate` payload.
+    #[derive(Debug, Default)]
+    pub struct Request<'a> {
+        /// Request uid.
+        pub uid: String = "uid",
+        /// Kind of the object (after any conversion the API server made).
+        pub kind: GroupVersionKind = "kind",
+        /// Resource of the request.
+        pub resource: GroupVersionResource = "resource",
+        /// Subresource, e.g. `ephemeralcontainers` or `exec`.
+        pub sub_resource: Option<String> = "subResource",
+        /// Kind of the object as the client sent it, before any conversion the API server made
+        /// for the webhook (absent from hand-written requests: then it is [`Request::kind`]).
+        pub request_kind: Option<GroupVersionKind> = "requestKind",
+        /// Name as given in the request (may be empty on CREATE with `generateName`).
+        pub name: Option<String> = "name",
+        /// Namespace of the request; authoritative for namespaced objects.
+        pub namespace: Option<String> = "namespace",
+        /// The operation.
+        pub operation: Operation = "operation" required,
+        /// The requesting identity.
+        pub user_info: UserInfo = "userInfo",
+        /// The object, raw (absent or null on DELETE and CONNECT).
+        pub object: Option<&'a RawValue> = "object",
+        /// The old object, raw (UPDATE and DELETE).
+        pub old_object: Option<&'a RawValue> = "oldObject",
+        /// Whether the request is a dry run.
+        pub dry_run: Option<bool> = "dryRun",
+        /// The object's metadata once read ([`Request::metadata_view`]), by a view that read it
+        /// anyway (the pod view) or by an earlier call: the runtime names the object in a
+        /// rejection without another pass over it.
+        meta: std::cell::OnceCell<MetaView<'a>>,
+    }
 }
 
 /// An object that could not be read with the view a rule asked for.
@@ -263,30 +253,25 @@ pub fn path_at(text: &str, offset: usize) -> String {
     path
 }
 
-/// Minimal metadata of any object, for messages and exemptions.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObjectMeta {
-    /// `metadata.name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `metadata.generateName`
-    #[serde(deserialize_with = "null_default")]
-    pub generate_name: String,
-    /// `metadata.namespace`
-    #[serde(deserialize_with = "null_default")]
-    pub namespace: String,
-    /// `metadata.labels`
-    #[serde(deserialize_with = "null_default")]
-    pub labels: BTreeMap<String, String>,
-    /// `metadata.annotations`
-    #[serde(deserialize_with = "null_default")]
-    pub annotations: BTreeMap<String, String>,
-    /// `metadata.ownerReferences`
-    #[serde(deserialize_with = "null_default")]
-    pub owner_references: Vec<OwnerReference>,
-    /// `metadata.deletionTimestamp`
-    pub deletion_timestamp: Option<String>,
+crate::view! {
+    /// Minimal metadata of any object, for messages and exemptions.
+    #[derive(Debug, Clone, Default)]
+    pub struct ObjectMeta {
+        /// `metadata.name`
+        pub name: String = "name" or_default,
+        /// `metadata.generateName`
+        pub generate_name: String = "generateName" or_default,
+        /// `metadata.namespace`
+        pub namespace: String = "namespace" or_default,
+        /// `metadata.labels`
+        pub labels: BTreeMap<String, String> = "labels" or_default,
+        /// `metadata.annotations`
+        pub annotations: BTreeMap<String, String> = "annotations" or_default,
+        /// `metadata.ownerReferences`
+        pub owner_references: Vec<OwnerReference> = "ownerReferences" or_default,
+        /// `metadata.deletionTimestamp`
+        pub deletion_timestamp: Option<String> = "deletionTimestamp",
+    }
 }
 
 /// The names in an object's metadata: what messages and namespace lookups read, from an
@@ -319,52 +304,44 @@ macro_rules! names_from_fields {
 
 names_from_fields!(ObjectMeta, MetaView<'_>);
 
-/// `metadata.ownerReferences[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct OwnerReference {
-    /// `apiVersion`
-    #[serde(deserialize_with = "null_default")]
-    pub api_version: String,
-    /// `kind`
-    #[serde(deserialize_with = "null_default")]
-    pub kind: String,
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `controller`
-    pub controller: Option<bool>,
+crate::view! {
+    /// `metadata.ownerReferences[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct OwnerReference {
+        /// `apiVersion`
+        pub api_version: String = "apiVersion" or_default,
+        /// `kind`
+        pub kind: String = "kind" or_default,
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `controller`
+        pub controller: Option<bool> = "controller",
+    }
 }
 
-/// An object's metadata as the runtime and the pod view read it: the names at once, `labels`,
-/// `annotations` and `ownerReferences` kept raw and decoded by the rules that read them (most
-/// rules read none of them; a Deployment's own annotations often hold a whole copy of the
-/// object in `kubectl.kubernetes.io/last-applied-configuration`). A malformed part is an
-/// error of the rule that reads it, naming its path. [`MetaView::decode`] gives the whole
-/// [`ObjectMeta`].
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct MetaView<'a> {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `generateName`
-    #[serde(deserialize_with = "null_default")]
-    pub generate_name: String,
-    /// `namespace`
-    #[serde(deserialize_with = "null_default")]
-    pub namespace: String,
-    /// `deletionTimestamp`
-    pub deletion_timestamp: Option<String>,
-    #[serde(borrow)]
-    labels: Option<&'a RawValue>,
-    #[serde(borrow)]
-    annotations: Option<&'a RawValue>,
-    #[serde(borrow)]
-    owner_references: Option<&'a RawValue>,
-    /// Path of this metadata in the object (`metadata`, `spec.template.metadata`, ...).
-    #[serde(skip)]
-    path: &'static str,
+crate::view! {
+    /// An object's metadata as the runtime and the pod view read it: the names at once, `labels`,
+    /// `annotations` and `ownerReferences` kept raw and decoded by the rules that read them (most
+    /// rules read none of them; a Deployment's own annotations often hold a whole copy of the
+    /// object in `kubectl.kubernetes.io/last-applied-configuration`). A malformed part is an
+    /// error of the rule that reads it, naming its path. [`MetaView::decode`] gives the whole
+    /// [`ObjectMeta`].
+    #[derive(Debug, Clone, Default)]
+    pub struct MetaView<'a> {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `generateName`
+        pub generate_name: String = "generateName" or_default,
+        /// `namespace`
+        pub namespace: String = "namespace" or_default,
+        /// `deletionTimestamp`
+        pub deletion_timestamp: Option<String> = "deletionTimestamp",
+        labels: Option<&'a RawValue> = "labels",
+        annotations: Option<&'a RawValue> = "annotations",
+        owner_references: Option<&'a RawValue> = "ownerReferences",
+        /// Path of this metadata in the object (`metadata`, `spec.template.metadata`, ...).
+        path: &'static str,
+    }
 }
 
 impl MetaView<'_> {
@@ -430,11 +407,11 @@ impl MetaView<'_> {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct MetaOnly<'a> {
-    #[serde(borrow, deserialize_with = "null_default")]
-    metadata: MetaView<'a>,
+crate::view! {
+    #[derive(Default)]
+    struct MetaOnly<'a> {
+        metadata: MetaView<'a> = "metadata" or_default,
+    }
 }
 
 impl<'a> Request<'a> {
@@ -637,15 +614,19 @@ mod tests {
 
     #[test]
     fn decode_errors_name_the_field() {
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct V {
-            spec: S,
+        crate::view! {
+            #[derive(Debug, Default)]
+            #[allow(dead_code)]
+            struct V {
+                spec: S = "spec" required,
+            }
         }
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct S {
-            replicas: u32,
+        crate::view! {
+            #[derive(Debug, Default)]
+            #[allow(dead_code)]
+            struct S {
+                replicas: u32 = "replicas" required,
+            }
         }
         let e = decode::<V>(r#"{"spec":{"replicas":"three"}}"#).unwrap_err();
         assert_eq!(e.path, "spec.replicas");
@@ -659,10 +640,12 @@ mod tests {
         let at = t.find("bad").unwrap() + 3;
         assert_eq!(path_at(t, at), "a[1].y\"z.k[2]");
         assert_eq!(path_at(t, 0), "");
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct L {
-            items: Vec<u8>,
+        crate::view! {
+            #[derive(Debug, Default)]
+            #[allow(dead_code)]
+            struct L {
+                items: Vec<u8> = "items" required,
+            }
         }
         let e = decode::<L>("{\n  \"items\": [1,\n 2, \"three\"]\n}").unwrap_err();
         assert_eq!(e.path, "items[2]");

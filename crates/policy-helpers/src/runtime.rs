@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::guest::CallResult;
@@ -161,21 +160,22 @@ pub trait Policy {
     fn evaluate(req: &Request<'_>, ctx: &Checked<Self::Settings>) -> Verdict;
 }
 
-/// The payload read in one pass: the request decoded where it lies.
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
+crate::view! {
+    /// The payload read in one pass: the request decoded where it lies.
+    #[derive(Default)]
+    struct Payload<'a> {
+        request: Request<'a> = "request" required,
+        settings: Option<&'a RawValue> = "settings",
+    }
 }
 
-/// The payload read in two steps (request kept raw first): only used to say what is wrong
-/// with a payload the one-pass read refused, so that the error names the right part.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    request: Option<&'a RawValue>,
+crate::view! {
+    /// The payload read in two steps (request kept raw first): only used to say what is wrong
+    /// with a payload the one-pass read refused, so that the error names the right part.
+    #[derive(Default)]
+    struct Envelope<'a> {
+        request: Option<&'a RawValue> = "request",
+    }
 }
 
 fn response(
@@ -472,11 +472,11 @@ mod answer_tests {
     #[test]
     fn unknown_operations_fail_with_the_wapc_text() {
         struct Nothing;
-        #[derive(Default, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct NoSettings {
-            #[serde(default)]
-            exemptions: crate::Exemptions,
+        crate::view! {
+            #[derive(Default)]
+            struct NoSettings [deny_unknown_fields] {
+                exemptions: crate::Exemptions = "exemptions",
+            }
         }
         impl PolicySettings for NoSettings {
             fn exemptions(&self) -> &crate::Exemptions {

@@ -3,35 +3,30 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
-use crate::de::null_default;
-
-/// A label selector, with the API server's semantics: every `matchLabels` pair and every
-/// requirement must hold; an empty selector matches everything.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct LabelSelector {
-    /// Labels that must be present with these values.
-    #[serde(deserialize_with = "null_default")]
-    pub match_labels: BTreeMap<String, String>,
-    /// Set-based requirements.
-    #[serde(deserialize_with = "null_default")]
-    pub match_expressions: Vec<Requirement>,
+crate::view! {
+    /// A label selector, with the API server's semantics: every `matchLabels` pair and every
+    /// requirement must hold; an empty selector matches everything.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct LabelSelector [deny_unknown_fields] {
+        /// Labels that must be present with these values.
+        pub match_labels: BTreeMap<String, String> = "matchLabels" or_default,
+        /// Set-based requirements.
+        pub match_expressions: Vec<Requirement> = "matchExpressions" or_default,
+    }
 }
 
-/// One set-based requirement: `key In (a, b)`, `key NotIn (…)`, `key Exists`,
-/// `key DoesNotExist`.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Requirement {
-    /// Label key.
-    pub key: String,
-    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
-    pub operator: String,
-    /// Values for `In` and `NotIn`.
-    #[serde(deserialize_with = "null_default")]
-    pub values: Vec<String>,
+crate::view! {
+    /// One set-based requirement: `key In (a, b)`, `key NotIn (…)`, `key Exists`,
+    /// `key DoesNotExist`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Requirement [deny_unknown_fields] {
+        /// Label key.
+        pub key: String = "key",
+        /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+        pub operator: String = "operator",
+        /// Values for `In` and `NotIn`.
+        pub values: Vec<String> = "values" or_default,
+    }
 }
 
 impl LabelSelector {

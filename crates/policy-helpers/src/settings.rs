@@ -63,13 +63,12 @@ pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
 mod object_only_tests {
     use super::*;
 
-    #[derive(serde::Deserialize, Default)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    struct Probe {
-        #[serde(default)]
-        exemptions: Exemptions,
-        #[serde(default)]
-        names: Vec<String>,
+    crate::view! {
+        #[derive(Default)]
+        struct Probe [deny_unknown_fields] {
+            exemptions: Exemptions = "exemptions",
+            names: Vec<String> = "names",
+        }
     }
 
     impl PolicySettings for Probe {

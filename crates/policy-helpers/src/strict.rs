@@ -42,11 +42,12 @@ where
 
 #[cfg(test)]
 mod tests {
-    #[derive(serde::Deserialize, Debug, Default, PartialEq)]
-    #[serde(default, deny_unknown_fields)]
-    struct Inner {
-        a: u32,
-        b: u32,
+    crate::view! {
+        #[derive(Debug, Default, PartialEq)]
+        struct Inner [deny_unknown_fields] {
+            a: u32 = "a",
+            b: u32 = "b",
+        }
     }
 
     #[derive(serde::Deserialize, Debug)]

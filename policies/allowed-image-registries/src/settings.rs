@@ -3,22 +3,22 @@
 use policy_helpers::glob::Glob;
 use policy_helpers::image::{ImagePattern, normalise_registry};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `allowed-image-registries`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Registries whose every image is allowed, e.g. `myacr.azurecr.io`, `*.azurecr.io`.
-    pub allowed_registries: Vec<String>,
-    /// Image patterns allowed, e.g. `mcr.microsoft.com/oss/kubernetes/**`.
-    pub allowed_images: Vec<String>,
-    /// Registries denied, even when an allow entry matches.
-    pub denied_registries: Vec<String>,
-    /// Image patterns denied, even when an allow entry matches.
-    pub denied_images: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `allowed-image-registries`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Registries whose every image is allowed, e.g. `myacr.azurecr.io`, `*.azurecr.io`.
+        pub allowed_registries: Vec<String> = "allowedRegistries",
+        /// Image patterns allowed, e.g. `mcr.microsoft.com/oss/kubernetes/**`.
+        pub allowed_images: Vec<String> = "allowedImages",
+        /// Registries denied, even when an allow entry matches.
+        pub denied_registries: Vec<String> = "deniedRegistries",
+        /// Image patterns denied, even when an allow entry matches.
+        pub denied_images: Vec<String> = "deniedImages",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// The settings compiled for matching.

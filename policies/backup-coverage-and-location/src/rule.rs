@@ -6,7 +6,6 @@ use policy_helpers::host::{self, HostError};
 use policy_helpers::request::{ObjectMeta, decode};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::cron;
@@ -17,23 +16,26 @@ use crate::velero::{Namespace, Schedule};
 /// The label that makes Velero skip an object.
 pub const EXCLUDE_LABEL: &str = "velero.io/exclude-from-backup";
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct ObjectStorage {
-    bucket: String,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ObjectStorage {
+        bucket: String = "bucket",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct BslSpec {
-    provider: String,
-    object_storage: ObjectStorage,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct BslSpec {
+        provider: String = "provider",
+        object_storage: ObjectStorage = "objectStorage",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct BslView {
-    spec: BslSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct BslView {
+        spec: BslSpec = "spec",
+    }
 }
 
 fn unreadable(e: impl std::fmt::Display) -> Verdict {

@@ -20,24 +20,25 @@ pub enum NamespaceCheck {
     Off,
 }
 
-/// Settings of `backup-coverage-and-location`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Label selector of the namespaces every backup must cover (string form, e.g.
-    /// `pci-scope=in-scope`); empty: coverage is not checked.
-    pub required_namespaces_selector: String,
-    /// Velero providers a BackupStorageLocation may use.
-    pub allowed_providers: Vec<String>,
-    /// Buckets (Azure: blob containers) a BackupStorageLocation may use (exact or glob);
-    /// empty: any.
-    pub allowed_buckets: Vec<String>,
-    /// Schedules must back up volumes (snapshots or file-system backup).
-    pub require_volumes: bool,
-    /// What happens to an in-scope Namespace no Schedule covers.
-    pub namespace_check: NamespaceCheck,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `backup-coverage-and-location`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Label selector of the namespaces every backup must cover (string form, e.g.
+        /// `pci-scope=in-scope`); empty: coverage is not checked.
+        pub required_namespaces_selector: String = "requiredNamespacesSelector",
+        /// Velero providers a BackupStorageLocation may use.
+        pub allowed_providers: Vec<String> = "allowedProviders",
+        /// Buckets (Azure: blob containers) a BackupStorageLocation may use (exact or glob);
+        /// empty: any.
+        pub allowed_buckets: Vec<String> = "allowedBuckets",
+        /// Schedules must back up volumes (snapshots or file-system backup).
+        pub require_volumes: bool = "requireVolumes",
+        /// What happens to an in-scope Namespace no Schedule covers.
+        pub namespace_check: NamespaceCheck = "namespaceCheck",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -1,71 +1,75 @@
 //! Views of the Velero objects the rule reads, and what "covers a namespace" means.
 
 use policy_helpers::glob::Glob;
-use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-/// `metadata` of a listed object.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Meta {
-    /// `name`
-    pub name: String,
-    /// `namespace`
-    pub namespace: String,
-    /// `labels`
-    pub labels: Option<std::collections::BTreeMap<String, String>>,
+policy_helpers::view! {
+    /// `metadata` of a listed object.
+    #[derive(Debug, Clone, Default)]
+    pub struct Meta {
+        /// `name`
+        pub name: String = "name",
+        /// `namespace`
+        pub namespace: String = "namespace",
+        /// `labels`
+        pub labels: Option<std::collections::BTreeMap<String, String>> = "labels",
+    }
 }
 
-/// A Velero `BackupSpec` (a Schedule's `spec.template`), the fields that decide coverage.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct BackupSpec {
-    /// `includedNamespaces` (empty or `*`: all)
-    pub included_namespaces: Option<Vec<String>>,
-    /// `excludedNamespaces`
-    pub excluded_namespaces: Option<Vec<String>>,
-    /// `includedResources` (empty or `*`: all)
-    pub included_resources: Option<Vec<String>>,
-    /// `excludedResources`
-    pub excluded_resources: Option<Vec<String>>,
-    /// `labelSelector`: backs up only matching objects.
-    pub label_selector: Option<IgnoredAny>,
-    /// `orLabelSelectors`: the same.
-    pub or_label_selectors: Option<IgnoredAny>,
-    /// `snapshotVolumes` (unset: snapshot)
-    pub snapshot_volumes: Option<bool>,
-    /// `defaultVolumesToFsBackup`
-    pub default_volumes_to_fs_backup: Option<bool>,
+policy_helpers::view! {
+    /// A Velero `BackupSpec` (a Schedule's `spec.template`), the fields that decide coverage.
+    #[derive(Debug, Clone, Default)]
+    pub struct BackupSpec {
+        /// `includedNamespaces` (empty or `*`: all)
+        pub included_namespaces: Option<Vec<String>> = "includedNamespaces",
+        /// `excludedNamespaces`
+        pub excluded_namespaces: Option<Vec<String>> = "excludedNamespaces",
+        /// `includedResources` (empty or `*`: all)
+        pub included_resources: Option<Vec<String>> = "includedResources",
+        /// `excludedResources`
+        pub excluded_resources: Option<Vec<String>> = "excludedResources",
+        /// `labelSelector`: backs up only matching objects.
+        pub label_selector: Option<IgnoredAny> = "labelSelector",
+        /// `orLabelSelectors`: the same.
+        pub or_label_selectors: Option<IgnoredAny> = "orLabelSelectors",
+        /// `snapshotVolumes` (unset: snapshot)
+        pub snapshot_volumes: Option<bool> = "snapshotVolumes",
+        /// `defaultVolumesToFsBackup`
+        pub default_volumes_to_fs_backup: Option<bool> = "defaultVolumesToFsBackup",
+    }
 }
 
-/// `spec` of a Schedule.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ScheduleSpec {
-    /// `schedule` (cron)
-    pub schedule: Option<String>,
-    /// `paused`
-    pub paused: Option<bool>,
-    /// `template`
-    pub template: BackupSpec,
+policy_helpers::view! {
+    /// `spec` of a Schedule.
+    #[derive(Debug, Clone, Default)]
+    pub struct ScheduleSpec {
+        /// `schedule` (cron)
+        pub schedule: Option<String> = "schedule",
+        /// `paused`
+        pub paused: Option<bool> = "paused",
+        /// `template`
+        pub template: BackupSpec = "template",
+    }
 }
 
-/// A Velero Schedule.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Schedule {
-    /// `metadata`
-    pub metadata: Meta,
-    /// `spec`
-    pub spec: ScheduleSpec,
+policy_helpers::view! {
+    /// A Velero Schedule.
+    #[derive(Debug, Clone, Default)]
+    pub struct Schedule {
+        /// `metadata`
+        pub metadata: Meta = "metadata",
+        /// `spec`
+        pub spec: ScheduleSpec = "spec",
+    }
 }
 
-/// A Namespace (only its metadata).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Namespace {
-    /// `metadata`
-    pub metadata: Meta,
+policy_helpers::view! {
+    /// A Namespace (only its metadata).
+    #[derive(Debug, Clone, Default)]
+    pub struct Namespace {
+        /// `metadata`
+        pub metadata: Meta = "metadata",
+    }
 }
 
 const VOLUME_RESOURCES: &[&str] = &[

@@ -3,7 +3,6 @@
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
@@ -16,16 +15,18 @@ pub const BUILTINS: &[(&str, &str, &str)] = &[
     ("", "ConfigMap", "kube-root-ca.crt"),
 ];
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Meta {
-    metadata: MetaExtra,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct Meta {
+        metadata: MetaExtra = "metadata",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct MetaExtra {
-    deletion_timestamp: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct MetaExtra {
+        deletion_timestamp: Option<String> = "deletionTimestamp",
+    }
 }
 
 /// Rejects objects whose namespace is denied, unless they are built-ins, of an allowed kind

@@ -1,7 +1,6 @@
 //! Settings: the denied namespaces, extra allowed objects, and the common exemptions.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The kinds that harden a namespace instead of running anything in it: a (deny-all)
 /// NetworkPolicy, a ResourceQuota, a LimitRange. Microsoft's PCI reference applies them to
@@ -9,19 +8,20 @@ use serde::Deserialize;
 /// and ServiceAccount; they are allowed by default.
 pub const HARDENING_KINDS: &[&str] = &["NetworkPolicy", "ResourceQuota", "LimitRange"];
 
-/// Settings of `block-default-namespace`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespaces nothing may be created in (default `["default"]`).
-    pub denied_namespaces: Vec<String>,
-    /// Objects allowed there anyway, as `Kind/name` (besides the Kubernetes built-ins).
-    pub allowed_objects: Vec<String>,
-    /// Kinds allowed there anyway, because they harden the namespace rather than run in it
-    /// (default: NetworkPolicy, ResourceQuota, LimitRange).
-    pub allowed_kinds: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `block-default-namespace`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespaces nothing may be created in (default `["default"]`).
+        pub denied_namespaces: Vec<String> = "deniedNamespaces",
+        /// Objects allowed there anyway, as `Kind/name` (besides the Kubernetes built-ins).
+        pub allowed_objects: Vec<String> = "allowedObjects",
+        /// Kinds allowed there anyway, because they harden the namespace rather than run in it
+        /// (default: NetworkPolicy, ResourceQuota, LimitRange).
+        pub allowed_kinds: Vec<String> = "allowedKinds",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use policy_helpers::image::ImageRef;
-use serde::{Deserialize, Deserializer};
 
 use crate::settings::Settings;
 
@@ -13,74 +12,58 @@ pub const API_VERSION: &str = "storage.sbomscanner.kubewarden.io/v1alpha1";
 /// Kind of the reports.
 pub const KIND: &str = "VulnerabilityReport";
 
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+policy_helpers::view! {
+    /// `metadata`
+    #[derive(Debug, Clone, Default)]
+    pub struct Meta {
+        /// `name`
+        pub name: String = "name" or_default,
+        /// `namespace`
+        pub namespace: String = "namespace" or_default,
+    }
 }
 
-/// `metadata`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Meta {
-    /// `name`
-    #[serde(deserialize_with = "null_default")]
-    pub name: String,
-    /// `namespace`
-    #[serde(deserialize_with = "null_default")]
-    pub namespace: String,
+policy_helpers::view! {
+    /// `imageMetadata`
+    #[derive(Debug, Clone, Default)]
+    pub struct ImageMetadata {
+        /// `registryURI`, e.g. `ghcr.io`
+        pub registry_uri: String = "registryURI" or_default,
+        /// `repository`, e.g. `acme/web`
+        pub repository: String = "repository" or_default,
+        /// `tag`
+        pub tag: String = "tag" or_default,
+        /// `digest` of the scanned manifest
+        pub digest: String = "digest" or_default,
+        /// `platform`, e.g. `linux/amd64`
+        pub platform: String = "platform" or_default,
+    }
 }
 
-/// `imageMetadata`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ImageMetadata {
-    /// `registryURI`, e.g. `ghcr.io`
-    #[serde(rename = "registryURI", deserialize_with = "null_default")]
-    pub registry_uri: String,
-    /// `repository`, e.g. `acme/web`
-    #[serde(deserialize_with = "null_default")]
-    pub repository: String,
-    /// `tag`
-    #[serde(deserialize_with = "null_default")]
-    pub tag: String,
-    /// `digest` of the scanned manifest
-    #[serde(deserialize_with = "null_default")]
-    pub digest: String,
-    /// `platform`, e.g. `linux/amd64`
-    #[serde(deserialize_with = "null_default")]
-    pub platform: String,
+policy_helpers::view! {
+    /// `report.results[].vulnerabilities[].cvss.<source>`
+    #[derive(Debug, Clone, Default)]
+    pub struct Cvss {
+        /// `v3score`, a decimal string
+        pub v3score: String = "v3score" or_default,
+    }
 }
 
-/// `report.results[].vulnerabilities[].cvss.<source>`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Cvss {
-    /// `v3score`, a decimal string
-    #[serde(deserialize_with = "null_default")]
-    pub v3score: String,
-}
-
-/// `report.results[].vulnerabilities[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Vulnerability {
-    /// `cve` (the vulnerability id)
-    #[serde(deserialize_with = "null_default")]
-    pub cve: String,
-    /// `severity`: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNKNOWN`
-    #[serde(deserialize_with = "null_default")]
-    pub severity: String,
-    /// `fixedVersions`
-    #[serde(deserialize_with = "null_default")]
-    pub fixed_versions: Vec<String>,
-    /// `suppressed` (by a VEX statement)
-    pub suppressed: bool,
-    /// `cvss`, by source
-    #[serde(deserialize_with = "null_default")]
-    pub cvss: BTreeMap<String, Cvss>,
+policy_helpers::view! {
+    /// `report.results[].vulnerabilities[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct Vulnerability {
+        /// `cve` (the vulnerability id)
+        pub cve: String = "cve" or_default,
+        /// `severity`: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` or `UNKNOWN`
+        pub severity: String = "severity" or_default,
+        /// `fixedVersions`
+        pub fixed_versions: Vec<String> = "fixedVersions" or_default,
+        /// `suppressed` (by a VEX statement)
+        pub suppressed: bool = "suppressed",
+        /// `cvss`, by source
+        pub cvss: BTreeMap<String, Cvss> = "cvss" or_default,
+    }
 }
 
 impl Vulnerability {
@@ -111,37 +94,35 @@ pub fn show_tenths(t: u32) -> String {
     format!("{}.{}", t / 10, t % 10)
 }
 
-/// `report.results[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ScanResult {
-    /// `vulnerabilities`
-    #[serde(deserialize_with = "null_default")]
-    pub vulnerabilities: Vec<Vulnerability>,
+policy_helpers::view! {
+    /// `report.results[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct ScanResult {
+        /// `vulnerabilities`
+        pub vulnerabilities: Vec<Vulnerability> = "vulnerabilities" or_default,
+    }
 }
 
-/// `report`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Report {
-    /// `results`
-    #[serde(deserialize_with = "null_default")]
-    pub results: Vec<ScanResult>,
-}
-
-/// A `VulnerabilityReport`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct VulnerabilityReport {
-    /// `metadata`
-    #[serde(deserialize_with = "null_default")]
-    pub metadata: Meta,
-    /// `imageMetadata`
-    #[serde(deserialize_with = "null_default")]
-    pub image_metadata: ImageMetadata,
+policy_helpers::view! {
     /// `report`
-    #[serde(deserialize_with = "null_default")]
-    pub report: Report,
+    #[derive(Debug, Clone, Default)]
+    pub struct Report {
+        /// `results`
+        pub results: Vec<ScanResult> = "results" or_default,
+    }
+}
+
+policy_helpers::view! {
+    /// A `VulnerabilityReport`.
+    #[derive(Debug, Clone, Default)]
+    pub struct VulnerabilityReport {
+        /// `metadata`
+        pub metadata: Meta = "metadata" or_default,
+        /// `imageMetadata`
+        pub image_metadata: ImageMetadata = "imageMetadata" or_default,
+        /// `report`
+        pub report: Report = "report" or_default,
+    }
 }
 
 /// A registry host as reports write it, normalised like image references (`https://` dropped,

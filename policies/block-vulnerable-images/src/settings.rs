@@ -17,20 +17,21 @@ pub enum Lookup {
     ListNamespace,
 }
 
-/// Highest number of distinct CVEs allowed per severity; an absent severity is unlimited.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MaxBySeverity {
-    /// `CRITICAL`
-    pub critical: Option<u32>,
-    /// `HIGH`
-    pub high: Option<u32>,
-    /// `MEDIUM`
-    pub medium: Option<u32>,
-    /// `LOW`
-    pub low: Option<u32>,
-    /// `UNKNOWN`
-    pub unknown: Option<u32>,
+policy_helpers::view! {
+    /// Highest number of distinct CVEs allowed per severity; an absent severity is unlimited.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct MaxBySeverity [deny_unknown_fields] {
+        /// `CRITICAL`
+        pub critical: Option<u32> = "critical",
+        /// `HIGH`
+        pub high: Option<u32> = "high",
+        /// `MEDIUM`
+        pub medium: Option<u32> = "medium",
+        /// `LOW`
+        pub low: Option<u32> = "low",
+        /// `UNKNOWN`
+        pub unknown: Option<u32> = "unknown",
+    }
 }
 
 impl MaxBySeverity {

@@ -3,47 +3,48 @@
 
 use policy_helpers::quantity::Quantity;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// Settings of `container-resources`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Rules for `cpu` (requests and limits required by default).
-    pub cpu: ResourceRule,
-    /// Rules for `memory` (requests and limits required by default).
-    pub memory: ResourceRule,
-    /// Rules for `ephemeral-storage` (nothing required by default).
-    pub ephemeral_storage: ResourceRule,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `container-resources`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Rules for `cpu` (requests and limits required by default).
+        pub cpu: ResourceRule = "cpu",
+        /// Rules for `memory` (requests and limits required by default).
+        pub memory: ResourceRule = "memory",
+        /// Rules for `ephemeral-storage` (nothing required by default).
+        pub ephemeral_storage: ResourceRule = "ephemeralStorage",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
-/// What is required of one resource.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ResourceRule {
-    /// `requests.<resource>` must be set (a limit alone counts: Kubernetes defaults the request
-    /// to the limit). Default: true for cpu and memory, false for ephemeral-storage.
-    pub require_request: Option<bool>,
-    /// `limits.<resource>` must be set. Default: true for cpu and memory, false for
-    /// ephemeral-storage.
-    pub require_limit: Option<bool>,
-    /// Smallest request allowed.
-    pub min_request: Option<Box<RawValue>>,
-    /// Largest request allowed.
-    pub max_request: Option<Box<RawValue>>,
-    /// Smallest limit allowed.
-    pub min_limit: Option<Box<RawValue>>,
-    /// Largest limit allowed.
-    pub max_limit: Option<Box<RawValue>>,
-    /// Written into a container's `requests.<resource>` when it sets none (the policy then
-    /// mutates, as a LimitRange's `defaultRequest` would).
-    pub default_request: Option<Box<RawValue>>,
-    /// Written into a container's `limits.<resource>` when it sets none (as a LimitRange's
-    /// `default`).
-    pub default_limit: Option<Box<RawValue>>,
+policy_helpers::view! {
+    /// What is required of one resource.
+    #[derive(Debug, Clone, Default)]
+    pub struct ResourceRule [deny_unknown_fields] {
+        /// `requests.<resource>` must be set (a limit alone counts: Kubernetes defaults the request
+        /// to the limit). Default: true for cpu and memory, false for ephemeral-storage.
+        pub require_request: Option<bool> = "requireRequest",
+        /// `limits.<resource>` must be set. Default: true for cpu and memory, false for
+        /// ephemeral-storage.
+        pub require_limit: Option<bool> = "requireLimit",
+        /// Smallest request allowed.
+        pub min_request: Option<Box<RawValue>> = "minRequest",
+        /// Largest request allowed.
+        pub max_request: Option<Box<RawValue>> = "maxRequest",
+        /// Smallest limit allowed.
+        pub min_limit: Option<Box<RawValue>> = "minLimit",
+        /// Largest limit allowed.
+        pub max_limit: Option<Box<RawValue>> = "maxLimit",
+        /// Written into a container's `requests.<resource>` when it sets none (the policy then
+        /// mutates, as a LimitRange's `defaultRequest` would).
+        pub default_request: Option<Box<RawValue>> = "defaultRequest",
+        /// Written into a container's `limits.<resource>` when it sets none (as a LimitRange's
+        /// `default`).
+        pub default_limit: Option<Box<RawValue>> = "defaultLimit",
+    }
 }
 
 /// A quantity as written: a string, or a YAML/JSON number's literal text.

@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use policy_helpers::host;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::corefile::{
     Block, ParseError, has_env_placeholder, key_zone, log_rules, logs_every_query, parse,
 };
 use crate::settings::{DeploymentCheck, Settings};
 
-/// The ConfigMap fields the rule reads.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ConfigMapView {
-    data: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    /// The ConfigMap fields the rule reads.
+    #[derive(Default)]
+    pub struct ConfigMapView {
+        data: Option<BTreeMap<String, String>> = "data",
+    }
 }
 
 /// What keeps a ConfigMap from keeping DNS query logging on.

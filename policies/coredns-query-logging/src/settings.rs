@@ -17,22 +17,23 @@ pub enum DeploymentCheck {
     Off,
 }
 
-/// Settings of `coredns-query-logging`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespace of the ConfigMap and the Deployment.
-    pub namespace: String,
-    /// The custom CoreDNS ConfigMap (AKS: `coredns-custom`).
-    pub config_map_name: String,
-    /// Plugins an override must enable (default `[log]`).
-    pub required_plugins: Vec<String>,
-    /// The CoreDNS Deployment (AKS: `coredns`).
-    pub deployment_name: String,
-    /// What a CREATE/UPDATE of the Deployment does when the ConfigMap lacks the plugins.
-    pub deployment_check: DeploymentCheck,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `coredns-query-logging`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespace of the ConfigMap and the Deployment.
+        pub namespace: String = "namespace",
+        /// The custom CoreDNS ConfigMap (AKS: `coredns-custom`).
+        pub config_map_name: String = "configMapName",
+        /// Plugins an override must enable (default `[log]`).
+        pub required_plugins: Vec<String> = "requiredPlugins",
+        /// The CoreDNS Deployment (AKS: `coredns`).
+        pub deployment_name: String = "deploymentName",
+        /// What a CREATE/UPDATE of the Deployment does when the ConfigMap lacks the plugins.
+        pub deployment_check: DeploymentCheck = "deploymentCheck",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -9,7 +9,6 @@ use policy_helpers::consumer::go_parse_bool;
 use policy_helpers::identity::ServiceAccount;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
@@ -23,18 +22,19 @@ pub const ENFORCE_MOUNTABLE: &str = "kubernetes.io/enforce-mountable-secrets";
 const FIX: &str =
     "use a projected ServiceAccount token (automatic, expiring) or `kubectl create token`";
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct SecretMeta {
-    annotations: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct SecretMeta {
+        annotations: Option<BTreeMap<String, String>> = "annotations",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Secret {
-    metadata: Option<SecretMeta>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct Secret {
+        metadata: Option<SecretMeta> = "metadata",
+        kind: Option<String> = "type",
+    }
 }
 
 /// Rejects new legacy token Secrets and ServiceAccounts that list Secrets.

@@ -3,18 +3,18 @@
 
 use policy_helpers::identity::ServiceAccountPatterns;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `deny-legacy-sa-token-secrets`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// ServiceAccounts (`namespace/name` or `name`, globs) whose token Secrets are tolerated.
-    pub allowed_service_accounts: Vec<String>,
-    /// Whether ServiceAccounts listing Secrets in `secrets[]` are checked.
-    pub check_service_account_secrets: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `deny-legacy-sa-token-secrets`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// ServiceAccounts (`namespace/name` or `name`, globs) whose token Secrets are tolerated.
+        pub allowed_service_accounts: Vec<String> = "allowedServiceAccounts",
+        /// Whether ServiceAccounts listing Secrets in `secrets[]` are checked.
+        pub check_service_account_secrets: bool = "checkServiceAccountSecrets",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

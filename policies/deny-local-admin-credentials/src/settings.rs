@@ -16,20 +16,21 @@ pub enum Mode {
     Deny,
 }
 
-/// Settings of `deny-local-admin-credentials`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// User names of local admin credentials (exact or glob).
-    pub denied_users: Vec<String>,
-    /// Groups of local admin credentials (exact or glob).
-    pub denied_groups: Vec<String>,
-    /// `audit` (default) or `deny`.
-    pub mode: Mode,
-    /// RFC 3339 time until which `deny` acts as `audit` (a break-glass window).
-    pub break_glass_until: Option<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `deny-local-admin-credentials`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// User names of local admin credentials (exact or glob).
+        pub denied_users: Vec<String> = "deniedUsers",
+        /// Groups of local admin credentials (exact or glob).
+        pub denied_groups: Vec<String> = "deniedGroups",
+        /// `audit` (default) or `deny`.
+        pub mode: Mode = "mode",
+        /// RFC 3339 time until which `deny` acts as `audit` (a break-glass window).
+        pub break_glass_until: Option<String> = "breakGlassUntil",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -5,34 +5,36 @@ use policy_helpers::net::parse_ipv4_inet_aton;
 use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ServiceView {
-    spec: ServiceSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ServiceView {
+        spec: ServiceSpec = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct ServiceSpec {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    external_name: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ServiceSpec {
+        kind: Option<String> = "type",
+        external_name: Option<String> = "externalName",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CrdView {
-    spec: CrdSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct CrdView {
+        spec: CrdSpec = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CrdSpec {
-    group: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct CrdSpec {
+        group: Option<String> = "group",
+    }
 }
 
 /// Why an ExternalName target is node-local or a platform endpoint, if it is one.

@@ -3,25 +3,24 @@
 
 use policy_helpers::glob::Glob;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `deny-resource-kinds`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Kinds that may not be created. Default: every kind of the retired AAD pod identity
-    /// (`aadpodidentity.k8s.io`), replaced by Workload ID.
-    pub denied_kinds: Vec<DeniedKind>,
-    /// API groups a CustomResourceDefinition may define (globs); empty: any group.
-    #[serde(rename = "allowedCRDGroups")]
-    pub allowed_crd_groups: Vec<String>,
-    /// Reject ExternalName Services whose `externalName` is a loopback, unspecified, link-local
-    /// (instance metadata) or Azure platform (168.63.129.16) address or a `localhost` name.
-    pub deny_local_external_names: bool,
-    /// Reject every ExternalName Service.
-    pub deny_external_name_services: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `deny-resource-kinds`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Kinds that may not be created. Default: every kind of the retired AAD pod identity
+        /// (`aadpodidentity.k8s.io`), replaced by Workload ID.
+        pub denied_kinds: Vec<DeniedKind> = "deniedKinds",
+        /// API groups a CustomResourceDefinition may define (globs); empty: any group.
+        pub allowed_crd_groups: Vec<String> = "allowedCRDGroups",
+        /// Reject ExternalName Services whose `externalName` is a loopback, unspecified, link-local
+        /// (instance metadata) or Azure platform (168.63.129.16) address or a `localhost` name.
+        pub deny_local_external_names: bool = "denyLocalExternalNames",
+        /// Reject every ExternalName Service.
+        pub deny_external_name_services: bool = "denyExternalNameServices",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {
@@ -41,22 +40,23 @@ impl Default for Settings {
     }
 }
 
-/// One denied kind.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct DeniedKind {
-    /// API group (`""` for core), exact or glob.
-    pub group: String,
-    /// Kind, exact or glob (`*` for every kind of the group).
-    pub kind: String,
-    /// Namespaces (exact or glob) where it is denied; empty: everywhere, cluster-scoped kinds
-    /// included.
-    pub namespaces: Vec<String>,
-    /// A subresource request to deny instead of the creation, e.g. `ephemeralcontainers` of
-    /// `Pod` (`kubectl debug`).
-    pub subresource: Option<String>,
-    /// Why, shown in the rejection.
-    pub reason: Option<String>,
+policy_helpers::view! {
+    /// One denied kind.
+    #[derive(Debug, Clone, Default)]
+    pub struct DeniedKind [deny_unknown_fields] {
+        /// API group (`""` for core), exact or glob.
+        pub group: String = "group",
+        /// Kind, exact or glob (`*` for every kind of the group).
+        pub kind: String = "kind",
+        /// Namespaces (exact or glob) where it is denied; empty: everywhere, cluster-scoped kinds
+        /// included.
+        pub namespaces: Vec<String> = "namespaces",
+        /// A subresource request to deny instead of the creation, e.g. `ephemeralcontainers` of
+        /// `Pod` (`kubectl debug`).
+        pub subresource: Option<String> = "subresource",
+        /// Why, shown in the rejection.
+        pub reason: Option<String> = "reason",
+    }
 }
 
 /// A denied kind, compiled.

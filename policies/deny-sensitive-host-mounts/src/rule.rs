@@ -4,7 +4,6 @@ use policy_helpers::hostpath::{canonical_run, components, normalise};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::{Denied, Settings};
 
@@ -77,23 +76,26 @@ fn judge(path: &str, denied: &[Denied]) -> Option<Hit> {
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PathSource {
-    path: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PathSource {
+        path: Option<String> = "path",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct PvSpec {
-    host_path: Option<PathSource>,
-    local: Option<PathSource>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PvSpec {
+        host_path: Option<PathSource> = "hostPath",
+        local: Option<PathSource> = "local",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PersistentVolume {
-    spec: Option<PvSpec>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PersistentVolume {
+        spec: Option<PvSpec> = "spec",
+    }
 }
 
 /// A `PersistentVolume` whose `hostPath` or `local` path is sensitive is rejected: nothing

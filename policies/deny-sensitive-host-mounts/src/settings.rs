@@ -2,17 +2,16 @@
 
 use policy_helpers::hostpath::{PathPattern, canonical_run, normalise};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// One denied path.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DeniedPath {
-    /// Absolute path; a component may hold `*` (`/home/*/.ssh`).
-    pub path: String,
-    /// Accept pod volumes that expose it when every mount is `readOnly: true`.
-    #[serde(default)]
-    pub allow_read_only: bool,
+policy_helpers::view! {
+    /// One denied path.
+    #[derive(Debug, Clone, Default)]
+    pub struct DeniedPath [deny_unknown_fields] {
+        /// Absolute path; a component may hold `*` (`/home/*/.ssh`).
+        pub path: String = "path" required,
+        /// Accept pod volumes that expose it when every mount is `readOnly: true`.
+        pub allow_read_only: bool = "allowReadOnly",
+    }
 }
 
 /// The denied paths when `deniedPaths` is not given.
@@ -29,16 +28,17 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "/home/*/.ssh",
 ];
 
-/// Settings of `deny-sensitive-host-mounts`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The denied paths; default [`DEFAULT_DENIED`], none read-only.
-    pub denied_paths: Option<Vec<DeniedPath>>,
-    /// Paths denied on top of `deniedPaths` (or of the default list).
-    pub additional_denied_paths: Vec<DeniedPath>,
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `deny-sensitive-host-mounts`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The denied paths; default [`DEFAULT_DENIED`], none read-only.
+        pub denied_paths: Option<Vec<DeniedPath>> = "deniedPaths",
+        /// Paths denied on top of `deniedPaths` (or of the default list).
+        pub additional_denied_paths: Vec<DeniedPath> = "additionalDeniedPaths",
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// A denied path in normal form (`/var/run` read as `/run`).

@@ -2,39 +2,40 @@
 //! deprecations (CRDs, or built-ins newer than the table), and the common exemptions.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::table::{REVIEWED_THROUGH, Version};
 
-/// Settings of `deprecated-api-versions`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The Kubernetes version the cluster runs or is being upgraded to, e.g. `"1.32"`,
-    /// `"v1.31.4"` (a string: a YAML number such as 1.30 would lose its trailing zero).
-    /// Default: the newest release the table was reviewed against.
-    pub kubernetes_version: Option<Box<RawValue>>,
-    /// Reject objects in deprecated (still served) versions instead of warning.
-    pub deny_on_deprecation: bool,
-    /// Deprecations the built-in table does not know.
-    pub extra_deprecations: Vec<Extra>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `deprecated-api-versions`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The Kubernetes version the cluster runs or is being upgraded to, e.g. `"1.32"`,
+        /// `"v1.31.4"` (a string: a YAML number such as 1.30 would lose its trailing zero).
+        /// Default: the newest release the table was reviewed against.
+        pub kubernetes_version: Option<Box<RawValue>> = "kubernetesVersion",
+        /// Reject objects in deprecated (still served) versions instead of warning.
+        pub deny_on_deprecation: bool = "denyOnDeprecation",
+        /// Deprecations the built-in table does not know.
+        pub extra_deprecations: Vec<Extra> = "extraDeprecations",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
-/// A deprecation given in the settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Extra {
-    /// `group/version` (or `v1` for core), e.g. `cert-manager.io/v1alpha2`.
-    pub api_version: String,
-    /// Kind, or `*` for every kind of that version (the default).
-    pub kind: Option<String>,
-    /// What to use instead, e.g. `cert-manager.io/v1`.
-    pub replacement: String,
-    /// Whether the version is no longer served (rejected) rather than only deprecated.
-    pub removed: bool,
+policy_helpers::view! {
+    /// A deprecation given in the settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct Extra [deny_unknown_fields] {
+        /// `group/version` (or `v1` for core), e.g. `cert-manager.io/v1alpha2`.
+        pub api_version: String = "apiVersion",
+        /// Kind, or `*` for every kind of that version (the default).
+        pub kind: Option<String> = "kind",
+        /// What to use instead, e.g. `cert-manager.io/v1`.
+        pub replacement: String = "replacement",
+        /// Whether the version is no longer served (rejected) rather than only deprecated.
+        pub removed: bool = "removed",
+    }
 }
 
 impl Extra {

@@ -18,17 +18,18 @@ pub enum Scope {
     Both,
 }
 
-/// Settings of `disable-automount-sa-token`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// `pod`, `serviceaccount` or `both` (default).
-    pub scope: Scope,
-    /// ServiceAccounts (`namespace/name` or `name`, globs) whose pods may have the token
-    /// mounted (operators and controllers that call the API).
-    pub allowed_service_accounts: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `disable-automount-sa-token`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// `pod`, `serviceaccount` or `both` (default).
+        pub scope: Scope = "scope",
+        /// ServiceAccounts (`namespace/name` or `name`, globs) whose pods may have the token
+        /// mounted (operators and controllers that call the API).
+        pub allowed_service_accounts: Vec<String> = "allowedServiceAccounts",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Settings {

@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::{Level, MODES, Settings};
 
 const PREFIX: &str = "pod-security.kubernetes.io/";
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct MetaOnly {
-    metadata: ObjectMeta,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct MetaOnly {
+        metadata: ObjectMeta = "metadata",
+    }
 }
 
 /// Whether a `-version` value is `latest` or `v1.<minor>`.

@@ -43,16 +43,17 @@ impl Level {
 /// The PSA modes.
 pub const MODES: [&str; 3] = ["enforce", "audit", "warn"];
 
-/// Minimum level per mode; a mode not set is not required.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(default, deny_unknown_fields)]
-pub struct Modes {
-    /// `pod-security.kubernetes.io/enforce`
-    pub enforce: Option<Level>,
-    /// `pod-security.kubernetes.io/audit`
-    pub audit: Option<Level>,
-    /// `pod-security.kubernetes.io/warn`
-    pub warn: Option<Level>,
+policy_helpers::view! {
+    /// Minimum level per mode; a mode not set is not required.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Modes [deny_unknown_fields] {
+        /// `pod-security.kubernetes.io/enforce`
+        pub enforce: Option<Level> = "enforce",
+        /// `pod-security.kubernetes.io/audit`
+        pub audit: Option<Level> = "audit",
+        /// `pod-security.kubernetes.io/warn`
+        pub warn: Option<Level> = "warn",
+    }
 }
 
 impl Modes {
@@ -76,30 +77,32 @@ impl Modes {
     }
 }
 
-/// Stricter minimums for namespaces whose labels match.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Override {
-    /// Labels the namespace must all carry, e.g. `{pci-scope: in-scope}`.
-    pub match_labels: BTreeMap<String, String>,
-    /// The minimums for those namespaces.
-    pub modes: Modes,
+policy_helpers::view! {
+    /// Stricter minimums for namespaces whose labels match.
+    #[derive(Debug, Clone, Default)]
+    pub struct Override [deny_unknown_fields] {
+        /// Labels the namespace must all carry, e.g. `{pci-scope: in-scope}`.
+        pub match_labels: BTreeMap<String, String> = "matchLabels",
+        /// The minimums for those namespaces.
+        pub modes: Modes = "modes",
+    }
 }
 
-/// Settings of `enforce-namespace-psa-labels`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Minimum level per mode for every namespace (default `{enforce: baseline}`).
-    pub modes: Modes,
-    /// Stricter minimums for selected namespaces.
-    pub overrides: Vec<Override>,
-    /// Refuse an update that lowers or removes a mode's level (default true).
-    pub deny_downgrade: bool,
-    /// Allow `-version` labels pinned to `v1.N` (default true); false: only `latest`.
-    pub allow_pinned_versions: bool,
-    /// Common exemptions (`namespaces` matches the Namespace's own name).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `enforce-namespace-psa-labels`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Minimum level per mode for every namespace (default `{enforce: baseline}`).
+        pub modes: Modes = "modes",
+        /// Stricter minimums for selected namespaces.
+        pub overrides: Vec<Override> = "overrides",
+        /// Refuse an update that lowers or removes a mode's level (default true).
+        pub deny_downgrade: bool = "denyDowngrade",
+        /// Allow `-version` labels pinned to `v1.N` (default true); false: only `latest`.
+        pub allow_pinned_versions: bool = "allowPinnedVersions",
+        /// Common exemptions (`namespaces` matches the Namespace's own name).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -4,25 +4,25 @@
 use policy_helpers::glob::Glob;
 use policy_helpers::image::normalise_registry;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The pull policies Kubernetes knows.
 pub const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 
-/// Settings of `immutable-image-references`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Tags (exact or glob) that are mutable by convention and refused (default `["latest"]`).
-    pub denied_tags: Vec<String>,
-    /// Whether every image must be pinned with `@sha256:…` (default false).
-    pub require_digest: bool,
-    /// The `imagePullPolicy` values allowed (empty: any).
-    pub allowed_pull_policies: Vec<String>,
-    /// Registries (host names, a leading `*.` allowed) whose images need `imagePullSecrets`.
-    pub require_pull_secrets_for: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `immutable-image-references`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Tags (exact or glob) that are mutable by convention and refused (default `["latest"]`).
+        pub denied_tags: Vec<String> = "deniedTags",
+        /// Whether every image must be pinned with `@sha256:…` (default false).
+        pub require_digest: bool = "requireDigest",
+        /// The `imagePullPolicy` values allowed (empty: any).
+        pub allowed_pull_policies: Vec<String> = "allowedPullPolicies",
+        /// Registries (host names, a leading `*.` allowed) whose images need `imagePullSecrets`.
+        pub require_pull_secrets_for: Vec<String> = "requirePullSecretsFor",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

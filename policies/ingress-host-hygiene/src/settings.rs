@@ -2,21 +2,21 @@
 
 use policy_helpers::net::check_host_pattern;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `ingress-host-hygiene`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Domains rule hosts must lie in (the domain itself or below it); empty: any domain.
-    pub allowed_domains: Vec<String>,
-    /// Wildcard hosts (`*.apps.contoso.com`) that may be used; empty: none.
-    pub allow_wildcard: Vec<String>,
-    /// Host and path must not already be served by another Ingress of the same class
-    /// (context-aware; default true).
-    pub require_unique: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `ingress-host-hygiene`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Domains rule hosts must lie in (the domain itself or below it); empty: any domain.
+        pub allowed_domains: Vec<String> = "allowedDomains",
+        /// Wildcard hosts (`*.apps.contoso.com`) that may be used; empty: none.
+        pub allow_wildcard: Vec<String> = "allowWildcard",
+        /// Host and path must not already be served by another Ingress of the same class
+        /// (context-aware; default true).
+        pub require_unique: bool = "requireUnique",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -44,29 +44,29 @@ pub enum UnknownAction {
     TlsOnly,
 }
 
-/// Settings of `ingress-https-only`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Every rule host must be covered by TLS (default true); false: at least one TLS entry.
-    #[serde(rename = "requireTLSForAllHosts")]
-    pub require_tls_for_all_hosts: bool,
-    /// Plain HTTP must be disabled or redirected, as the controller understands it (default true).
-    pub require_redirect: bool,
-    /// Ingress class name to controller. Replaces the default map when given.
-    pub controllers: BTreeMap<String, Controller>,
-    /// The class assumed for an Ingress that names none (the cluster's default class).
-    pub default_class: Option<String>,
-    /// Classes whose controller serves a real default certificate (ingress-nginx's
-    /// `--default-ssl-certificate`, the App Routing add-on's `defaultSSLCertificate`): a TLS
-    /// entry without `secretName` gets that certificate and covers its hosts.
-    pub default_certificate_classes: Vec<String>,
-    /// What to do with a class that is not in `controllers` (default `deny`).
-    pub unknown_controller_action: UnknownAction,
-    /// Protocols allowed on Gateway API listeners (default `HTTPS`, `TLS`).
-    pub gateway_protocols: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `ingress-https-only`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Every rule host must be covered by TLS (default true); false: at least one TLS entry.
+        pub require_tls_for_all_hosts: bool = "requireTLSForAllHosts",
+        /// Plain HTTP must be disabled or redirected, as the controller understands it (default true).
+        pub require_redirect: bool = "requireRedirect",
+        /// Ingress class name to controller. Replaces the default map when given.
+        pub controllers: BTreeMap<String, Controller> = "controllers",
+        /// The class assumed for an Ingress that names none (the cluster's default class).
+        pub default_class: Option<String> = "defaultClass",
+        /// Classes whose controller serves a real default certificate (ingress-nginx's
+        /// `--default-ssl-certificate`, the App Routing add-on's `defaultSSLCertificate`): a TLS
+        /// entry without `secretName` gets that certificate and covers its hosts.
+        pub default_certificate_classes: Vec<String> = "defaultCertificateClasses",
+        /// What to do with a class that is not in `controllers` (default `deny`).
+        pub unknown_controller_action: UnknownAction = "unknownControllerAction",
+        /// Protocols allowed on Gateway API listeners (default `HTTPS`, `TLS`).
+        pub gateway_protocols: Vec<String> = "gatewayProtocols",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -6,14 +6,15 @@ use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
-/// The narrowest acceptable source range prefixes (a range broader than this is refused).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MinPrefix {
-    /// Shortest IPv4 prefix length accepted (default 8).
-    pub ipv4: u8,
-    /// Shortest IPv6 prefix length accepted (default 32).
-    pub ipv6: u8,
+policy_helpers::view! {
+    /// The narrowest acceptable source range prefixes (a range broader than this is refused).
+    #[derive(Debug, Clone)]
+    pub struct MinPrefix [deny_unknown_fields] {
+        /// Shortest IPv4 prefix length accepted (default 8).
+        pub ipv4: u8 = "ipv4",
+        /// Shortest IPv6 prefix length accepted (default 32).
+        pub ipv6: u8 = "ipv6",
+    }
 }
 
 impl Default for MinPrefix {

@@ -23,7 +23,6 @@ use policy_helpers::pod::PodObject;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
@@ -31,18 +30,20 @@ use crate::settings::Settings;
 pub const DRIVER: &str = "secrets-store.csi.k8s.io";
 const SPC_API: &str = "secrets-store.csi.x-k8s.io/v1";
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct SpcSpec {
-    provider: Option<String>,
-    parameters: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default, Clone)]
+    struct SpcSpec {
+        provider: Option<String> = "provider",
+        parameters: Option<BTreeMap<String, String>> = "parameters",
+    }
 }
 
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct Spc {
-    metadata: ObjectMeta,
-    spec: Option<SpcSpec>,
+policy_helpers::view! {
+    #[derive(Default, Clone)]
+    struct Spc {
+        metadata: ObjectMeta = "metadata",
+        spec: Option<SpcSpec> = "spec",
+    }
 }
 
 /// The parameters the Azure provider reads, spelled as it reads them (Go map lookups are
@@ -143,21 +144,23 @@ fn misspelled_parameters(spc: &Spc, findings: &mut Findings) {
     }
 }
 
-/// A pod of a host-call list: only what the clientID check reads (the list is decoded from
-/// the host's answer, so nothing in it borrows from the request).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PodItem {
-    metadata: ObjectMeta,
-    spec: PodItemSpec,
+policy_helpers::view! {
+    /// A pod of a host-call list: only what the clientID check reads (the list is decoded from
+    /// the host's answer, so nothing in it borrows from the request).
+    #[derive(Default)]
+    struct PodItem {
+        metadata: ObjectMeta = "metadata",
+        spec: PodItemSpec = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct PodItemSpec {
-    volumes: Vec<policy_helpers::pod::Volume>,
-    service_account_name: Option<String>,
-    service_account: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PodItemSpec {
+        volumes: Vec<policy_helpers::pod::Volume> = "volumes",
+        service_account_name: Option<String> = "serviceAccountName",
+        service_account: Option<String> = "serviceAccount",
+    }
 }
 
 /// Checks SecretProviderClasses and the pods that mount them.

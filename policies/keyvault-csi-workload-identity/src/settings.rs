@@ -4,32 +4,30 @@
 use policy_helpers::glob::Glob;
 use policy_helpers::identity::is_guid;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `keyvault-csi-workload-identity`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Key Vault names (exact or glob) a SecretProviderClass may read; empty allows any.
-    pub allowed_key_vaults: Vec<String>,
-    /// Tenant ids (GUIDs) a SecretProviderClass may name; empty allows any.
-    pub allowed_tenants: Vec<String>,
-    /// Whether `useVMManagedIdentity: "true"` (the node's identity, shared by every pod on
-    /// the node) is tolerated.
-    #[serde(rename = "allowVMManagedIdentity")]
-    pub allow_vm_managed_identity: bool,
-    /// Whether the clientID must equal the client id of the ServiceAccount of the pods that
-    /// mount the class (checked against the cluster).
-    #[serde(rename = "requireClientIDMatch")]
-    pub require_client_id_match: bool,
-    /// Whether the ServiceAccounts of the mounting pods must also carry the
-    /// `azure.workload.identity/client-id` annotation (default false: the driver's
-    /// workload-identity flow needs only the class's `clientID` and a federated credential).
-    pub require_service_account_annotation: bool,
-    /// Whether a CSI volume may pass service-principal credentials (`nodePublishSecretRef`).
-    pub allow_node_publish_secret_ref: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `keyvault-csi-workload-identity`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Key Vault names (exact or glob) a SecretProviderClass may read; empty allows any.
+        pub allowed_key_vaults: Vec<String> = "allowedKeyVaults",
+        /// Tenant ids (GUIDs) a SecretProviderClass may name; empty allows any.
+        pub allowed_tenants: Vec<String> = "allowedTenants",
+        /// Whether `useVMManagedIdentity: "true"` (the node's identity, shared by every pod on
+        /// the node) is tolerated.
+        pub allow_vm_managed_identity: bool = "allowVMManagedIdentity",
+        /// Whether the clientID must equal the client id of the ServiceAccount of the pods that
+        /// mount the class (checked against the cluster).
+        pub require_client_id_match: bool = "requireClientIDMatch",
+        /// Whether the ServiceAccounts of the mounting pods must also carry the
+        /// `azure.workload.identity/client-id` annotation (default false: the driver's
+        /// workload-identity flow needs only the class's `clientID` and a federated credential).
+        pub require_service_account_annotation: bool = "requireServiceAccountAnnotation",
+        /// Whether a CSI volume may pass service-principal credentials (`nodePublishSecretRef`).
+        pub allow_node_publish_secret_ref: bool = "allowNodePublishSecretRef",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -3,7 +3,6 @@
 
 use policy_helpers::rbac::{RolePatterns, SubjectPatterns};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The subjects denied by default: every request without credentials, every authenticated
 /// identity (with Entra ID: every user of the tenant), and every service account (of the
@@ -30,17 +29,18 @@ fn strings(l: &[&str]) -> Vec<String> {
     l.iter().map(|s| s.to_string()).collect()
 }
 
-/// Settings of `no-anonymous-or-broad-group-bindings`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Subjects no binding may name: `User:`, `Group:`, `ServiceAccount:<ns>/<name>` patterns.
-    pub denied_subjects: Vec<String>,
-    /// Role references those subjects may still be bound to: `name` for a ClusterRole,
-    /// `namespace/name` for a Role (globs).
-    pub allowed_role_refs: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-anonymous-or-broad-group-bindings`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Subjects no binding may name: `User:`, `Group:`, `ServiceAccount:<ns>/<name>` patterns.
+        pub denied_subjects: Vec<String> = "deniedSubjects",
+        /// Role references those subjects may still be bound to: `name` for a ClusterRole,
+        /// `namespace/name` for a Role (globs).
+        pub allowed_role_refs: Vec<String> = "allowedRoleRefs",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

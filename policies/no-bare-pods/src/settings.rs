@@ -1,18 +1,18 @@
 //! Settings: the controller kinds allowed, and the common exemptions.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-bare-pods`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Kinds a Pod's controller may have, e.g. `["ReplicaSet", "StatefulSet", "DaemonSet",
-    /// "Job"]`; `apiGroup/Kind` restricts the group too (`apps/ReplicaSet`). Empty: any
-    /// controller.
-    pub allowed_controller_kinds: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-bare-pods`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Kinds a Pod's controller may have, e.g. `["ReplicaSet", "StatefulSet", "DaemonSet",
+        /// "Job"]`; `apiGroup/Kind` restricts the group too (`apps/ReplicaSet`). Empty: any
+        /// controller.
+        pub allowed_controller_kinds: Vec<String> = "allowedControllerKinds",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl PolicySettings for Settings {

@@ -2,20 +2,20 @@
 //! checked, and the common exemptions.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-default-service-account`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// A pod label key (e.g. `app.kubernetes.io/name`) whose value the ServiceAccount name must
-    /// equal.
-    pub require_name_matches_label: Option<String>,
-    /// Whether RoleBindings and ClusterRoleBindings naming a `default` ServiceAccount are
-    /// rejected.
-    pub check_bindings: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-default-service-account`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// A pod label key (e.g. `app.kubernetes.io/name`) whose value the ServiceAccount name must
+        /// equal.
+        pub require_name_matches_label: Option<String> = "requireNameMatchesLabel",
+        /// Whether RoleBindings and ClusterRoleBindings naming a `default` ServiceAccount are
+        /// rejected.
+        pub check_bindings: bool = "checkBindings",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

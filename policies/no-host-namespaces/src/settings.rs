@@ -1,23 +1,21 @@
 //! Settings: which host namespaces are allowed, and the common exemptions.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-host-namespaces`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Allow `hostPID: true` (default `false`).
-    #[serde(rename = "allowHostPID")]
-    pub allow_host_pid: bool,
-    /// Allow `hostIPC: true` (default `false`).
-    #[serde(rename = "allowHostIPC")]
-    pub allow_host_ipc: bool,
-    /// Also refuse `shareProcessNamespace: true` (default `false`: the Pod Security Standards
-    /// allow it).
-    pub deny_share_process_namespace: bool,
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-host-namespaces`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Allow `hostPID: true` (default `false`).
+        pub allow_host_pid: bool = "allowHostPID",
+        /// Allow `hostIPC: true` (default `false`).
+        pub allow_host_ipc: bool = "allowHostIPC",
+        /// Also refuse `shareProcessNamespace: true` (default `false`: the Pod Security Standards
+        /// allow it).
+        pub deny_share_process_namespace: bool = "denyShareProcessNamespace",
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl PolicySettings for Settings {

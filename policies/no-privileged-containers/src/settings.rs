@@ -1,14 +1,14 @@
 //! Settings: only the common `exemptions` block.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-privileged-containers`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-privileged-containers`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl PolicySettings for Settings {

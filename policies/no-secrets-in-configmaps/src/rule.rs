@@ -7,17 +7,17 @@ use std::collections::BTreeMap;
 use policy_helpers::secrets::{self, Scanner};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
 const FIX: &str = "store it in a Secret or in Key Vault";
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct ConfigMap {
-    data: Option<BTreeMap<String, String>>,
-    binary_data: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ConfigMap {
+        data: Option<BTreeMap<String, String>> = "data",
+        binary_data: Option<BTreeMap<String, String>> = "binaryData",
+    }
 }
 
 /// Rejects ConfigMaps with credential material in keys or values.

@@ -7,26 +7,26 @@ use policy_helpers::secrets::{
     Scanner,
 };
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-secrets-in-configmaps`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Globs over normalised keys that hold credentials (replaces the default list).
-    pub denied_key_patterns: Vec<String>,
-    /// Globs over normalised keys that are never sensitive (replaces the default list).
-    pub allowed_keys: Vec<String>,
-    /// Extra globs over whole values that count as secrets (`*` matches anything).
-    pub value_patterns: Vec<String>,
-    /// ConfigMaps never checked: `name` or `namespace/name`, globs.
-    pub exempt_config_maps: Vec<String>,
-    /// Whether values are scanned by the secret detectors.
-    pub scan_values: bool,
-    /// Entropy threshold in bits per character (0 turns the entropy detector off).
-    pub entropy_threshold: f64,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-secrets-in-configmaps`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Globs over normalised keys that hold credentials (replaces the default list).
+        pub denied_key_patterns: Vec<String> = "deniedKeyPatterns",
+        /// Globs over normalised keys that are never sensitive (replaces the default list).
+        pub allowed_keys: Vec<String> = "allowedKeys",
+        /// Extra globs over whole values that count as secrets (`*` matches anything).
+        pub value_patterns: Vec<String> = "valuePatterns",
+        /// ConfigMaps never checked: `name` or `namespace/name`, globs.
+        pub exempt_config_maps: Vec<String> = "exemptConfigMaps",
+        /// Whether values are scanned by the secret detectors.
+        pub scan_values: bool = "scanValues",
+        /// Entropy threshold in bits per character (0 turns the entropy detector off).
+        pub entropy_threshold: f64 = "entropyThreshold",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -5,24 +5,24 @@ use policy_helpers::secrets::{
     Scanner,
 };
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `no-secrets-in-env`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Globs over normalised variable names that hold credentials (replaces the default list).
-    pub denied_name_patterns: Vec<String>,
-    /// Globs over normalised names that are never sensitive (replaces the default list).
-    pub allowed_names: Vec<String>,
-    /// Whether literal values are scanned by the secret detectors.
-    pub scan_values: bool,
-    /// Whether `command` and `args` are scanned too.
-    pub scan_args: bool,
-    /// Entropy threshold in bits per character (0 turns the entropy detector off).
-    pub entropy_threshold: f64,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-secrets-in-env`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Globs over normalised variable names that hold credentials (replaces the default list).
+        pub denied_name_patterns: Vec<String> = "deniedNamePatterns",
+        /// Globs over normalised names that are never sensitive (replaces the default list).
+        pub allowed_names: Vec<String> = "allowedNames",
+        /// Whether literal values are scanned by the secret detectors.
+        pub scan_values: bool = "scanValues",
+        /// Whether `command` and `args` are scanned too.
+        pub scan_args: bool = "scanArgs",
+        /// Entropy threshold in bits per character (0 turns the entropy detector off).
+        pub entropy_threshold: f64 = "entropyThreshold",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

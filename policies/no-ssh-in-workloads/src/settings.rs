@@ -17,17 +17,18 @@ pub enum SshdAction {
     Ignore,
 }
 
-/// Settings of `no-ssh-in-workloads`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Ports, ranges and port names refused in containers and Services
-    /// (default `[22, 2222, "ssh"]`).
-    pub denied_ports: PortSet,
-    /// What to do with images and commands that start an SSH server (default `warn`).
-    pub sshd_action: SshdAction,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `no-ssh-in-workloads`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Ports, ranges and port names refused in containers and Services
+        /// (default `[22, 2222, "ssh"]`).
+        pub denied_ports: PortSet = "deniedPorts",
+        /// What to do with images and commands that start an SSH server (default `warn`).
+        pub sshd_action: SshdAction = "sshdAction",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -5,62 +5,67 @@ use policy_helpers::labels::namespace_labels;
 use policy_helpers::pod::{PodKind, PodObject, Toleration, decode_part};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
-/// `nodeSelectorTerms[].matchExpressions[]` (and preferences').
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Requirement {
-    /// `key`
-    pub key: String,
-    /// `operator`: In, NotIn, Exists, DoesNotExist, Gt, Lt
-    pub operator: String,
-    /// `values`
-    pub values: Vec<String>,
+policy_helpers::view! {
+    /// `nodeSelectorTerms[].matchExpressions[]` (and preferences').
+    #[derive(Debug, Clone, Default)]
+    pub struct Requirement {
+        /// `key`
+        pub key: String = "key",
+        /// `operator`: In, NotIn, Exists, DoesNotExist, Gt, Lt
+        pub operator: String = "operator",
+        /// `values`
+        pub values: Vec<String> = "values",
+    }
 }
 
-/// A node selector term.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Term {
-    /// `matchExpressions`
-    pub match_expressions: Vec<Requirement>,
+policy_helpers::view! {
+    /// A node selector term.
+    #[derive(Debug, Clone, Default)]
+    pub struct Term {
+        /// `matchExpressions`
+        pub match_expressions: Vec<Requirement> = "matchExpressions",
+    }
 }
 
-/// `requiredDuringSchedulingIgnoredDuringExecution`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NodeSelector {
-    /// `nodeSelectorTerms` (ORed)
-    pub node_selector_terms: Vec<Term>,
+policy_helpers::view! {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`
+    #[derive(Debug, Clone, Default)]
+    pub struct NodeSelector {
+        /// `nodeSelectorTerms` (ORed)
+        pub node_selector_terms: Vec<Term> = "nodeSelectorTerms",
+    }
 }
 
-/// `preferredDuringSchedulingIgnoredDuringExecution[]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Preferred {
-    /// `preference`
-    pub preference: Term,
+policy_helpers::view! {
+    /// `preferredDuringSchedulingIgnoredDuringExecution[]`
+    #[derive(Debug, Clone, Default)]
+    pub struct Preferred {
+        /// `preference`
+        pub preference: Term = "preference",
+    }
 }
 
-/// `affinity.nodeAffinity`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NodeAffinity {
-    /// The hard requirement.
-    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
-    /// The preferences.
-    pub preferred_during_scheduling_ignored_during_execution: Vec<Preferred>,
+policy_helpers::view! {
+    /// `affinity.nodeAffinity`
+    #[derive(Debug, Clone, Default)]
+    pub struct NodeAffinity {
+        /// The hard requirement.
+        pub required_during_scheduling_ignored_during_execution: Option<NodeSelector> = "requiredDuringSchedulingIgnoredDuringExecution",
+        /// The preferences.
+        pub preferred_during_scheduling_ignored_during_execution: Vec<Preferred> = "preferredDuringSchedulingIgnoredDuringExecution",
+    }
 }
 
-/// `affinity` (only the node part is read).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Affinity {
-    /// `nodeAffinity`
-    pub node_affinity: Option<NodeAffinity>,
+policy_helpers::view! {
+    /// `affinity` (only the node part is read).
+    #[derive(Debug, Clone, Default)]
+    pub struct Affinity {
+        /// `nodeAffinity`
+        pub node_affinity: Option<NodeAffinity> = "nodeAffinity",
+    }
 }
 
 /// Whether a term pins the pool label to in-scope pools only.
@@ -220,16 +225,18 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
     findings.into_verdict()
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct OldSpec {
-    node_name: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct OldSpec {
+        node_name: Option<String> = "nodeName",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OldPod {
-    spec: OldSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct OldPod {
+        spec: OldSpec = "spec",
+    }
 }
 
 fn old_node_name(req: &Request<'_>) -> Option<String> {

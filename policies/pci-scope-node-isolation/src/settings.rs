@@ -3,29 +3,29 @@
 
 use policy_helpers::labels::{is_valid_key, is_valid_label_value};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `pci-scope-node-isolation`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespace label that says whether it is in scope (default `pci-scope`).
-    pub scope_label_key: String,
-    /// Its value for in-scope namespaces (default `in-scope`).
-    pub in_scope_value: String,
-    /// Node label naming the node pool (default `agentpool`, which AKS sets on every node).
-    pub node_pool_label_key: String,
-    /// The in-scope node pools (values of `nodePoolLabelKey`); at least one.
-    pub in_scope_node_pools: Vec<String>,
-    /// Key of the taint the in-scope pools carry, if any: in-scope workloads must tolerate it,
-    /// the others must not.
-    pub taint_key: Option<String>,
-    /// Value of that taint (any value when absent).
-    pub taint_value: Option<String>,
-    /// Refuse `spec.nodeName` set at creation (default true): it bypasses the scheduler.
-    pub deny_node_name: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `pci-scope-node-isolation`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespace label that says whether it is in scope (default `pci-scope`).
+        pub scope_label_key: String = "scopeLabelKey",
+        /// Its value for in-scope namespaces (default `in-scope`).
+        pub in_scope_value: String = "inScopeValue",
+        /// Node label naming the node pool (default `agentpool`, which AKS sets on every node).
+        pub node_pool_label_key: String = "nodePoolLabelKey",
+        /// The in-scope node pools (values of `nodePoolLabelKey`); at least one.
+        pub in_scope_node_pools: Vec<String> = "inScopeNodePools",
+        /// Key of the taint the in-scope pools carry, if any: in-scope workloads must tolerate it,
+        /// the others must not.
+        pub taint_key: Option<String> = "taintKey",
+        /// Value of that taint (any value when absent).
+        pub taint_value: Option<String> = "taintValue",
+        /// Refuse `spec.nodeName` set at creation (default true): it bypasses the scheduler.
+        pub deny_node_name: bool = "denyNodeName",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

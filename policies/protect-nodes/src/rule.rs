@@ -7,7 +7,6 @@ use policy_helpers::glob::Glob;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Policy, Request, Verdict};
-use serde::Deserialize;
 
 use crate::ProtectNodes;
 use crate::settings::{Compiled, NodeDelete, Settings};
@@ -15,16 +14,17 @@ use crate::settings::{Compiled, NodeDelete, Settings};
 /// The operations evaluated.
 pub const OPERATIONS: &[Operation] = &[Operation::Create, Operation::Update, Operation::Delete];
 
-/// A taint.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Taint {
-    /// Key.
-    pub key: String,
-    /// Value.
-    pub value: Option<String>,
-    /// Effect.
-    pub effect: String,
+policy_helpers::view! {
+    /// A taint.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Taint {
+        /// Key.
+        pub key: String = "key",
+        /// Value.
+        pub value: Option<String> = "value",
+        /// Effect.
+        pub effect: String = "effect",
+    }
 }
 
 impl Taint {
@@ -36,30 +36,33 @@ impl Taint {
     }
 }
 
-/// The Node spec fields read.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NodeSpec {
-    /// Taints.
-    pub taints: Option<Vec<Taint>>,
+policy_helpers::view! {
+    /// The Node spec fields read.
+    #[derive(Debug, Clone, Default)]
+    pub struct NodeSpec {
+        /// Taints.
+        pub taints: Option<Vec<Taint>> = "taints",
+    }
 }
 
-/// A Node, as far as the rule reads it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Node {
-    /// Metadata.
-    pub metadata: ObjectMeta,
-    /// Spec (typed).
-    pub spec: NodeSpec,
+policy_helpers::view! {
+    /// A Node, as far as the rule reads it.
+    #[derive(Debug, Clone, Default)]
+    pub struct Node {
+        /// Metadata.
+        pub metadata: ObjectMeta = "metadata",
+        /// Spec (typed).
+        pub spec: NodeSpec = "spec",
+    }
 }
 
-/// The spec as raw JSON, for `denyAllEdits` (compared as values, so that key order and
-/// spacing are not changes).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct RawSpec {
-    spec: Option<Box<serde_json::value::RawValue>>,
+policy_helpers::view! {
+    /// The spec as raw JSON, for `denyAllEdits` (compared as values, so that key order and
+    /// spacing are not changes).
+    #[derive(Debug, Default)]
+    struct RawSpec {
+        spec: Option<Box<serde_json::value::RawValue>> = "spec",
+    }
 }
 
 fn any(globs: &[Glob], s: &str) -> bool {

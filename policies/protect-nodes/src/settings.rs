@@ -52,25 +52,26 @@ fn strings(l: &[&str]) -> Vec<String> {
     l.iter().map(|s| s.to_string()).collect()
 }
 
-/// Settings of `protect-nodes`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Users that may change nodes (globs).
-    pub allowed_users: Vec<String>,
-    /// Groups whose members may change nodes (globs).
-    pub allowed_groups: Vec<String>,
-    /// Protected label keys (globs).
-    pub protected_labels: Vec<String>,
-    /// Protected taint keys (globs).
-    pub protected_taints: Vec<String>,
-    /// Deny every change of an individual node's labels, annotations or spec (cordon
-    /// included) by other identities, not only protected labels and taints.
-    pub deny_all_edits: bool,
-    /// Node DELETE by other identities: `record` (default), `deny` or `allow`.
-    pub node_delete: NodeDelete,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `protect-nodes`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Users that may change nodes (globs).
+        pub allowed_users: Vec<String> = "allowedUsers",
+        /// Groups whose members may change nodes (globs).
+        pub allowed_groups: Vec<String> = "allowedGroups",
+        /// Protected label keys (globs).
+        pub protected_labels: Vec<String> = "protectedLabels",
+        /// Protected taint keys (globs).
+        pub protected_taints: Vec<String> = "protectedTaints",
+        /// Deny every change of an individual node's labels, annotations or spec (cordon
+        /// included) by other identities, not only protected labels and taints.
+        pub deny_all_edits: bool = "denyAllEdits",
+        /// Node DELETE by other identities: `record` (default), `deny` or `allow`.
+        pub node_delete: NodeDelete = "nodeDelete",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -7,17 +7,16 @@ use policy_helpers::request::ObjectError;
 use policy_helpers::secrets::decode_base64;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::config;
 use crate::settings::{Compiled, Settings};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-#[serde(rename_all = "camelCase")]
-struct ConfigMapView {
-    data: Option<BTreeMap<String, String>>,
-    binary_data: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ConfigMapView {
+        data: Option<BTreeMap<String, String>> = "data",
+        binary_data: Option<BTreeMap<String, String>> = "binaryData",
+    }
 }
 
 fn unreadable(e: ObjectError) -> Verdict {

@@ -3,7 +3,6 @@
 
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The kinds this policy is routed for, with their API group and whether they are namespaced.
 pub const KINDS: &[(&str, &str, bool)] = &[
@@ -25,52 +24,55 @@ pub const KINDS: &[(&str, &str, bool)] = &[
     ),
 ];
 
-/// Settings of `protect-security-tooling`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The objects only allowed identities may change or delete.
-    pub protected_objects: Vec<ProtectedObject>,
-    /// Users allowed to change and delete protected objects and Events (exact or glob).
-    pub allowed_users: Vec<String>,
-    /// Groups whose members are allowed the same (exact or glob).
-    pub allowed_groups: Vec<String>,
-    /// Settings in protected ConfigMaps that must keep their value, for everybody.
-    pub protected_config_keys: Vec<ProtectedKey>,
-    /// Only allowed identities may delete Events (core and `events.k8s.io`).
-    pub protect_events: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `protect-security-tooling`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The objects only allowed identities may change or delete.
+        pub protected_objects: Vec<ProtectedObject> = "protectedObjects",
+        /// Users allowed to change and delete protected objects and Events (exact or glob).
+        pub allowed_users: Vec<String> = "allowedUsers",
+        /// Groups whose members are allowed the same (exact or glob).
+        pub allowed_groups: Vec<String> = "allowedGroups",
+        /// Settings in protected ConfigMaps that must keep their value, for everybody.
+        pub protected_config_keys: Vec<ProtectedKey> = "protectedConfigKeys",
+        /// Only allowed identities may delete Events (core and `events.k8s.io`).
+        pub protect_events: bool = "protectEvents",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
-/// One protected object (or set of objects, with globs).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ProtectedObject {
-    /// One of the kinds in [`KINDS`].
-    pub kind: String,
-    /// Namespace (exact or glob); must be empty for cluster-scoped kinds.
-    pub namespace: String,
-    /// Name (exact or glob).
-    pub name: String,
+policy_helpers::view! {
+    /// One protected object (or set of objects, with globs).
+    #[derive(Debug, Clone, Default)]
+    pub struct ProtectedObject [deny_unknown_fields] {
+        /// One of the kinds in [`KINDS`].
+        pub kind: String = "kind",
+        /// Namespace (exact or glob); must be empty for cluster-scoped kinds.
+        pub namespace: String = "namespace",
+        /// Name (exact or glob).
+        pub name: String = "name",
+    }
 }
 
-/// A setting of a ConfigMap's TOML data key that must keep a value.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct ProtectedKey {
-    /// The ConfigMap's namespace.
-    pub namespace: String,
-    /// The ConfigMap's name.
-    pub name: String,
-    /// The `data` key holding the configuration.
-    pub key: String,
-    /// The TOML table of the setting: its names separated by dots, as in a `[section]` header.
-    pub section: String,
-    /// The setting.
-    pub setting: String,
-    /// The value it must have when it is set.
-    pub value: String,
+policy_helpers::view! {
+    /// A setting of a ConfigMap's TOML data key that must keep a value.
+    #[derive(Debug, Clone, Default)]
+    pub struct ProtectedKey [deny_unknown_fields] {
+        /// The ConfigMap's namespace.
+        pub namespace: String = "namespace",
+        /// The ConfigMap's name.
+        pub name: String = "name",
+        /// The `data` key holding the configuration.
+        pub key: String = "key",
+        /// The TOML table of the setting: its names separated by dots, as in a `[section]` header.
+        pub section: String = "section",
+        /// The setting.
+        pub setting: String = "setting",
+        /// The value it must have when it is set.
+        pub value: String = "value",
+    }
 }
 
 fn object(kind: &str, namespace: &str, name: &str) -> ProtectedObject {

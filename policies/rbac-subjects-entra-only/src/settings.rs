@@ -3,7 +3,6 @@
 
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// Generic, shared names denied by default (matched case-insensitively).
 pub const DEFAULT_DENIED: &[&str] = &[
@@ -28,23 +27,23 @@ pub const DEFAULT_DENIED: &[&str] = &[
     "cluster-admin",
 ];
 
-/// Settings of `rbac-subjects-entra-only`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// User and Group names allowed although not GUIDs (break-glass accounts, AKS identities).
-    pub allowed_subjects: Vec<String>,
-    /// Generic, shared names denied even when allow-listed (case-insensitive globs).
-    pub denied_subjects: Vec<String>,
-    /// Whether Kubernetes' own `system:` identities may be bound.
-    pub allow_system_subjects: bool,
-    /// Whether only Groups may be bound (no individual Users, unless allow-listed).
-    pub groups_only: bool,
-    /// Whether a RoleBinding may bind a ServiceAccount of another namespace.
-    #[serde(rename = "allowCrossNamespaceSA")]
-    pub allow_cross_namespace_sa: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `rbac-subjects-entra-only`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// User and Group names allowed although not GUIDs (break-glass accounts, AKS identities).
+        pub allowed_subjects: Vec<String> = "allowedSubjects",
+        /// Generic, shared names denied even when allow-listed (case-insensitive globs).
+        pub denied_subjects: Vec<String> = "deniedSubjects",
+        /// Whether Kubernetes' own `system:` identities may be bound.
+        pub allow_system_subjects: bool = "allowSystemSubjects",
+        /// Whether only Groups may be bound (no individual Users, unless allow-listed).
+        pub groups_only: bool = "groupsOnly",
+        /// Whether a RoleBinding may bind a ServiceAccount of another namespace.
+        pub allow_cross_namespace_sa: bool = "allowCrossNamespaceSA",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -6,7 +6,6 @@ use policy_helpers::net::{Direction, NetworkPolicyRule, NetworkPolicyView};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
@@ -99,25 +98,28 @@ fn missing(namespace: &str, others: &[String], s: &Settings) -> String {
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct NsMeta {
-    name: String,
-    creation_timestamp: Option<String>,
-    deletion_timestamp: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct NsMeta {
+        name: String = "name",
+        creation_timestamp: Option<String> = "creationTimestamp",
+        deletion_timestamp: Option<String> = "deletionTimestamp",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct NsStatus {
-    phase: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct NsStatus {
+        phase: Option<String> = "phase",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct NamespaceView {
-    metadata: NsMeta,
-    status: NsStatus,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct NamespaceView {
+        metadata: NsMeta = "metadata",
+        status: NsStatus = "status",
+    }
 }
 
 impl NamespaceView {

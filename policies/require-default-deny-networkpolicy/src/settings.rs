@@ -33,19 +33,19 @@ impl EnforcementPoint {
     }
 }
 
-/// Settings of `require-default-deny-networkpolicy`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The directions the default-deny policy must close (default `Ingress`, `Egress`).
-    pub required_policy_types: Vec<String>,
-    /// Egress rules that allow only DNS (port 53) do not spoil a default deny (default true).
-    #[serde(rename = "allowDNSEgress")]
-    pub allow_dns_egress: bool,
-    /// Where the requirement is enforced (default `workload-admission`).
-    pub enforcement_point: EnforcementPoint,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `require-default-deny-networkpolicy`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The directions the default-deny policy must close (default `Ingress`, `Egress`).
+        pub required_policy_types: Vec<String> = "requiredPolicyTypes",
+        /// Egress rules that allow only DNS (port 53) do not spoil a default deny (default true).
+        pub allow_dns_egress: bool = "allowDNSEgress",
+        /// Where the requirement is enforced (default `workload-admission`).
+        pub enforcement_point: EnforcementPoint = "enforcementPoint",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

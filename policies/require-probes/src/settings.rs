@@ -2,18 +2,18 @@
 
 use policy_helpers::pod::{PodKind, ProbeKind};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `require-probes`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Probes every container needs (default `["readinessProbe", "livenessProbe"]`).
-    pub required_probes: Vec<String>,
-    /// Pod-bearing kinds not checked, e.g. `["Job", "CronJob"]` (default none).
-    pub ignored_kinds: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `require-probes`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Probes every container needs (default `["readinessProbe", "livenessProbe"]`).
+        pub required_probes: Vec<String> = "requiredProbes",
+        /// Pod-bearing kinds not checked, e.g. `["Job", "CronJob"]` (default none).
+        pub ignored_kinds: Vec<String> = "ignoredKinds",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -6,37 +6,38 @@ use std::collections::BTreeMap;
 use policy_helpers::glob::Glob;
 use policy_helpers::labels::{ValuePattern, is_valid_key};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// One rule.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Rule {
-    /// Kinds the rule applies to: `Kind` (any group), `group/Kind` (`core/Namespace` for the
-    /// core group), or `*` for every kind the policy is routed.
-    pub kinds: Vec<String>,
-    /// Labels that must be present, with a value pattern each (`?*`: any non-empty value).
-    pub required_labels: BTreeMap<String, String>,
-    /// Annotations that must be present, with a value pattern each.
-    pub required_annotations: BTreeMap<String, String>,
-    /// Label keys (exact or glob) that must not be present.
-    pub denied_labels: Vec<String>,
-    /// Annotation keys (exact or glob) that must not be present.
-    pub denied_annotations: Vec<String>,
-    /// Label keys whose value must equal the object's namespace's, when the namespace sets them.
-    pub match_namespace_labels: Vec<String>,
-    /// For workloads and PodTemplates, check the pod template's metadata too.
-    pub pod_template: bool,
+policy_helpers::view! {
+    /// One rule.
+    #[derive(Debug, Clone, Default)]
+    pub struct Rule [deny_unknown_fields] {
+        /// Kinds the rule applies to: `Kind` (any group), `group/Kind` (`core/Namespace` for the
+        /// core group), or `*` for every kind the policy is routed.
+        pub kinds: Vec<String> = "kinds",
+        /// Labels that must be present, with a value pattern each (`?*`: any non-empty value).
+        pub required_labels: BTreeMap<String, String> = "requiredLabels",
+        /// Annotations that must be present, with a value pattern each.
+        pub required_annotations: BTreeMap<String, String> = "requiredAnnotations",
+        /// Label keys (exact or glob) that must not be present.
+        pub denied_labels: Vec<String> = "deniedLabels",
+        /// Annotation keys (exact or glob) that must not be present.
+        pub denied_annotations: Vec<String> = "deniedAnnotations",
+        /// Label keys whose value must equal the object's namespace's, when the namespace sets them.
+        pub match_namespace_labels: Vec<String> = "matchNamespaceLabels",
+        /// For workloads and PodTemplates, check the pod template's metadata too.
+        pub pod_template: bool = "podTemplate",
+    }
 }
 
-/// Settings of `required-metadata`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The rules; every rule whose kinds match applies.
-    pub rules: Vec<Rule>,
-    /// Common exemptions (for a Namespace object, `namespaces` matches its own name).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `required-metadata`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The rules; every rule whose kinds match applies.
+        pub rules: Vec<Rule> = "rules",
+        /// Common exemptions (for a Namespace object, `namespaces` matches its own name).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// A rule ready to use.

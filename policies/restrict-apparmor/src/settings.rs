@@ -2,18 +2,18 @@
 
 use policy_helpers::pss::ProfilePolicy;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-apparmor`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Allowed profile types (default `RuntimeDefault`, `Localhost`: the PSS).
-    pub allowed_profile_types: Vec<String>,
-    /// Allowed `Localhost` profile names (globs); empty allows every one.
-    pub allowed_localhost_profiles: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-apparmor`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Allowed profile types (default `RuntimeDefault`, `Localhost`: the PSS).
+        pub allowed_profile_types: Vec<String> = "allowedProfileTypes",
+        /// Allowed `Localhost` profile names (globs); empty allows every one.
+        pub allowed_localhost_profiles: Vec<String> = "allowedLocalhostProfiles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -4,25 +4,25 @@
 use policy_helpers::capabilities::{normalise, normalise_list};
 use policy_helpers::pss::{CapabilityRules, Level};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-capabilities`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// `restricted` (default) or `baseline`: the defaults of the two lists below.
-    pub level: Level,
-    /// Capabilities a container may add; `*` allows any. Default: the level's list.
-    pub allowed_capabilities: Option<Vec<String>>,
-    /// Capabilities every container must drop (`ALL` drops every one). Default: the level's.
-    pub required_drop_capabilities: Option<Vec<String>>,
-    /// Capabilities never added, even when allowed (`ALL`: no add at all).
-    pub denied_capabilities: Vec<String>,
-    /// Defaulting mode: append the missing required drops to `capabilities.drop` and return
-    /// the mutated object instead of rejecting. Disallowed adds are still rejected.
-    pub mutate: bool,
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-capabilities`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// `restricted` (default) or `baseline`: the defaults of the two lists below.
+        pub level: Level = "level",
+        /// Capabilities a container may add; `*` allows any. Default: the level's list.
+        pub allowed_capabilities: Option<Vec<String>> = "allowedCapabilities",
+        /// Capabilities every container must drop (`ALL` drops every one). Default: the level's.
+        pub required_drop_capabilities: Option<Vec<String>> = "requiredDropCapabilities",
+        /// Capabilities never added, even when allowed (`ALL`: no add at all).
+        pub denied_capabilities: Vec<String> = "deniedCapabilities",
+        /// Defaulting mode: append the missing required drops to `capabilities.drop` and return
+        /// the mutated object instead of rejecting. Disallowed adds are still rejected.
+        pub mutate: bool = "mutate",
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Settings {

@@ -3,35 +3,35 @@
 
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns, SubjectPatterns};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 fn strings(l: &[&str]) -> Vec<String> {
     l.iter().map(|s| s.to_string()).collect()
 }
 
-/// Settings of `restrict-cluster-admin-bindings`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// ClusterRoles that may be bound (by any binding) only to allowed subjects.
-    pub restricted_roles: Vec<String>,
-    /// ClusterRoles that may be bound cluster-wide (ClusterRoleBinding) only to allowed
-    /// subjects; a RoleBinding to them in one namespace is fine.
-    pub restricted_cluster_wide_roles: Vec<String>,
-    /// Subjects that may hold the restricted roles: `User:`, `Group:`,
-    /// `ServiceAccount:<ns>/<name>` patterns.
-    pub allowed_subjects: Vec<String>,
-    /// Bindings not checked: `name` for ClusterRoleBindings, `namespace/name` for RoleBindings.
-    pub allowed_binding_names: Vec<String>,
-    /// Whether Roles and ClusterRoles that grant everything (`*` groups, `*` resources, every
-    /// verb) are denied.
-    pub deny_equivalent_roles: bool,
-    /// Roles allowed to grant everything: `name` (ClusterRole) or `namespace/name` (Role).
-    pub exempt_roles: Vec<String>,
-    /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
-    pub aggregated_cluster_roles: AggregatedRoles,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-cluster-admin-bindings`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// ClusterRoles that may be bound (by any binding) only to allowed subjects.
+        pub restricted_roles: Vec<String> = "restrictedRoles",
+        /// ClusterRoles that may be bound cluster-wide (ClusterRoleBinding) only to allowed
+        /// subjects; a RoleBinding to them in one namespace is fine.
+        pub restricted_cluster_wide_roles: Vec<String> = "restrictedClusterWideRoles",
+        /// Subjects that may hold the restricted roles: `User:`, `Group:`,
+        /// `ServiceAccount:<ns>/<name>` patterns.
+        pub allowed_subjects: Vec<String> = "allowedSubjects",
+        /// Bindings not checked: `name` for ClusterRoleBindings, `namespace/name` for RoleBindings.
+        pub allowed_binding_names: Vec<String> = "allowedBindingNames",
+        /// Whether Roles and ClusterRoles that grant everything (`*` groups, `*` resources, every
+        /// verb) are denied.
+        pub deny_equivalent_roles: bool = "denyEquivalentRoles",
+        /// Roles allowed to grant everything: `name` (ClusterRole) or `namespace/name` (Role).
+        pub exempt_roles: Vec<String> = "exemptRoles",
+        /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
+        pub aggregated_cluster_roles: AggregatedRoles = "aggregatedClusterRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -5,26 +5,28 @@ use policy_helpers::pod::{PodObject, Volume};
 use policy_helpers::pss::container_checks;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::{Compiled, Settings};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Named {
-    name: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct Named {
+        name: Option<String> = "name",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct OldSpec {
-    ephemeral_containers: Option<Vec<Named>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct OldSpec {
+        ephemeral_containers: Option<Vec<Named>> = "ephemeralContainers",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OldPod {
-    spec: Option<OldSpec>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct OldPod {
+        spec: Option<OldSpec> = "spec",
+    }
 }
 
 /// Why the requester may break glass, if they may.

@@ -6,30 +6,30 @@ use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::image::ImagePattern;
 use policy_helpers::pss::Level;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-ephemeral-and-node-debug`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The Pod Security Standards level whose container checks every added ephemeral container
-    /// must pass (default `restricted`).
-    pub level: Level,
-    /// Image patterns added ephemeral containers must use; empty allows every image.
-    pub allowed_debug_images: Vec<String>,
-    /// Namespaces (exact or glob) where ephemeral containers may not be added at all, except by
-    /// break-glass identities.
-    pub protected_namespaces: Vec<String>,
-    /// Namespaces (exact or glob) where node-debugging pods may run (e.g. a dedicated namespace
-    /// with its own RBAC).
-    pub node_debug_namespaces: Vec<String>,
-    /// Users (exact or glob) who may break glass: debug nodes and add any ephemeral container,
-    /// with a warning that records it.
-    pub break_glass_users: Vec<String>,
-    /// Groups (exact or glob) whose members may break glass.
-    pub break_glass_groups: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-ephemeral-and-node-debug`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The Pod Security Standards level whose container checks every added ephemeral container
+        /// must pass (default `restricted`).
+        pub level: Level = "level",
+        /// Image patterns added ephemeral containers must use; empty allows every image.
+        pub allowed_debug_images: Vec<String> = "allowedDebugImages",
+        /// Namespaces (exact or glob) where ephemeral containers may not be added at all, except by
+        /// break-glass identities.
+        pub protected_namespaces: Vec<String> = "protectedNamespaces",
+        /// Namespaces (exact or glob) where node-debugging pods may run (e.g. a dedicated namespace
+        /// with its own RBAC).
+        pub node_debug_namespaces: Vec<String> = "nodeDebugNamespaces",
+        /// Users (exact or glob) who may break glass: debug nodes and add any ephemeral container,
+        /// with a warning that records it.
+        pub break_glass_users: Vec<String> = "breakGlassUsers",
+        /// Groups (exact or glob) whose members may break glass.
+        pub break_glass_groups: Vec<String> = "breakGlassGroups",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// The settings compiled for matching.

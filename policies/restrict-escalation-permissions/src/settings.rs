@@ -3,7 +3,6 @@
 
 use policy_helpers::rbac::{AggregatedRoles, Permission, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 use crate::rule::CHECKS;
 
@@ -19,21 +18,22 @@ pub const DEFAULT_EXEMPT_ROLES: &[&str] = &[
     "kube-system/*",
 ];
 
-/// Settings of `restrict-escalation-permissions`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The built-in checks that run (default: all of them).
-    pub checks: Vec<String>,
-    /// Further permissions no role may grant.
-    pub denied_permissions: Vec<Permission>,
-    /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs). The
-    /// `aggregate-to-edit-endpoints` check ignores it.
-    pub exempt_roles: Vec<String>,
-    /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
-    pub aggregated_cluster_roles: AggregatedRoles,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-escalation-permissions`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The built-in checks that run (default: all of them).
+        pub checks: Vec<String> = "checks",
+        /// Further permissions no role may grant.
+        pub denied_permissions: Vec<Permission> = "deniedPermissions",
+        /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs). The
+        /// `aggregate-to-edit-endpoints` check ignores it.
+        pub exempt_roles: Vec<String> = "exemptRoles",
+        /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
+        pub aggregated_cluster_roles: AggregatedRoles = "aggregatedClusterRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

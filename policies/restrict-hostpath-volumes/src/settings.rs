@@ -2,27 +2,27 @@
 
 use policy_helpers::hostpath::normalise;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// One allowed prefix.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AllowedHostPath {
-    /// Absolute path; the volume's path must be it or below it, by component.
-    pub path_prefix: String,
-    /// Every mount of a volume under this prefix must be `readOnly: true`.
-    #[serde(default)]
-    pub read_only: bool,
+policy_helpers::view! {
+    /// One allowed prefix.
+    #[derive(Debug, Clone, Default)]
+    pub struct AllowedHostPath [deny_unknown_fields] {
+        /// Absolute path; the volume's path must be it or below it, by component.
+        pub path_prefix: String = "pathPrefix" required,
+        /// Every mount of a volume under this prefix must be `readOnly: true`.
+        pub read_only: bool = "readOnly",
+    }
 }
 
-/// Settings of `restrict-hostpath-volumes`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The allowed prefixes; empty (the default) allows no `hostPath` volume at all.
-    pub allowed_host_paths: Vec<AllowedHostPath>,
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-hostpath-volumes`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The allowed prefixes; empty (the default) allows no `hostPath` volume at all.
+        pub allowed_host_paths: Vec<AllowedHostPath> = "allowedHostPaths",
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// A prefix in normal form.

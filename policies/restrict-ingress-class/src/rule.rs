@@ -5,24 +5,25 @@ use policy_helpers::net::IngressView;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
 /// The annotation that makes an IngressClass the cluster's default.
 pub const DEFAULT_CLASS: &str = "ingressclass.kubernetes.io/is-default-class";
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct IngressClassSpec {
-    controller: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct IngressClassSpec {
+        controller: Option<String> = "controller",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct IngressClassView {
-    metadata: ObjectMeta,
-    spec: IngressClassSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct IngressClassView {
+        metadata: ObjectMeta = "metadata",
+        spec: IngressClassSpec = "spec",
+    }
 }
 
 /// Dispatches on the kind: Ingress or IngressClass.

@@ -1,21 +1,21 @@
 //! Settings: the approved ingress classes and controllers.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-ingress-class`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Ingress class names an Ingress may use and an IngressClass may have.
-    pub allowed_ingress_classes: Vec<String>,
-    /// An Ingress must name its class (default true): otherwise the cluster's default class,
-    /// whatever it is, takes it.
-    pub require_explicit_class: bool,
-    /// `spec.controller` values an IngressClass may have; empty: any.
-    pub allowed_controllers: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-ingress-class`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Ingress class names an Ingress may use and an IngressClass may have.
+        pub allowed_ingress_classes: Vec<String> = "allowedIngressClasses",
+        /// An Ingress must name its class (default true): otherwise the cluster's default class,
+        /// whatever it is, takes it.
+        pub require_explicit_class: bool = "requireExplicitClass",
+        /// `spec.controller` values an IngressClass may have; empty: any.
+        pub allowed_controllers: Vec<String> = "allowedControllers",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use policy_helpers::net::IngressView;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::nginx::{self, ConfigBool, Risk};
 use crate::settings::Settings;
@@ -20,11 +19,12 @@ pub const STRICT_PATHS: &str = "strict-validate-path-type";
 /// Longest excerpt of a value quoted in a message.
 const EXCERPT: usize = 80;
 
-/// The ConfigMap fields the rule reads (the controller reads `data` only).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ConfigMapView {
-    data: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    /// The ConfigMap fields the rule reads (the controller reads `data` only).
+    #[derive(Default)]
+    struct ConfigMapView {
+        data: Option<BTreeMap<String, String>> = "data",
+    }
 }
 
 /// Dispatches on the kind: Ingress or ConfigMap.

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The controller's default `--annotations-prefix`.
 pub const DEFAULT_PREFIX: &str = "nginx.ingress.kubernetes.io";
@@ -20,20 +19,21 @@ pub const APP_ROUTING_CONFIGMAP: &str = "app-routing-system/nginx";
 /// `ingress-nginx` (the chart names it `<fullname>-controller`).
 pub const UPSTREAM_CHART_CONFIGMAP: &str = "ingress-nginx/ingress-nginx-controller";
 
-/// Settings of `restrict-ingress-nginx-annotations`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The controllers' `--annotations-prefix` values: annotations `<prefix>/<name>` are
-    /// judged (default `nginx.ingress.kubernetes.io`).
-    pub annotation_prefixes: Vec<String>,
-    /// Namespace → snippet annotation names (without prefix, e.g. `configuration-snippet`) or
-    /// `*` that Ingresses of that namespace may carry. Empty: snippets nowhere.
-    pub allowed_snippets: BTreeMap<String, Vec<String>>,
-    /// The controllers' ConfigMaps as `namespace/name` (the `--configmap` flag's form).
-    pub controller_config_maps: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-ingress-nginx-annotations`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The controllers' `--annotations-prefix` values: annotations `<prefix>/<name>` are
+        /// judged (default `nginx.ingress.kubernetes.io`).
+        pub annotation_prefixes: Vec<String> = "annotationPrefixes",
+        /// Namespace → snippet annotation names (without prefix, e.g. `configuration-snippet`) or
+        /// `*` that Ingresses of that namespace may carry. Empty: snippets nowhere.
+        pub allowed_snippets: BTreeMap<String, Vec<String>> = "allowedSnippets",
+        /// The controllers' ConfigMaps as `namespace/name` (the `--configmap` flag's form).
+        pub controller_config_maps: Vec<String> = "controllerConfigMaps",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -2,18 +2,18 @@
 
 use policy_helpers::glob::compile_list;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-nodeport-services`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespaces (names or globs) where NodePort Services may be created.
-    pub allow_namespaces: Vec<String>,
-    /// Also refuse `LoadBalancer` Services that pin a `nodePort` explicitly (default false).
-    pub deny_explicit_node_ports: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-nodeport-services`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespaces (names or globs) where NodePort Services may be created.
+        pub allow_namespaces: Vec<String> = "allowNamespaces",
+        /// Also refuse `LoadBalancer` Services that pin a `nodePort` explicitly (default false).
+        pub deny_explicit_node_ports: bool = "denyExplicitNodePorts",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl PolicySettings for Settings {

@@ -3,28 +3,27 @@
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::net::{IpNet, PortSet};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-permissive-networkpolicy`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// An `ipBlock` covering one of these without `except` is refused
-    /// (default `0.0.0.0/0`, `::/0`).
-    #[serde(rename = "deniedCIDRs")]
-    pub denied_cidrs: Vec<IpNet>,
-    /// Egress may not reach these addresses (default the instance metadata endpoint
-    /// `169.254.169.254/32`).
-    pub metadata_endpoints: Vec<IpNet>,
-    /// Ports a rule without peers (every source or destination) may open (default `[53]`,
-    /// DNS).
-    pub allow_any_peer_on_ports: PortSet,
-    /// Namespaces (names or globs) whose policies may use `namespaceSelector: {}`.
-    pub allow_all_namespaces_selector: Vec<String>,
-    /// Policies exempt from the checks, as `namespace/name` (each part a name or glob).
-    pub exempt_policies: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-permissive-networkpolicy`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// An `ipBlock` covering one of these without `except` is refused
+        /// (default `0.0.0.0/0`, `::/0`).
+        pub denied_cidrs: Vec<IpNet> = "deniedCIDRs",
+        /// Egress may not reach these addresses (default the instance metadata endpoint
+        /// `169.254.169.254/32`).
+        pub metadata_endpoints: Vec<IpNet> = "metadataEndpoints",
+        /// Ports a rule without peers (every source or destination) may open (default `[53]`,
+        /// DNS).
+        pub allow_any_peer_on_ports: PortSet = "allowAnyPeerOnPorts",
+        /// Namespaces (names or globs) whose policies may use `namespaceSelector: {}`.
+        pub allow_all_namespaces_selector: Vec<String> = "allowAllNamespacesSelector",
+        /// Policies exempt from the checks, as `namespace/name` (each part a name or glob).
+        pub exempt_policies: Vec<String> = "exemptPolicies",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -8,7 +8,6 @@ use policy_helpers::rbac::{Permission, RoleReview, RuleFinding, mark_widened, re
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Policy, Request, Verdict};
-use serde::Deserialize;
 
 use crate::RestrictPodExecAttachPortforward;
 use crate::settings::{Compiled, Mode, RoleGrants, Settings};
@@ -24,17 +23,18 @@ pub type LabelLookup<'a> = &'a dyn Fn(&str) -> Result<BTreeMap<String, String>, 
 /// Longest command text recorded in warnings and audit annotations.
 const MAX_COMMAND: usize = 200;
 
-/// The options object of a CONNECT request (`PodExecOptions`, `PodAttachOptions`,
-/// `PodPortForwardOptions`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ConnectOptions {
-    /// Target container.
-    pub container: Option<String>,
-    /// Command (exec).
-    pub command: Option<Vec<String>>,
-    /// Ports (port-forward).
-    pub ports: Option<Vec<u32>>,
+policy_helpers::view! {
+    /// The options object of a CONNECT request (`PodExecOptions`, `PodAttachOptions`,
+    /// `PodPortForwardOptions`).
+    #[derive(Debug, Default)]
+    pub struct ConnectOptions {
+        /// Target container.
+        pub container: Option<String> = "container",
+        /// Command (exec).
+        pub command: Option<Vec<String>> = "command",
+        /// Ports (port-forward).
+        pub ports: Option<Vec<u32>> = "ports",
+    }
 }
 
 /// Routes the request.
@@ -59,10 +59,11 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
 /// The host's error, a message when the answer is not a Namespace, or when the namespace does
 /// not exist (the caller fails closed on every error).
 pub fn namespace_labels(ns: &str) -> Result<BTreeMap<String, String>, String> {
-    #[derive(Deserialize)]
-    struct Ns {
-        #[serde(default)]
-        metadata: ObjectMeta,
+    policy_helpers::view! {
+        #[derive(Default)]
+        struct Ns {
+            metadata: ObjectMeta = "metadata",
+        }
     }
     match policy_helpers::host::get::<Ns>("v1", "Namespace", ns, None) {
         Ok(Some(n)) => Ok(n.metadata.labels),

@@ -49,30 +49,31 @@ pub enum RoleGrants {
     Ignore,
 }
 
-/// Settings of `restrict-pod-exec-attach-portforward`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// `deny-protected` (default), `deny-all` or `record-only`.
-    pub mode: Mode,
-    /// The subresources controlled (default all three).
-    pub subresources: Vec<String>,
-    /// Protected namespaces by name (globs); no lookup needed.
-    pub protected_namespaces: Vec<String>,
-    /// Protected namespaces by label (default `pci-scope=in-scope`); `null` turns the lookup off.
-    pub protected_namespace_selector: Option<LabelSelector>,
-    /// Groups whose members may connect in protected namespaces (recorded).
-    pub break_glass_groups: Vec<String>,
-    /// Users who may connect in protected namespaces (recorded).
-    pub break_glass_users: Vec<String>,
-    /// Roles granting these subresources: `audit` (default), `deny` or `ignore`.
-    pub role_grants: RoleGrants,
-    /// Roles not reported: `name` for ClusterRoles, `namespace/name` for Roles (globs).
-    pub exempt_roles: Vec<String>,
-    /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
-    pub aggregated_cluster_roles: AggregatedRoles,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-pod-exec-attach-portforward`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// `deny-protected` (default), `deny-all` or `record-only`.
+        pub mode: Mode = "mode",
+        /// The subresources controlled (default all three).
+        pub subresources: Vec<String> = "subresources",
+        /// Protected namespaces by name (globs); no lookup needed.
+        pub protected_namespaces: Vec<String> = "protectedNamespaces",
+        /// Protected namespaces by label (default `pci-scope=in-scope`); `null` turns the lookup off.
+        pub protected_namespace_selector: Option<LabelSelector> = "protectedNamespaceSelector",
+        /// Groups whose members may connect in protected namespaces (recorded).
+        pub break_glass_groups: Vec<String> = "breakGlassGroups",
+        /// Users who may connect in protected namespaces (recorded).
+        pub break_glass_users: Vec<String> = "breakGlassUsers",
+        /// Roles granting these subresources: `audit` (default), `deny` or `ignore`.
+        pub role_grants: RoleGrants = "roleGrants",
+        /// Roles not reported: `name` for ClusterRoles, `namespace/name` for Roles (globs).
+        pub exempt_roles: Vec<String> = "exemptRoles",
+        /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
+        pub aggregated_cluster_roles: AggregatedRoles = "aggregatedClusterRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -3,7 +3,6 @@
 use policy_helpers::glob::Glob;
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// Roles exempt by default: the upstream user-facing roles (`cluster-admin` is `*` by design;
 /// `admin`, `edit` and `view` are aggregated), every upstream `system:` ClusterRole (the API
@@ -18,21 +17,22 @@ pub const DEFAULT_EXEMPT_ROLES: &[&str] = &[
     "kube-system/*",
 ];
 
-/// Settings of `restrict-rbac-wildcards`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs).
-    pub exempt_roles: Vec<String>,
-    /// API groups (globs) in which `resources: ["*"]` and `verbs: ["*"]` are allowed, e.g.
-    /// the group of an operator's own CRDs.
-    pub allow_wildcard_for: Vec<String>,
-    /// Whether a verb list naming every standard verb counts as `*` (default true).
-    pub every_verb_is_wildcard: bool,
-    /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
-    pub aggregated_cluster_roles: AggregatedRoles,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-rbac-wildcards`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs).
+        pub exempt_roles: Vec<String> = "exemptRoles",
+        /// API groups (globs) in which `resources: ["*"]` and `verbs: ["*"]` are allowed, e.g.
+        /// the group of an operator's own CRDs.
+        pub allow_wildcard_for: Vec<String> = "allowWildcardFor",
+        /// Whether a verb list naming every standard verb counts as `*` (default true).
+        pub every_verb_is_wildcard: bool = "everyVerbIsWildcard",
+        /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
+        pub aggregated_cluster_roles: AggregatedRoles = "aggregatedClusterRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -3,34 +3,35 @@
 
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// One namespace rule.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct NamespaceRule {
-    /// Namespaces the rule applies to (exact or glob).
-    pub namespaces: Vec<String>,
-    /// Runtime classes pods in these namespaces may use (exact or glob).
-    pub allowed_runtime_classes: Vec<String>,
-    /// Whether pods there must name one (an unset `runtimeClassName` runs on the node's
-    /// default runtime, which is then refused).
-    pub require_runtime_class: bool,
+policy_helpers::view! {
+    /// One namespace rule.
+    #[derive(Debug, Clone, Default)]
+    pub struct NamespaceRule [deny_unknown_fields] {
+        /// Namespaces the rule applies to (exact or glob).
+        pub namespaces: Vec<String> = "namespaces",
+        /// Runtime classes pods in these namespaces may use (exact or glob).
+        pub allowed_runtime_classes: Vec<String> = "allowedRuntimeClasses",
+        /// Whether pods there must name one (an unset `runtimeClassName` runs on the node's
+        /// default runtime, which is then refused).
+        pub require_runtime_class: bool = "requireRuntimeClass",
+    }
 }
 
-/// Settings of `restrict-runtime-class`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Per-namespace rules; the first rule naming the pod's namespace applies.
-    pub rules: Vec<NamespaceRule>,
-    /// Runtime classes allowed in namespaces no rule names; absent means any class that is not
-    /// reserved.
-    pub default_allowed_runtime_classes: Option<Vec<String>>,
-    /// Runtime classes nobody may use (exact or glob), e.g. a class reserved for system pods.
-    pub reserved_runtime_classes: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-runtime-class`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Per-namespace rules; the first rule naming the pod's namespace applies.
+        pub rules: Vec<NamespaceRule> = "rules",
+        /// Runtime classes allowed in namespaces no rule names; absent means any class that is not
+        /// reserved.
+        pub default_allowed_runtime_classes: Option<Vec<String>> = "defaultAllowedRuntimeClasses",
+        /// Runtime classes nobody may use (exact or glob), e.g. a class reserved for system pods.
+        pub reserved_runtime_classes: Vec<String> = "reservedRuntimeClasses",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 /// A compiled rule.

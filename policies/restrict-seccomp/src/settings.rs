@@ -3,25 +3,25 @@
 
 use policy_helpers::pss::{Level, ProfilePolicy};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-seccomp`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// `restricted` (default): every container must run with an allowed profile, set on the
-    /// container or inherited from the pod. `baseline`: a container may leave it unset, only
-    /// the profiles that are set are checked.
-    pub level: Level,
-    /// Allowed profile types (default `RuntimeDefault`, `Localhost`).
-    pub allowed_profile_types: Vec<String>,
-    /// Allowed `Localhost` profiles (globs over `localhostProfile`); empty allows every one.
-    pub allowed_localhost_profiles: Vec<String>,
-    /// Opt-in defaulting: containers without any profile get `RuntimeDefault` instead of a
-    /// rejection (the module then mutates the object).
-    pub default_to_runtime_default: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-seccomp`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// `restricted` (default): every container must run with an allowed profile, set on the
+        /// container or inherited from the pod. `baseline`: a container may leave it unset, only
+        /// the profiles that are set are checked.
+        pub level: Level = "level",
+        /// Allowed profile types (default `RuntimeDefault`, `Localhost`).
+        pub allowed_profile_types: Vec<String> = "allowedProfileTypes",
+        /// Allowed `Localhost` profiles (globs over `localhostProfile`); empty allows every one.
+        pub allowed_localhost_profiles: Vec<String> = "allowedLocalhostProfiles",
+        /// Opt-in defaulting: containers without any profile get `RuntimeDefault` instead of a
+        /// rejection (the module then mutates the object).
+        pub default_to_runtime_default: bool = "defaultToRuntimeDefault",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -2,7 +2,6 @@
 
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// Roles exempt by default: `cluster-admin`, `admin` and `edit` (the upstream user-facing
 /// roles, which read Secrets by design: bind them per namespace), every upstream `system:`
@@ -20,20 +19,21 @@ fn strings(l: &[&str]) -> Vec<String> {
     l.iter().map(|s| s.to_string()).collect()
 }
 
-/// Settings of `restrict-secret-read-roles`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Verbs on Secrets that are denied (a rule granting `*` grants them too).
-    pub denied_verbs: Vec<String>,
-    /// Verbs on Secrets that are allowed but recorded (warning and audit annotation).
-    pub audit_verbs: Vec<String>,
-    /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs).
-    pub exempt_roles: Vec<String>,
-    /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
-    pub aggregated_cluster_roles: AggregatedRoles,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-secret-read-roles`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Verbs on Secrets that are denied (a rule granting `*` grants them too).
+        pub denied_verbs: Vec<String> = "deniedVerbs",
+        /// Verbs on Secrets that are allowed but recorded (warning and audit annotation).
+        pub audit_verbs: Vec<String> = "auditVerbs",
+        /// Roles not checked: `name` for ClusterRoles, `namespace/name` for Roles (globs).
+        pub exempt_roles: Vec<String> = "exemptRoles",
+        /// How aggregated ClusterRoles are reported: `warn` (default) or `deny`.
+        pub aggregated_cluster_roles: AggregatedRoles = "aggregatedClusterRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

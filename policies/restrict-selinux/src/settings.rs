@@ -2,21 +2,21 @@
 
 use policy_helpers::pss::{SELINUX_TYPES, SeLinuxPolicy};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-selinux`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Allowed `seLinuxOptions.type` values (default: the PSS container types); unset and empty
-    /// are always allowed.
-    pub allowed_types: Vec<String>,
-    /// Allowed `seLinuxOptions.user` values (default none: the user must be unset).
-    pub allowed_users: Vec<String>,
-    /// Allowed `seLinuxOptions.role` values (default none: the role must be unset).
-    pub allowed_roles: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-selinux`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Allowed `seLinuxOptions.type` values (default: the PSS container types); unset and empty
+        /// are always allowed.
+        pub allowed_types: Vec<String> = "allowedTypes",
+        /// Allowed `seLinuxOptions.user` values (default none: the user must be unset).
+        pub allowed_users: Vec<String> = "allowedUsers",
+        /// Allowed `seLinuxOptions.role` values (default none: the role must be unset).
+        pub allowed_roles: Vec<String> = "allowedRoles",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -2,17 +2,16 @@
 
 use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-service-external-ips`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Addresses or CIDRs a Service's `spec.externalIPs` may use (default none).
-    #[serde(rename = "allowedExternalIPs")]
-    pub allowed_external_ips: Vec<IpNet>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-service-external-ips`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Addresses or CIDRs a Service's `spec.externalIPs` may use (default none).
+        pub allowed_external_ips: Vec<IpNet> = "allowedExternalIPs",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl PolicySettings for Settings {

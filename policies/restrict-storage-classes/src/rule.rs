@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};
-use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::settings::{Compiled, Settings};
@@ -21,30 +20,34 @@ const IN_TREE: &[(&str, &str)] = &[
     ("kubernetes.io/azure-file", "file.csi.azure.com"),
 ];
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StorageClassView {
-    provisioner: String,
-    parameters: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct StorageClassView {
+        provisioner: String = "provisioner",
+        parameters: Option<BTreeMap<String, String>> = "parameters",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Meta {
-    annotations: Option<BTreeMap<String, String>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct Meta {
+        annotations: Option<BTreeMap<String, String>> = "annotations",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct ClaimSpec {
-    storage_class_name: Option<String>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ClaimSpec {
+        storage_class_name: Option<String> = "storageClassName",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ClaimView {
-    metadata: Meta,
-    spec: ClaimSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct ClaimView {
+        metadata: Meta = "metadata",
+        spec: ClaimSpec = "spec",
+    }
 }
 
 impl ClaimView {
@@ -66,37 +69,42 @@ impl ClaimView {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct StatefulSetSpec {
-    volume_claim_templates: Option<Vec<ClaimView>>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct StatefulSetSpec {
+        volume_claim_templates: Option<Vec<ClaimView>> = "volumeClaimTemplates",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StatefulSetView {
-    spec: StatefulSetSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct StatefulSetView {
+        spec: StatefulSetSpec = "spec",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CsiSource {
-    driver: String,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct CsiSource {
+        driver: String = "driver",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct PvSpec {
-    host_path: Option<IgnoredAny>,
-    azure_disk: Option<IgnoredAny>,
-    azure_file: Option<IgnoredAny>,
-    csi: Option<CsiSource>,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PvSpec {
+        host_path: Option<IgnoredAny> = "hostPath",
+        azure_disk: Option<IgnoredAny> = "azureDisk",
+        azure_file: Option<IgnoredAny> = "azureFile",
+        csi: Option<CsiSource> = "csi",
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PvView {
-    spec: PvSpec,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct PvView {
+        spec: PvSpec = "spec",
+    }
 }
 
 fn unreadable(e: ObjectError) -> Verdict {

@@ -3,7 +3,6 @@
 
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// The Azure CSI drivers AKS ships.
 pub const AZURE_CSI: &[&str] = &[
@@ -12,22 +11,23 @@ pub const AZURE_CSI: &[&str] = &[
     "blob.csi.azure.com",
 ];
 
-/// Settings of `restrict-storage-classes`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Provisioners a StorageClass may use and CSI drivers a PersistentVolume may name (exact
-    /// or glob). Default: the Azure Disk, Azure Files and Azure Blob CSI drivers.
-    pub allowed_provisioners: Vec<String>,
-    /// Azure Disk (`disk.csi.azure.com`) StorageClasses must name a disk encryption set
-    /// (`parameters.diskEncryptionSetID`), so volumes are encrypted with customer-managed keys.
-    pub require_disk_encryption_set: bool,
-    /// Storage classes claims may use (exact or glob); empty: any class.
-    pub allowed_storage_classes: Vec<String>,
-    /// Allow `hostPath` PersistentVolumes.
-    pub allow_host_path_volumes: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-storage-classes`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Provisioners a StorageClass may use and CSI drivers a PersistentVolume may name (exact
+        /// or glob). Default: the Azure Disk, Azure Files and Azure Blob CSI drivers.
+        pub allowed_provisioners: Vec<String> = "allowedProvisioners",
+        /// Azure Disk (`disk.csi.azure.com`) StorageClasses must name a disk encryption set
+        /// (`parameters.diskEncryptionSetID`), so volumes are encrypted with customer-managed keys.
+        pub require_disk_encryption_set: bool = "requireDiskEncryptionSet",
+        /// Storage classes claims may use (exact or glob); empty: any class.
+        pub allowed_storage_classes: Vec<String> = "allowedStorageClasses",
+        /// Allow `hostPath` PersistentVolumes.
+        pub allow_host_path_volumes: bool = "allowHostPathVolumes",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -3,18 +3,18 @@
 use policy_helpers::glob::Glob;
 use policy_helpers::pss::SAFE_SYSCTLS;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `restrict-sysctls`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Allowed sysctl names or patterns (default: the PSS safe set).
-    pub allowed_sysctls: Vec<String>,
-    /// Forbidden sysctl names or patterns; they win over `allowedSysctls`.
-    pub forbidden_sysctls: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-sysctls`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Allowed sysctl names or patterns (default: the PSS safe set).
+        pub allowed_sysctls: Vec<String> = "allowedSysctls",
+        /// Forbidden sysctl names or patterns; they win over `allowedSysctls`.
+        pub forbidden_sysctls: Vec<String> = "forbiddenSysctls",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -4,7 +4,6 @@
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::pss::RESTRICTED_VOLUME_TYPES;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 /// Every volume source a pod spec can carry (`spec.volumes[]` keys besides `name`).
 pub const KNOWN_VOLUME_TYPES: &[&str] = &[
@@ -40,20 +39,20 @@ pub const KNOWN_VOLUME_TYPES: &[&str] = &[
     "vsphereVolume",
 ];
 
-/// Settings of `restrict-volume-types`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Allowed volume types (default: the PSS restricted set); `*` allows every type.
-    pub allowed_volume_types: Vec<String>,
-    /// Allowed `flexVolume.driver` names (globs), when `flexVolume` is allowed; empty allows
-    /// every driver.
-    pub allowed_flex_volume_drivers: Vec<String>,
-    /// Allowed `csi.driver` names of inline CSI volumes (globs); empty allows every driver.
-    #[serde(rename = "allowedCSIDrivers")]
-    pub allowed_csi_drivers: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `restrict-volume-types`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Allowed volume types (default: the PSS restricted set); `*` allows every type.
+        pub allowed_volume_types: Vec<String> = "allowedVolumeTypes",
+        /// Allowed `flexVolume.driver` names (globs), when `flexVolume` is allowed; empty allows
+        /// every driver.
+        pub allowed_flex_volume_drivers: Vec<String> = "allowedFlexVolumeDrivers",
+        /// Allowed `csi.driver` names of inline CSI volumes (globs); empty allows every driver.
+        pub allowed_csi_drivers: Vec<String> = "allowedCSIDrivers",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -33,49 +33,52 @@ pub enum GroupRule {
     RunAsAny,
 }
 
-/// `runAsUser` settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct UserSettings {
-    /// The rule (default `MustRunAsNonRoot`).
-    pub rule: UserRule,
-    /// Allowed user ids (never 0).
-    pub ranges: Vec<Range>,
-    /// With `MustRunAsNonRoot`: a non-zero effective `runAsUser` also satisfies the rule when
-    /// `runAsNonRoot` is not set (the semantics of PodSecurityPolicy and Azure's built-in).
-    pub accept_non_zero_user: bool,
+policy_helpers::view! {
+    /// `runAsUser` settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct UserSettings [deny_unknown_fields] {
+        /// The rule (default `MustRunAsNonRoot`).
+        pub rule: UserRule = "rule",
+        /// Allowed user ids (never 0).
+        pub ranges: Vec<Range> = "ranges",
+        /// With `MustRunAsNonRoot`: a non-zero effective `runAsUser` also satisfies the rule when
+        /// `runAsNonRoot` is not set (the semantics of PodSecurityPolicy and Azure's built-in).
+        pub accept_non_zero_user: bool = "acceptNonZeroUser",
+    }
 }
 
-/// Settings of one group field.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct GroupSettings {
-    /// The rule (default `RunAsAny`).
-    pub rule: GroupRule,
-    /// Allowed group ids.
-    pub ranges: Vec<Range>,
+policy_helpers::view! {
+    /// Settings of one group field.
+    #[derive(Debug, Clone, Default)]
+    pub struct GroupSettings [deny_unknown_fields] {
+        /// The rule (default `RunAsAny`).
+        pub rule: GroupRule = "rule",
+        /// Allowed group ids.
+        pub ranges: Vec<Range> = "ranges",
+    }
 }
 
-/// Settings of `run-as-non-root`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// `runAsUser` / `runAsNonRoot`.
-    pub run_as_user: UserSettings,
-    /// `runAsGroup` (pod and container).
-    pub run_as_group: GroupSettings,
-    /// `supplementalGroups` (pod).
-    pub supplemental_groups: GroupSettings,
-    /// `fsGroup` (pod).
-    pub fs_group: GroupSettings,
-    /// Windows `runAsUserName` values refused (case-insensitive); default
-    /// `["ContainerAdministrator"]`.
-    pub windows_denied_user_names: Option<Vec<String>>,
-    /// Defaulting mode: set `runAsNonRoot: true` on containers where it is unset (rule
-    /// `MustRunAsNonRoot`) and return the mutated object instead of rejecting.
-    pub mutate: bool,
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `run-as-non-root`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// `runAsUser` / `runAsNonRoot`.
+        pub run_as_user: UserSettings = "runAsUser",
+        /// `runAsGroup` (pod and container).
+        pub run_as_group: GroupSettings = "runAsGroup",
+        /// `supplementalGroups` (pod).
+        pub supplemental_groups: GroupSettings = "supplementalGroups",
+        /// `fsGroup` (pod).
+        pub fs_group: GroupSettings = "fsGroup",
+        /// Windows `runAsUserName` values refused (case-insensitive); default
+        /// `["ContainerAdministrator"]`.
+        pub windows_denied_user_names: Option<Vec<String>> = "windowsDeniedUserNames",
+        /// Defaulting mode: set `runAsNonRoot: true` on containers where it is unset (rule
+        /// `MustRunAsNonRoot`) and return the mutated object instead of rejecting.
+        pub mutate: bool = "mutate",
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Settings {

@@ -2,16 +2,16 @@
 
 use policy_helpers::glob::Glob;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `secrets-as-volumes-not-env`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Secret names (exact or glob) that may still be read through `env`/`envFrom`.
-    pub allowed_secret_names: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `secrets-as-volumes-not-env`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Secret names (exact or glob) that may still be read through `env`/`envFrom`.
+        pub allowed_secret_names: Vec<String> = "allowedSecretNames",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Settings {

@@ -2,20 +2,20 @@
 
 use policy_helpers::net::PortSet;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `service-allowed-ports`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Ports and ranges a Service may listen on (`spec.ports[].port`); default `[80, 443]`.
-    pub allowed_service_ports: PortSet,
-    /// Ports, ranges and names `spec.ports[].targetPort` may use; empty: not checked.
-    pub allowed_target_ports: PortSet,
-    /// Ports and ranges containers may declare (`ports[].containerPort`); empty: not checked.
-    pub allowed_container_ports: PortSet,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `service-allowed-ports`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Ports and ranges a Service may listen on (`spec.ports[].port`); default `[80, 443]`.
+        pub allowed_service_ports: PortSet = "allowedServicePorts",
+        /// Ports, ranges and names `spec.ports[].targetPort` may use; empty: not checked.
+        pub allowed_target_ports: PortSet = "allowedTargetPorts",
+        /// Ports and ranges containers may declare (`ports[].containerPort`); empty: not checked.
+        pub allowed_container_ports: PortSet = "allowedContainerPorts",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -20,14 +20,14 @@ use policy_helpers::pod::PodObject;
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
-use serde::Deserialize;
 
 use crate::settings::Settings;
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Namespace {
-    metadata: ObjectMeta,
+policy_helpers::view! {
+    #[derive(Default)]
+    struct Namespace {
+        metadata: ObjectMeta = "metadata",
+    }
 }
 
 /// Checks ServiceAccounts, pods and pod identity v1 objects.

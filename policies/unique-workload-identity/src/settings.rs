@@ -3,22 +3,20 @@
 
 use policy_helpers::identity::is_guid;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `unique-workload-identity`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Client ids that several ServiceAccounts may carry (still never across environments).
-    #[serde(rename = "allowSharedClientIDs")]
-    pub allow_shared_client_ids: Vec<String>,
-    /// Namespace label whose value is the environment (e.g. `environment`: prod, staging).
-    pub environment_label_key: Option<String>,
-    /// Whether AAD pod identity (v1) objects and the `aadpodidbinding` label are denied.
-    #[serde(rename = "denyPodIdentityV1")]
-    pub deny_pod_identity_v1: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `unique-workload-identity`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Client ids that several ServiceAccounts may carry (still never across environments).
+        pub allow_shared_client_ids: Vec<String> = "allowSharedClientIDs",
+        /// Namespace label whose value is the environment (e.g. `environment`: prod, staging).
+        pub environment_label_key: Option<String> = "environmentLabelKey",
+        /// Whether AAD pod identity (v1) objects and the `aadpodidbinding` label are denied.
+        pub deny_pod_identity_v1: bool = "denyPodIdentityV1",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

@@ -66,50 +66,53 @@ pub struct KeylessPrefixInfo {
     pub url_prefix: String,
 }
 
-/// Settings of `verify-image-signatures`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// The signature requirements; an image must satisfy every entry whose patterns match it.
-    pub signatures: Vec<Requirement>,
-    /// Reject images that no entry covers (default false: they are not this policy's concern).
-    pub reject_unmatched: bool,
-    /// Append the verified digest to images written without one (needs the policy to be
-    /// allowed to mutate).
-    pub mutate_to_digest: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `verify-image-signatures`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Settings [deny_unknown_fields] {
+        /// The signature requirements; an image must satisfy every entry whose patterns match it.
+        pub signatures: Vec<Requirement> = "signatures",
+        /// Reject images that no entry covers (default false: they are not this policy's concern).
+        pub reject_unmatched: bool = "rejectUnmatched",
+        /// Append the verified digest to images written without one (needs the policy to be
+        /// allowed to mutate).
+        pub mutate_to_digest: bool = "mutateToDigest",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
-/// One keyless identity: OIDC issuer and exact certificate subject.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Keyless {
-    /// OIDC issuer, e.g. `https://token.actions.githubusercontent.com`.
-    pub issuer: String,
-    /// Certificate subject (an e-mail address or a URL).
-    pub subject: String,
+policy_helpers::view! {
+    /// One keyless identity: OIDC issuer and exact certificate subject.
+    #[derive(Debug, Clone, Default)]
+    pub struct Keyless [deny_unknown_fields] {
+        /// OIDC issuer, e.g. `https://token.actions.githubusercontent.com`.
+        pub issuer: String = "issuer" required,
+        /// Certificate subject (an e-mail address or a URL).
+        pub subject: String = "subject" required,
+    }
 }
 
-/// One keyless identity by subject URL prefix.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct KeylessPrefix {
-    /// OIDC issuer.
-    pub issuer: String,
-    /// URL prefix of the certificate subject (the engine appends `/` to it).
-    pub url_prefix: String,
+policy_helpers::view! {
+    /// One keyless identity by subject URL prefix.
+    #[derive(Debug, Clone, Default)]
+    pub struct KeylessPrefix [deny_unknown_fields] {
+        /// OIDC issuer.
+        pub issuer: String = "issuer" required,
+        /// URL prefix of the certificate subject (the engine appends `/` to it).
+        pub url_prefix: String = "urlPrefix" required,
+    }
 }
 
-/// A GitHub Actions workflow identity.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GithubActions {
-    /// Repository owner (user or organisation).
-    pub owner: String,
-    /// Repository name; any repository of the owner when absent.
-    #[serde(default)]
-    pub repo: Option<String>,
+policy_helpers::view! {
+    /// A GitHub Actions workflow identity.
+    #[derive(Debug, Clone, Default)]
+    pub struct GithubActions [deny_unknown_fields] {
+        /// Repository owner (user or organisation).
+        pub owner: String = "owner" required,
+        /// Repository name; any repository of the owner when absent.
+        pub repo: Option<String> = "repo",
+    }
 }
 
 /// A signing certificate.
@@ -130,24 +133,25 @@ fn yes() -> bool {
     true
 }
 
-/// One entry of `signatures`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Requirement {
-    /// Image patterns the entry applies to.
-    pub images: Vec<String>,
-    /// PEM public keys; every one must have signed.
-    pub pub_keys: Vec<String>,
-    /// Keyless identities; every one must have signed.
-    pub keyless: Vec<Keyless>,
-    /// Keyless identities by subject prefix; every one must have signed.
-    pub keyless_prefix: Vec<KeylessPrefix>,
-    /// A GitHub Actions workflow identity.
-    pub github_actions: Option<GithubActions>,
-    /// A signing certificate.
-    pub certificate: Option<Certificate>,
-    /// Annotations every accepted signature must carry.
-    pub annotations: BTreeMap<String, String>,
+policy_helpers::view! {
+    /// One entry of `signatures`.
+    #[derive(Debug, Clone, Default)]
+    pub struct Requirement [deny_unknown_fields] {
+        /// Image patterns the entry applies to.
+        pub images: Vec<String> = "images",
+        /// PEM public keys; every one must have signed.
+        pub pub_keys: Vec<String> = "pubKeys",
+        /// Keyless identities; every one must have signed.
+        pub keyless: Vec<Keyless> = "keyless",
+        /// Keyless identities by subject prefix; every one must have signed.
+        pub keyless_prefix: Vec<KeylessPrefix> = "keylessPrefix",
+        /// A GitHub Actions workflow identity.
+        pub github_actions: Option<GithubActions> = "githubActions",
+        /// A signing certificate.
+        pub certificate: Option<Certificate> = "certificate",
+        /// Annotations every accepted signature must carry.
+        pub annotations: BTreeMap<String, String> = "annotations",
+    }
 }
 
 /// An entry ready to use.
