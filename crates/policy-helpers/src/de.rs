@@ -3,14 +3,21 @@
 //!
 //! A derived decoder is compiled per struct: a field-name enum with its own visitor, a map
 //! visitor holding one `Option` per field, a duplicate check and an error exit per field that
-//! drops every field read so far. In a module that was about a third of the code (BENCHMARKS.md,
-//! "What a module is made of"). A `view!` struct shares all of that: one key lookup over the
-//! struct's table of JSON names ([`FieldKey`], compiled once), one map loop per struct
-//! ([`StructVisitor`]: start from `Default`, one bit per field for duplicates, one drop on
-//! error), and per field only the call that reads its value. It reads what the derive with
-//! `#[serde(default)]` reads, with the same errors (`invalid type: …, expected struct Name`,
-//! ``duplicate field `x` ``, and with `deny_unknown_fields`
-//! ``unknown field `x`, expected one of …``), at the same places.
+//! drops every field read so far, then the struct assembled from the `Option`s. In a module
+//! those were about a third of the code (BENCHMARKS.md, "What a module is made of"). A
+//! `view!` struct is read by one loop ([`StructVisitor`]): it starts from `Default` and writes
+//! each field in place, keeps one bit per field for duplicates, has one drop on error, and
+//! looks keys up in the struct's table of JSON names with one function shared by every struct
+//! ([`FieldKey`]); per field there is only the call that reads its value. The loop and the
+//! field reads are inlined into the reader's map entry, as a derived decoder's are: kept as
+//! separate calls they were smaller still, but every level of nesting then held its struct in
+//! three stack frames, and the deepest objects (a container's `securityContext`) reached a
+//! third stack page, slower on a fresh instance (BENCHMARKS.md, "Session 11").
+//!
+//! It reads what the derive reads, with the same errors (`invalid type: …, expected struct
+//! Name`, ``duplicate field `x` ``, ``missing field `x` ``, and with `deny_unknown_fields`
+//! ``unknown field `x`, expected one of …``), at the same places; the tests below compare the
+//! two on every text and on thousands of damaged ones.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -44,7 +51,25 @@ pub struct FieldKey {
 }
 
 fn index_of(names: &[&str], key: &str) -> Option<usize> {
-    names.iter().position(|n| *n == key)
+    let key = key.as_bytes();
+    names
+        .iter()
+        .position(|n| n.len() == key.len() && same_bytes(n.as_bytes(), key))
+}
+
+/// Equality of two slices of the same length, eight bytes at a time (the guest's `bcmp` goes
+/// byte by byte).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 8 <= a.len() {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..] == b[i..]
 }
 
 impl<'de> DeserializeSeed<'de> for FieldKey {
@@ -110,6 +135,7 @@ impl<'de, T: Fields<'de>> Visitor<'de> for StructVisitor<T> {
         f.write_str(T::EXPECTING)
     }
 
+    #[inline(always)]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut out = T::default();
         let table = Table {
@@ -117,7 +143,7 @@ impl<'de, T: Fields<'de>> Visitor<'de> for StructVisitor<T> {
             deny_unknown: T::DENY_UNKNOWN,
             required: T::REQUIRED,
         };
-        read_fields(&mut map, &table, &mut |index, map| out.read(index, map))?;
+        read_fields(&mut map, &table, |index, map| out.read(index, map))?;
         Ok(out)
     }
 }
@@ -129,13 +155,13 @@ struct Table {
     required: u64,
 }
 
-/// The loop over an object's entries, compiled once per map reader rather than once per
-/// struct: each key looked up in the table, a duplicate refused, the value read by `read` (or
+/// The loop over an object's entries: each key looked up in the table, a duplicate refused, the value read by `read` (or
 /// skipped for a key the struct does not read), then the required keys checked.
+#[inline(always)]
 fn read_fields<'de, A: MapAccess<'de>>(
     map: &mut A,
     table: &Table,
-    read: &mut dyn FnMut(usize, &mut A) -> Result<(), A::Error>,
+    mut read: impl FnMut(usize, &mut A) -> Result<(), A::Error>,
 ) -> Result<(), A::Error> {
     let mut seen = 0u64;
     while let Some(found) = map.next_key_seed(FieldKey {
@@ -214,6 +240,7 @@ macro_rules! view {
                 $crate::de::mask(&[$($($crate::view!(@required $($mode)?),)?)*]);
 
             #[allow(unused_assignments, unused_mut, unused_variables)]
+            #[inline]
             fn read<A: $crate::__serde::de::MapAccess<'de>>(
                 &mut self,
                 index: usize,

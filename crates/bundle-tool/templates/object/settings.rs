@@ -2,17 +2,17 @@
 
 use policy_helpers::labels::is_valid_key;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `{{id}}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Common exemptions (namespaces, users, groups; images and service accounts apply to
-    /// pod-bearing kinds only, which this policy does not judge).
-    pub exemptions: Exemptions,
-    /// Label keys every judged object must carry with a non-empty value.
-    pub required_labels: Vec<String>,
+policy_helpers::view! {
+    /// Settings of `{{id}}`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Common exemptions (namespaces, users, groups; images and service accounts apply to
+        /// pod-bearing kinds only, which this policy does not judge).
+        pub exemptions: Exemptions = "exemptions",
+        /// Label keys every judged object must carry with a non-empty value.
+        pub required_labels: Vec<String> = "requiredLabels",
+    }
 }
 
 impl Default for Settings {

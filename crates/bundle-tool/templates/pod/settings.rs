@@ -1,17 +1,17 @@
 //! Settings: the common `exemptions` block and the environment variable names to deny.
 
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `{{id}}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Common exemptions (namespaces, images, service accounts, users, groups).
-    pub exemptions: Exemptions,
-    /// Environment variable names no container may define (compared exactly: the kubelet and
-    /// the process read names case-sensitively).
-    pub denied_env_names: Vec<String>,
+policy_helpers::view! {
+    /// Settings of `{{id}}`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Common exemptions (namespaces, images, service accounts, users, groups).
+        pub exemptions: Exemptions = "exemptions",
+        /// Environment variable names no container may define (compared exactly: the kubelet and
+        /// the process read names case-sensitively).
+        pub denied_env_names: Vec<String> = "deniedEnvNames",
+    }
 }
 
 impl Default for Settings {

@@ -2,17 +2,17 @@
 
 use policy_helpers::rbac::Permission;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
-/// Settings of `{{id}}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Common exemptions (namespaces, users, groups; images and service accounts apply to
-    /// pod-bearing kinds only, which this policy does not judge).
-    pub exemptions: Exemptions,
-    /// Permissions (groups x resources x verbs, `*` allowed) no Role or ClusterRole may grant.
-    pub denied_permissions: Vec<Permission>,
+policy_helpers::view! {
+    /// Settings of `{{id}}`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Common exemptions (namespaces, users, groups; images and service accounts apply to
+        /// pod-bearing kinds only, which this policy does not judge).
+        pub exemptions: Exemptions = "exemptions",
+        /// Permissions (groups x resources x verbs, `*` allowed) no Role or ClusterRole may grant.
+        pub denied_permissions: Vec<Permission> = "deniedPermissions",
+    }
 }
 
 impl Default for Settings {
