@@ -41,9 +41,14 @@ const RAW_TOKEN: &str = "$serde_json::private::RawValue";
 /// How deep typed arrays and objects may nest.
 const DEPTH: u8 = 128;
 
-/// A JSON or decoding error, with where in the text it was found.
+/// A JSON or decoding error, with where in the text it was found. Boxed: every `Result` a
+/// decoder returns carries it, and one pointer moves in fewer instructions than its four
+/// fields (the modules' code is smaller and a successful read does not pay for errors).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorImpl>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct ErrorImpl {
     reason: String,
     /// Byte offset in the text (`usize::MAX` until the reader places it).
     offset: usize,
@@ -53,46 +58,46 @@ pub struct Error {
 
 impl Error {
     fn new(reason: String) -> Self {
-        Error {
+        Error(Box::new(ErrorImpl {
             reason,
             offset: usize::MAX,
             line: 0,
             column: 0,
-        }
+        }))
     }
 
     /// What was wrong, without the position.
     #[must_use]
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.0.reason
     }
 
     /// The byte offset in the text where the reader stopped (0 when not placed).
     #[must_use]
     pub fn offset(&self) -> usize {
-        if self.offset == usize::MAX {
+        if self.0.offset == usize::MAX {
             0
         } else {
-            self.offset
+            self.0.offset
         }
     }
 
     /// Line (1-based) and column as serde_json reports them (0, 0 when not placed).
     #[must_use]
     pub fn position(&self) -> (usize, usize) {
-        (self.line, self.column)
+        (self.0.line, self.0.column)
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.reason)
+        if self.0.line == 0 {
+            f.write_str(&self.0.reason)
         } else {
             write!(
                 f,
                 "{} at line {} column {}",
-                self.reason, self.line, self.column
+                self.0.reason, self.0.line, self.0.column
             )
         }
     }
@@ -100,7 +105,7 @@ impl Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Error({:?}, offset {})", self.reason, self.offset())
+        write!(f, "Error({:?}, offset {})", self.0.reason, self.offset())
     }
 }
 
@@ -373,16 +378,16 @@ impl<'de> Deserializer<'de> {
     #[cold]
     #[inline(never)]
     fn place_at(&self, mut e: Error, at: usize) -> Error {
-        if e.offset == usize::MAX {
+        if e.0.offset == usize::MAX {
             let at = at.min(self.text.len());
             let before = &self.bytes()[..at];
             let line_start = before
                 .iter()
                 .rposition(|&c| c == b'\n')
                 .map_or(0, |i| i + 1);
-            e.offset = at;
-            e.line = 1 + before[..line_start].iter().filter(|&&c| c == b'\n').count();
-            e.column = at - line_start;
+            e.0.offset = at;
+            e.0.line = 1 + before[..line_start].iter().filter(|&&c| c == b'\n').count();
+            e.0.column = at - line_start;
         }
         e
     }
