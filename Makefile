@@ -236,7 +236,7 @@ bench-kwctl: bench-runner-inputs ## kwctl bench: ours vs official vs the floor o
 	$(CARGO) build --profile $(HARNESS_PROF) -p benches --bin bench-report
 	env -u RUST_BACKTRACE $(BENCH_REPORT) kwctl --kwctl "$(KWCTL)" $(RUNNER_FLAGS)
 
-bench-policy-server: bench-runner-inputs wrk ## one policy-server with the bundle, the official modules, the floor and the pss-restricted group under wrk -t2 -c8; rewrites BENCHMARKS.md (POLICY_SERVER=, OFFICIAL=, BENCH_ROUNDS=, BENCH_SECONDS=)
+bench-policy-server: bench-runner-inputs wrk ## one policy-server with the bundle, the official modules, the floor and the pss-restricted group under wrk -t2 -c8, then the bundle alone (ready time, memory); rewrites BENCHMARKS.md (POLICY_SERVER=, OFFICIAL=, BENCH_ROUNDS=, BENCH_SECONDS=)
 	@if [ -z "$(POLICY_SERVER)" ] || [ ! -x "$(POLICY_SERVER)" ]; then \
 	  echo "make bench-policy-server needs Kubewarden's policy-server 1.36: give POLICY_SERVER=/path/to/policy-server (by default ../shared/anchors/policy-server; not found)"; exit 2; fi
 	$(MAKE) dist
