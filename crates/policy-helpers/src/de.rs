@@ -293,6 +293,7 @@ mod tests {
     //! `view!` against `#[derive(Deserialize)]`: the same struct declared both ways must read
     //! every text to the same value or to the same error at the same place, through the
     //! modules' reader and through serde_json.
+    #![allow(dead_code)] // the structs are compared through their `Debug` output only
 
     use std::collections::BTreeMap;
 
