@@ -213,7 +213,9 @@ fn read_fields<'de, A: MapAccess<'de>>(
 /// it: derive it or write it). `= "key"` names the field's JSON key; `or_default` reads `null`
 /// as the field's default instead of an error; `required` makes an object without the key an
 /// error (``missing field `key` ``, the first one in declaration order, as the derive reports
-/// it); a field without `= "key"` is not read. A struct
+/// it); `with(path)` reads the value with a function of serde's `deserialize_with` shape
+/// (`fn<'de, D: Deserializer<'de>>(D) -> Result<T, D::Error>`; the field's type then cannot
+/// borrow from the input); a field without `= "key"` is not read. A struct
 /// marked `[deny_unknown_fields]` after its name refuses keys it does not read. A struct may
 /// borrow from the input with one lifetime (`pub struct PodSpec<'a>`). At most 64 fields.
 #[macro_export]
@@ -223,7 +225,7 @@ macro_rules! view {
         $vis:vis struct $name:ident $(<$lt:lifetime>)? $([$deny:ident])? {
             $(
                 $(#[$fattr:meta])*
-                $fvis:vis $field:ident : $ty:ty $(= $key:literal $($mode:ident)?)?
+                $fvis:vis $field:ident : $ty:ty $(= $key:literal $($mode:ident $(($with:path))?)?)?
             ),* $(,)?
         }
     ) => {
@@ -250,7 +252,7 @@ macro_rules! view {
                 $($(
                     let _ = $key;
                     if index == at {
-                        self.$field = $crate::view!(@read map $($mode)?);
+                        self.$field = $crate::view!(@read map [$ty] $($mode $(($with))?)?);
                         return Ok(());
                     }
                     at += 1;
@@ -281,11 +283,23 @@ macro_rules! view {
     (@required) => { false };
     (@required or_default) => { false };
     (@required required) => { true };
-    (@read $map:ident) => { $map.next_value()? };
-    (@read $map:ident required) => { $map.next_value()? };
-    (@read $map:ident or_default) => {
+    (@required with) => { false };
+    (@read $map:ident [$ty:ty]) => { $map.next_value()? };
+    (@read $map:ident [$ty:ty] required) => { $map.next_value()? };
+    (@read $map:ident [$ty:ty] or_default) => {
         $map.next_value::<::core::option::Option<_>>()?.unwrap_or_default()
     };
+    (@read $map:ident [$ty:ty] with ($f:path)) => {{
+        struct With($ty);
+        impl<'w> $crate::__serde::Deserialize<'w> for With {
+            fn deserialize<D: $crate::__serde::Deserializer<'w>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $f(d).map(With)
+            }
+        }
+        $map.next_value::<With>()?.0
+    }};
 }
 
 #[cfg(test)]
@@ -360,7 +374,7 @@ mod tests {
             items: Vec<InnerV> = "items" or_default,
             inner: Option<Box<InnerV>> = "inner",
             raw: Option<&'a RawValue> = "raw",
-            labels: BTreeMap<String, String> = "labels" or_default,
+            labels: BTreeMap<String, String> = "labels" with(null_or_default),
             skipped: u8,
         }
     }

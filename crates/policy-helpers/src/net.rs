@@ -1143,21 +1143,20 @@ fn egress_rules<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NetworkPolicyRule
         .collect())
 }
 
-/// `spec` of a NetworkPolicy.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct NetworkPolicySpec {
-    /// `podSelector`
-    pub pod_selector: Option<LabelSelector>,
-    /// `policyTypes` (absent: defaulted as the API server does, see
-    /// [`NetworkPolicyView::affects`])
-    pub policy_types: Option<Vec<String>>,
-    /// `ingress`
-    #[serde(deserialize_with = "ingress_rules")]
-    pub ingress: Vec<NetworkPolicyRule>,
-    /// `egress`
-    #[serde(deserialize_with = "egress_rules")]
-    pub egress: Vec<NetworkPolicyRule>,
+crate::view! {
+    /// `spec` of a NetworkPolicy.
+    #[derive(Debug, Clone, Default)]
+    pub struct NetworkPolicySpec {
+        /// `podSelector`
+        pub pod_selector: Option<LabelSelector> = "podSelector",
+        /// `policyTypes` (absent: defaulted as the API server does, see
+        /// [`NetworkPolicyView::affects`])
+        pub policy_types: Option<Vec<String>> = "policyTypes",
+        /// `ingress`
+        pub ingress: Vec<NetworkPolicyRule> = "ingress" with(ingress_rules),
+        /// `egress`
+        pub egress: Vec<NetworkPolicyRule> = "egress" with(egress_rules),
+    }
 }
 
 crate::view! {

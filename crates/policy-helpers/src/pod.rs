@@ -492,16 +492,15 @@ crate::view! {
     }
 }
 
-/// `resources`: quantities kept as written (a YAML number such as `cpu: 1` reads as `"1"`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Resources {
-    /// `limits`
-    #[serde(deserialize_with = "quantity_map")]
-    pub limits: BTreeMap<String, String>,
-    /// `requests`
-    #[serde(deserialize_with = "quantity_map")]
-    pub requests: BTreeMap<String, String>,
+crate::view! {
+    /// `resources`: quantities kept as written (a YAML number such as `cpu: 1` reads as `"1"`).
+    #[derive(Debug, Clone, Default)]
+    pub struct Resources {
+        /// `limits`
+        pub limits: BTreeMap<String, String> = "limits" with(quantity_map),
+        /// `requests`
+        pub requests: BTreeMap<String, String> = "requests" with(quantity_map),
+    }
 }
 
 /// Reads a map of quantities keeping each as written: a JSON string's text, or a JSON number's

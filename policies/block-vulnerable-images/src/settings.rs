@@ -47,35 +47,33 @@ impl MaxBySeverity {
     }
 }
 
-/// Settings of `block-vulnerable-images`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespace holding the `VulnerabilityReport` objects (default `sbomscanner`).
-    pub report_namespace: String,
-    /// How reports are looked up (default `fieldSelector`).
-    pub lookup: Lookup,
-    /// Only reports of this platform count, e.g. `linux/amd64` (default: every platform).
-    pub platform: Option<String>,
-    /// Per-severity limits (default: no CRITICAL and no HIGH).
-    #[serde(deserialize_with = "policy_helpers::strict::object")]
-    pub max_by_severity: MaxBySeverity,
-    /// Any counted vulnerability whose highest CVSS v3 score is above this is refused.
-    pub max_cvss_score: Option<f64>,
-    /// Count only vulnerabilities that have a fixed version (default false).
-    pub only_fixable: bool,
-    /// Count vulnerabilities a VEX statement suppressed (default false).
-    pub count_suppressed: bool,
-    /// CVEs never counted (accepted risks).
-    #[serde(rename = "allowedCVEs")]
-    pub allowed_cves: Vec<String>,
-    /// CVEs refused whatever the thresholds say.
-    #[serde(rename = "deniedCVEs")]
-    pub denied_cves: Vec<String>,
-    /// Refuse images without a report (default true).
-    pub deny_unscanned: bool,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `block-vulnerable-images`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespace holding the `VulnerabilityReport` objects (default `sbomscanner`).
+        pub report_namespace: String = "reportNamespace",
+        /// How reports are looked up (default `fieldSelector`).
+        pub lookup: Lookup = "lookup",
+        /// Only reports of this platform count, e.g. `linux/amd64` (default: every platform).
+        pub platform: Option<String> = "platform",
+        /// Per-severity limits (default: no CRITICAL and no HIGH).
+        pub max_by_severity: MaxBySeverity = "maxBySeverity" with(policy_helpers::strict::object),
+        /// Any counted vulnerability whose highest CVSS v3 score is above this is refused.
+        pub max_cvss_score: Option<f64> = "maxCvssScore",
+        /// Count only vulnerabilities that have a fixed version (default false).
+        pub only_fixable: bool = "onlyFixable",
+        /// Count vulnerabilities a VEX statement suppressed (default false).
+        pub count_suppressed: bool = "countSuppressed",
+        /// CVEs never counted (accepted risks).
+        pub allowed_cves: Vec<String> = "allowedCVEs",
+        /// CVEs refused whatever the thresholds say.
+        pub denied_cves: Vec<String> = "deniedCVEs",
+        /// Refuse images without a report (default true).
+        pub deny_unscanned: bool = "denyUnscanned",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

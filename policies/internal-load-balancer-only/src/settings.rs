@@ -4,7 +4,6 @@
 use policy_helpers::glob::compile_list;
 use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::Deserialize;
 
 policy_helpers::view! {
     /// The narrowest acceptable source range prefixes (a range broader than this is refused).
@@ -23,23 +22,23 @@ impl Default for MinPrefix {
     }
 }
 
-/// Settings of `internal-load-balancer-only`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct Settings {
-    /// Namespaces (names or globs) where a public load balancer may be created.
-    pub allow_public_in_namespaces: Vec<String>,
-    /// Whether an allowed public load balancer must restrict its source ranges (default true).
-    pub require_source_ranges: bool,
-    /// Source ranges a public load balancer may not admit (a range covering one is refused).
-    pub denied_source_ranges: Vec<IpNet>,
-    /// Shortest prefix lengths accepted for source ranges.
-    #[serde(deserialize_with = "policy_helpers::strict::object")]
-    pub min_source_range_prefix: MinPrefix,
-    /// Azure service tags allowed in `service.beta.kubernetes.io/azure-allowed-service-tags`.
-    pub allowed_service_tags: Vec<String>,
-    /// Common exemptions.
-    pub exemptions: Exemptions,
+policy_helpers::view! {
+    /// Settings of `internal-load-balancer-only`.
+    #[derive(Debug, Clone)]
+    pub struct Settings [deny_unknown_fields] {
+        /// Namespaces (names or globs) where a public load balancer may be created.
+        pub allow_public_in_namespaces: Vec<String> = "allowPublicInNamespaces",
+        /// Whether an allowed public load balancer must restrict its source ranges (default true).
+        pub require_source_ranges: bool = "requireSourceRanges",
+        /// Source ranges a public load balancer may not admit (a range covering one is refused).
+        pub denied_source_ranges: Vec<IpNet> = "deniedSourceRanges",
+        /// Shortest prefix lengths accepted for source ranges.
+        pub min_source_range_prefix: MinPrefix = "minSourceRangePrefix" with(policy_helpers::strict::object),
+        /// Azure service tags allowed in `service.beta.kubernetes.io/azure-allowed-service-tags`.
+        pub allowed_service_tags: Vec<String> = "allowedServiceTags",
+        /// Common exemptions.
+        pub exemptions: Exemptions = "exemptions",
+    }
 }
 
 impl Default for Settings {

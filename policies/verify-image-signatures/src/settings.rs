@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use policy_helpers::image::ImagePattern;
 use policy_helpers::{Exemptions, PolicySettings};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The engine's `oci/v2/verify` request: one variant per kind of signature, internally tagged
 /// by `type`, field names as the engine reads them (Kubewarden's `SigstoreVerificationInputV2`;
@@ -115,22 +115,28 @@ policy_helpers::view! {
     }
 }
 
-/// A signing certificate.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Certificate {
-    /// PEM certificate of the signing key.
-    pub certificate: String,
-    /// PEM certificates that certify it; when absent the certificate itself is trusted.
-    #[serde(default)]
-    pub certificate_chain: Vec<String>,
-    /// Require the signature to carry a Rekor bundle (default true).
-    #[serde(default = "yes")]
-    pub require_rekor_bundle: bool,
+policy_helpers::view! {
+    /// A signing certificate.
+    #[derive(Debug, Clone)]
+    pub struct Certificate [deny_unknown_fields] {
+        /// PEM certificate of the signing key.
+        pub certificate: String = "certificate" required,
+        /// PEM certificates that certify it; when absent the certificate itself is trusted.
+        pub certificate_chain: Vec<String> = "certificateChain",
+        /// Require the signature to carry a Rekor bundle (default true).
+        pub require_rekor_bundle: bool = "requireRekorBundle",
+    }
 }
 
-fn yes() -> bool {
-    true
+/// What an entry leaves out: no chain, a Rekor bundle required.
+impl Default for Certificate {
+    fn default() -> Self {
+        Certificate {
+            certificate: String::new(),
+            certificate_chain: Vec::new(),
+            require_rekor_bundle: true,
+        }
+    }
 }
 
 policy_helpers::view! {
