@@ -613,6 +613,19 @@ mod tests {
     }
 
     #[test]
+    fn a_request_without_operation_is_refused_not_read_as_create() {
+        // `Operation`'s `Default` (CREATE) is only where the decoder starts: the key is
+        // required, so a request that leaves it out never evaluates as a CREATE.
+        let text = r#"{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"object":{}}"#;
+        let err = crate::json::from_str::<Request<'_>>(text).unwrap_err();
+        assert_eq!(err.reason(), "missing field `operation`");
+        let err = crate::json::from_str::<Request<'_>>(r#"{"operation":"PATCH"}"#).unwrap_err();
+        assert!(err.reason().starts_with("unknown variant `PATCH`"), "{err}");
+        let ok = crate::json::from_str::<Request<'_>>(r#"{"operation":"DELETE"}"#).unwrap();
+        assert_eq!(ok.operation, Operation::Delete);
+    }
+
+    #[test]
     fn decode_errors_name_the_field() {
         crate::view! {
             #[derive(Debug, Default)]
