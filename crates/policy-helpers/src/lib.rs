@@ -84,7 +84,7 @@ pub use exemptions::Exemptions;
 pub use request::{Operation, Request};
 pub use runtime::Policy;
 pub use settings::PolicySettings;
-pub use verdict::{Findings, Verdict};
+pub use verdict::{Findings, Mutated, Verdict};
 
 /// Exports a [`Policy`] implementation as a Kubewarden waPC module.
 ///

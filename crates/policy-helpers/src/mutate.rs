@@ -171,7 +171,7 @@ impl Mutation {
             Verdict::accept()
         } else {
             Verdict::Mutate {
-                object: self.object,
+                object: crate::verdict::Mutated::new(&self.object),
                 warnings: self.changes,
             }
         }

@@ -26,8 +26,8 @@ pub struct ValidationResponse {
     pub message: Option<String>,
     /// The HTTP code of a rejection.
     pub code: Option<u16>,
-    /// The object as the policy changed it (mutating policies only).
-    pub mutated_object: Option<serde_json::Value>,
+    /// The object as the policy changed it, as JSON text (mutating policies only).
+    pub mutated_object: Option<String>,
     /// Audit annotations recorded with an accepted request.
     pub audit_annotations: Option<BTreeMap<String, String>>,
     /// Warnings returned to the client.
@@ -56,8 +56,7 @@ impl ValidationResponse {
         }
         out.extend_from_slice(b",\"mutated_object\":");
         match &self.mutated_object {
-            // Writing a `Value` into a Vec cannot fail.
-            Some(v) => serde_json::to_writer(&mut out, v).unwrap_or_default(),
+            Some(v) => out.extend_from_slice(v.as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"audit_annotations\":");
@@ -294,7 +293,7 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
         }
         Verdict::Mutate { object, warnings } => {
             let mut r = response(true, None, None, warnings);
-            r.mutated_object = Some(object);
+            r.mutated_object = Some(object.into_json());
             r
         }
     })
@@ -373,7 +372,10 @@ mod answer_tests {
             accepted: r.accepted,
             message: r.message.clone(),
             code: r.code,
-            mutated_object: r.mutated_object.clone(),
+            mutated_object: r
+                .mutated_object
+                .as_deref()
+                .map(|t| serde_json::from_str(t).unwrap()),
             audit_annotations: r
                 .audit_annotations
                 .as_ref()
@@ -408,7 +410,9 @@ mod answer_tests {
             },
             ValidationResponse {
                 accepted: true,
-                mutated_object: Some(serde_json::json!({"a": [1, 2.5, null, "x\u{1}"], "b": {}})),
+                mutated_object: Some(
+                    serde_json::json!({"a": [1, 2.5, null, "x\u{1}"], "b": {}}).to_string(),
+                ),
                 warnings: Some(vec!["w1".into(), "w\"2".into()]),
                 ..Default::default()
             },

@@ -125,11 +125,41 @@ pub enum Verdict {
     },
     /// Accept with a mutated object.
     Mutate {
-        /// The whole mutated object.
-        object: serde_json::Value,
+        /// The whole mutated object, already written as JSON ([`Mutated::new`]).
+        object: Mutated,
         /// Warnings shown to the user.
         warnings: Vec<String>,
     },
+}
+
+/// A mutated object written as JSON text when the rule builds its verdict, so that the JSON
+/// writer (and its float formatter) is linked only into the modules that mutate, not into
+/// every module through the shared answer code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mutated(String);
+
+impl Mutated {
+    /// The object's JSON text, as serde_json writes it (compact, keys in the object's order).
+    pub fn new(object: &serde_json::Value) -> Mutated {
+        // serde_json writes UTF-8; writing into a Vec cannot fail.
+        let text = serde_json::to_vec(object).unwrap_or_default();
+        Mutated(String::from_utf8(text).unwrap_or_default())
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        &self.0
+    }
+
+    /// The JSON text, moved out.
+    pub fn into_json(self) -> String {
+        self.0
+    }
+
+    /// The object read back (tests).
+    pub fn value(&self) -> serde_json::Value {
+        crate::json::value(&self.0).expect("a mutated object is written as JSON")
+    }
 }
 
 impl Verdict {

@@ -7,7 +7,7 @@ use policy_helpers::pod::{ContainerKind, ContainerRef, PodObject};
 use policy_helpers::quantity::{Quantity, kubelet_reads_as_unset};
 use policy_helpers::settings::Checked;
 use policy_helpers::verdict::Violation;
-use policy_helpers::{Findings, Operation, Request, Verdict};
+use policy_helpers::{Findings, Mutated, Operation, Request, Verdict};
 use serde_json::Value;
 
 use crate::settings::{Limits, Settings};
@@ -297,7 +297,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
                 })
                 .collect();
             Verdict::Mutate {
-                object,
+                object: Mutated::new(&object),
                 warnings: vec![format!(
                     "{}: default resources added: {}",
                     req.identity(&pod.metadata),

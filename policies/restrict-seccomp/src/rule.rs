@@ -4,7 +4,7 @@ use policy_helpers::mutate::Mutation;
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::pss::{Level, ProfileField, container_profiles, is_windows, pod_profiles};
 use policy_helpers::settings::Checked;
-use policy_helpers::{Findings, Request, Verdict};
+use policy_helpers::{Findings, Mutated, Request, Verdict};
 
 use crate::settings::Settings;
 
@@ -98,7 +98,7 @@ fn default_profiles(req: &Request<'_>, missing: &[ContainerRef<'_>]) -> Verdict 
         names.push_str(&c.subject());
     }
     Verdict::Mutate {
-        object: m.into_object(),
+        object: Mutated::new(&m.into_object()),
         warnings: vec![format!(
             "restrict-seccomp set securityContext.seccompProfile.type=RuntimeDefault on {names}"
         )],

@@ -4,7 +4,7 @@
 use policy_helpers::host::{self, HostError, VerifyAnswer};
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::settings::Checked;
-use policy_helpers::{Findings, Request, Verdict};
+use policy_helpers::{Findings, Mutated, Request, Verdict};
 use serde_json::Value;
 
 use crate::settings::{Compiled, Settings};
@@ -172,7 +172,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         }
     }
     Verdict::Mutate {
-        object,
+        object: Mutated::new(&object),
         warnings: Vec::new(),
     }
 }
