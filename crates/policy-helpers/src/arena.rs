@@ -13,13 +13,15 @@
 //! and counts the live allocations in the block: when the count falls to zero (the end of
 //! every call) the whole block is free again, so an instance serving many calls (`kwctl
 //! bench`) reuses the same pages. What does not fit in the block (a very large object) goes to
-//! std's own allocator, which keeps its heap above the block; so does everything after the
-//! block is full until the call ends. std's panic and allocation-error paths also call libc's
-//! `malloc` directly (to read `RUST_BACKTRACE`): they get dlmalloc's heap, never the block.
+//! [`Pages`], a bump allocator over pages added with `memory.grow` above everything else
+//! (the modules link no other allocator: they are built without std), which also starts over
+//! when its last allocation is freed and keeps its pages for the next call; so does everything
+//! after the block is full until the call ends. Natively (tests) that second level is the
+//! system allocator.
 //!
 //! An allocation that outlived its call (a lazily filled `static`) would keep the count above
-//! zero: the block would then fill up once and every later allocation go to std's allocator,
-//! slower but still correct. The unit tests below check the bookkeeping; `host-test`'s
+//! zero: the block would then fill up once and every later allocation go to [`Pages`],
+//! still correct. The unit tests below check the bookkeeping; `host-test`'s
 //! `arena_is_reused_across_calls` test serves many calls from one instance of a real module
 //! and checks its memory does not grow.
 
@@ -105,14 +107,14 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
                 unsafe { self.block.get().cast::<u8>().add(at) }
             }
             // SAFETY: forwarded unchanged.
-            None => unsafe { std::alloc::System.alloc(layout) },
+            None => unsafe { BEYOND.alloc(layout) },
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !self.owns(ptr) {
-            // SAFETY: it came from std's allocator with this layout.
-            return unsafe { std::alloc::System.dealloc(ptr, layout) };
+            // SAFETY: it came from the second level with this layout.
+            return unsafe { BEYOND.dealloc(ptr, layout) };
         }
         let live = self.live.get() - 1;
         self.live.set(live);
@@ -125,8 +127,8 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !self.owns(ptr) {
-            // SAFETY: it came from std's allocator with this layout.
-            return unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+            // SAFETY: it came from the second level with this layout.
+            return unsafe { BEYOND.realloc(ptr, layout, new_size) };
         }
         let at = ptr as usize - self.start();
         if at + layout.size() == self.top.get()
@@ -146,6 +148,157 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
         if !new.is_null() {
             // SAFETY: both blocks are live, the old one `layout.size()` long, the new one
             // longer; they do not overlap (the new one is above the old one's end, or std's).
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size());
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
+
+/// The second level: pages from `memory.grow` in the modules, the system allocator natively.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+static BEYOND: Pages = Pages::new(grow_memory);
+#[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+static BEYOND: std::alloc::System = std::alloc::System;
+
+/// `memory.grow` by `pages` pages of 64 KiB: the address of the first new byte.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+fn grow_memory(pages: usize) -> Option<usize> {
+    let old = core::arch::wasm32::memory_grow(0, pages);
+    (old != usize::MAX).then(|| old * PAGE)
+}
+
+/// Bytes of a WebAssembly page.
+pub const PAGE: usize = 65536;
+
+/// A bump allocator over memory it adds itself (`grow(pages)` returns the address of the new
+/// pages), for what the block cannot hold. Nothing else grows the memory in a module, so the
+/// pages it adds are contiguous. The most recent allocation grows or shrinks in place; when
+/// the live allocations fall to zero the whole region is free again and its pages are reused.
+pub struct Pages {
+    grow: fn(usize) -> Option<usize>,
+    /// Start of the region (0 until the first growth).
+    start: Cell<usize>,
+    /// First free byte.
+    top: Cell<usize>,
+    /// End of the pages added so far.
+    end: Cell<usize>,
+    /// Allocations in the region not yet freed.
+    live: Cell<usize>,
+}
+
+// SAFETY: as for `Arena`: single-threaded modules; natively only in tests that own it.
+unsafe impl Sync for Pages {}
+
+impl Pages {
+    /// An empty region that will take its pages from `grow`.
+    pub const fn new(grow: fn(usize) -> Option<usize>) -> Pages {
+        Pages {
+            grow,
+            start: Cell::new(0),
+            top: Cell::new(0),
+            end: Cell::new(0),
+            live: Cell::new(0),
+        }
+    }
+
+    /// Makes the region end at `end` or later; whether it could.
+    fn reach(&self, end: usize) -> bool {
+        if end <= self.end.get() {
+            return true;
+        }
+        let missing = end - self.end.get();
+        let Some(pages) = missing.checked_add(PAGE - 1).map(|b| b / PAGE) else {
+            return false;
+        };
+        match (self.grow)(pages) {
+            Some(at) => {
+                if self.start.get() == 0 {
+                    self.start.set(at);
+                    self.top.set(at);
+                } else if at != self.end.get() {
+                    // Not contiguous (something else grew the memory): start over above it.
+                    // What is live below stays where it is.
+                    self.top.set(at);
+                }
+                self.end.set(at + pages * PAGE);
+                end <= self.end.get() || self.reach(end)
+            }
+            None => false,
+        }
+    }
+
+    /// Allocations in the region not yet freed (tests).
+    pub fn live(&self) -> usize {
+        self.live.get()
+    }
+}
+
+// SAFETY: a block handed out is `layout.size()` bytes at `layout.align()` between `top` and
+// `end`, memory the region added and no one else uses; `top` only moves down over the last
+// block or to the start when nothing is live, so live blocks never overlap.
+unsafe impl GlobalAlloc for Pages {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if self.start.get() == 0 && !self.reach(layout.size().max(1)) {
+            return core::ptr::null_mut();
+        }
+        let at = match self.top.get().checked_add(layout.align() - 1) {
+            Some(a) => a & !(layout.align() - 1),
+            None => return core::ptr::null_mut(),
+        };
+        let Some(end) = at.checked_add(layout.size()) else {
+            return core::ptr::null_mut();
+        };
+        if !self.reach(end) {
+            return core::ptr::null_mut();
+        }
+        // `reach` may have restarted the region above a gap: align again there.
+        let at = if at < self.top.get() {
+            let a = (self.top.get() + layout.align() - 1) & !(layout.align() - 1);
+            if !self.reach(a + layout.size()) {
+                return core::ptr::null_mut();
+            }
+            a
+        } else {
+            at
+        };
+        self.top.set(at + layout.size());
+        self.live.set(self.live.get() + 1);
+        at as *mut u8
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let live = self.live.get() - 1;
+        self.live.set(live);
+        if live == 0 {
+            self.top.set(self.start.get());
+        } else if ptr as usize + layout.size() == self.top.get() {
+            self.top.set(ptr as usize);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let at = ptr as usize;
+        if at + layout.size() == self.top.get()
+            && let Some(end) = at.checked_add(new_size)
+            && self.reach(end)
+            && self.top.get() == at + layout.size()
+        {
+            // The last block: resized where it is.
+            self.top.set(end);
+            return ptr;
+        }
+        if new_size <= layout.size() {
+            return ptr;
+        }
+        // SAFETY: same alignment as a valid layout, non-zero size.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: as in `alloc`.
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are live and disjoint (the new one lies above the old one).
             unsafe {
                 core::ptr::copy_nonoverlapping(ptr, new, layout.size());
                 self.dealloc(ptr, layout);
@@ -208,6 +361,56 @@ mod tests {
             arena.dealloc(b, layout(2, 4));
             arena.dealloc(a3, layout(128, 4));
             assert_eq!((arena.live(), arena.used()), (0, 0));
+        }
+    }
+
+    /// A fake `memory.grow` over a leaked buffer of 16 pages (one test uses it).
+    fn fake_grow(pages: usize) -> Option<usize> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static BASE: AtomicUsize = AtomicUsize::new(0);
+        static USED: AtomicUsize = AtomicUsize::new(0);
+        if BASE.load(Ordering::SeqCst) == 0 {
+            let buf = Box::leak(vec![0u8; 17 * PAGE].into_boxed_slice());
+            let base = (buf.as_ptr() as usize + PAGE - 1) & !(PAGE - 1);
+            BASE.store(base, Ordering::SeqCst);
+        }
+        let used = USED.load(Ordering::SeqCst);
+        (used + pages <= 16).then(|| {
+            USED.store(used + pages, Ordering::SeqCst);
+            BASE.load(Ordering::SeqCst) + used * PAGE
+        })
+    }
+
+    #[test]
+    fn pages_grow_in_place_start_over_when_empty_and_refuse_what_cannot_grow() {
+        let pages = Pages::new(fake_grow);
+        unsafe {
+            let a = pages.alloc(layout(100, 8));
+            assert!(!a.is_null());
+            assert_eq!(a as usize % 8, 0);
+            let b = pages.alloc(layout(3 * PAGE, 16));
+            assert_eq!(b as usize % 16, 0);
+            assert!(b as usize >= a as usize + 100);
+            b.write_bytes(1, 3 * PAGE);
+            // The last block grows where it is, across new pages.
+            let b2 = pages.realloc(b, layout(3 * PAGE, 16), 5 * PAGE);
+            assert_eq!(b2, b);
+            b2.add(5 * PAGE - 1).write(9);
+            // Another one moves, its bytes with it.
+            a.write_bytes(5, 100);
+            let a2 = pages.realloc(a, layout(100, 8), 200);
+            assert!(a2 as usize >= b2 as usize + 5 * PAGE);
+            assert_eq!(*a2.add(99), 5);
+            assert_eq!(pages.live(), 2);
+            // Too much for the memory there is: null, nothing broken.
+            assert!(pages.alloc(layout(64 * PAGE, 8)).is_null());
+            pages.dealloc(b2, layout(5 * PAGE, 16));
+            pages.dealloc(a2, layout(200, 8));
+            assert_eq!(pages.live(), 0);
+            // Empty: the next block starts at the region's start again.
+            let c = pages.alloc(layout(8, 8));
+            assert_eq!(c, a);
+            pages.dealloc(c, layout(8, 8));
         }
     }
 

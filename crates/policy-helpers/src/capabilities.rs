@@ -5,6 +5,7 @@
 //! compared in its normal form (upper case, no `CAP_` prefix). `ALL` stands for every
 //! capability: in `add` it is the worst case, in `drop` it drops everything.
 
+use crate::prelude::*;
 /// The normal form of a capability name: upper case, without the `CAP_` prefix.
 pub fn normalise(name: &str) -> String {
     let upper = name.trim().to_ascii_uppercase();

@@ -19,8 +19,9 @@
 //! ``unknown field `x`, expected one of …``), at the same places; the tests below compare the
 //! two on a set of texts and on over two thousand damaged ones.
 
-use std::fmt;
-use std::marker::PhantomData;
+use crate::prelude::*;
+use core::fmt;
+use core::marker::PhantomData;
 
 use serde::Deserializer;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
@@ -309,7 +310,7 @@ mod tests {
     //! modules' reader and through serde_json.
     #![allow(dead_code)] // the structs are compared through their `Debug` output only
 
-    use std::collections::BTreeMap;
+    use alloc::collections::BTreeMap;
 
     use serde::Deserialize;
     use serde_json::value::RawValue;
@@ -392,8 +393,8 @@ mod tests {
     /// The derived and the declared struct print alike once the type names are made equal.
     fn same<'a, D, V>(text: &'a str)
     where
-        D: Deserialize<'a> + std::fmt::Debug,
-        V: Deserialize<'a> + std::fmt::Debug,
+        D: Deserialize<'a> + core::fmt::Debug,
+        V: Deserialize<'a> + core::fmt::Debug,
     {
         let show = |s: String| {
             s.replace("InnerD", "Inner")

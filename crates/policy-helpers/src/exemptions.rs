@@ -14,6 +14,7 @@
 //! containers of the same pod are still checked. Container names are deliberately not an
 //! exemption: anybody who can create a pod can choose them.
 
+use crate::prelude::*;
 use crate::glob::Glob;
 use crate::image::{ImagePattern, ImageRef};
 use crate::request::Request;

@@ -4,6 +4,7 @@
 //! other character matches itself. Matching is linear-space dynamic programming, so hostile
 //! patterns cannot make it exponential.
 
+use crate::prelude::*;
 /// Longest pattern accepted in settings.
 pub const MAX_PATTERN_LEN: usize = 512;
 
@@ -121,7 +122,7 @@ impl Glob {
                     }
                 }
             }
-            std::mem::swap(&mut cur, &mut next);
+            core::mem::swap(&mut cur, &mut next);
         }
         cur[t.len()]
     }

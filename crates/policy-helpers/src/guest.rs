@@ -12,6 +12,7 @@
 //! Only the engine's target (`wasm32-wasip1`) has a waPC host; elsewhere [`host_call`] is not
 //! compiled and [`crate::host`] answers from a test handler.
 
+use crate::prelude::*;
 /// What one operation answers: the response bytes, or the error text the host reports.
 pub type CallResult = Result<Vec<u8>, String>;
 
@@ -103,5 +104,85 @@ pub fn host_call(binding: &str, namespace: &str, operation: &str, payload: &[u8]
         let mut out = vec![0u8; unsafe { imports::__host_error_len() }];
         unsafe { imports::__host_error(out.as_mut_ptr()) };
         Err(String::from_utf8_lossy(&out).into_owned())
+    }
+}
+
+/// A panic is a bug (no input makes a rule panic: RELIABILITY.md), and the module, built
+/// without std, handles it itself: the call ends with `policy panicked: <message and place>`
+/// handed to the host as the waPC error, then a trap, so the engine fails the request closed
+/// and does not reuse the instance. The message is written into a fixed buffer (cut at 512
+/// bytes), so a panic raised because memory ran out does not need memory.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use core::fmt::Write as _;
+    struct Buffer {
+        bytes: [u8; 512],
+        len: usize,
+    }
+    impl core::fmt::Write for Buffer {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let room = self.bytes.len() - self.len;
+            let mut take = s.len().min(room);
+            while !s.is_char_boundary(take) {
+                take -= 1;
+            }
+            self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+            self.len += take;
+            Ok(())
+        }
+    }
+    let mut b = Buffer {
+        bytes: [0; 512],
+        len: 0,
+    };
+    let _ = write!(b, "policy panicked: {info}");
+    // SAFETY: the host copies `len` bytes from `ptr`, which point into `b`.
+    unsafe { imports::__guest_error(b.bytes.as_ptr(), b.len) };
+    core::arch::wasm32::unreachable()
+}
+
+/// `memcmp` for the compiler's own calls (slice and string comparison): the modules link no C
+/// library, and the compiler's built-ins provide `memcpy`, `memmove` and `memset` but not this
+/// one on this target. A plain loop over bytes (LLVM turns loops into `memcpy` and `memset`,
+/// never into `memcmp`, so this does not call itself).
+///
+/// # Safety
+/// `a` and `b` are readable for `n` bytes.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        // SAFETY: `i < n`, both readable for `n` bytes.
+        let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+        i += 1;
+    }
+    0
+}
+
+/// Seconds since the Unix epoch by the engine's wall clock (WASI `clock_time_get`, realtime),
+/// or `None` when the host refuses.
+pub fn unix_seconds() -> Option<i64> {
+    #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
+    {
+        #[link(wasm_import_module = "wasi_snapshot_preview1")]
+        unsafe extern "C" {
+            fn clock_time_get(id: u32, precision: u64, time: *mut u64) -> u16;
+        }
+        let mut nanos = 0u64;
+        // SAFETY: the host writes one u64 at the pointer given; clock 0 is REALTIME.
+        let errno = unsafe { clock_time_get(0, 1_000_000_000, &mut nanos) };
+        (errno == 0).then(|| i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX))
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     }
 }

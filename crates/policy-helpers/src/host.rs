@@ -14,7 +14,8 @@
 //! `kubernetes/list_resources_all`, `kubernetes/get_resource`, `kubernetes/can_i`,
 //! `oci/v1/manifest_digest`, `oci/v2/verify`).
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -73,7 +74,7 @@ pub type Handler = Box<dyn Fn(&str, &str, &[u8]) -> Result<Vec<u8>, String>>;
 
 #[cfg(not(all(target_arch = "wasm32", target_os = "wasi")))]
 thread_local! {
-    static HANDLER: std::cell::RefCell<Option<Handler>> = const { std::cell::RefCell::new(None) };
+    static HANDLER: core::cell::RefCell<Option<Handler>> = const { core::cell::RefCell::new(None) };
 }
 
 /// Installs (or with `None` removes) the handler answering host calls on this thread. Has no
@@ -152,7 +153,7 @@ fn call_json<T: DeserializeOwned>(
     let answer = call(namespace, operation, &bytes)?;
     // Decoding from `&str` (as the request views do) instead of bytes keeps one decoder per
     // view type in the module instead of two.
-    let text = std::str::from_utf8(&answer).map_err(|e| HostError::BadAnswer {
+    let text = core::str::from_utf8(&answer).map_err(|e| HostError::BadAnswer {
         call: format!("{namespace}/{operation}"),
         reason: e.to_string(),
     })?;
@@ -408,7 +409,7 @@ mod tests {
 
     #[test]
     fn can_i_sends_the_sdk_can_i_request_and_reads_the_review_status() {
-        let sent = std::rc::Rc::new(std::cell::RefCell::new(Value::Null));
+        let sent = alloc::rc::Rc::new(core::cell::RefCell::new(Value::Null));
         let seen = sent.clone();
         set_handler(Some(Box::new(move |ns, op, payload| {
             assert_eq!((ns, op), ("kubernetes", "can_i"));

@@ -4,6 +4,7 @@
 //! Shared by the policies of the identity family (automount, default ServiceAccount, unique
 //! workload identity, Key Vault CSI).
 
+use crate::prelude::*;
 use crate::glob::Glob;
 use crate::host::{self, HostError};
 use crate::pod::NameRef;

@@ -5,7 +5,8 @@
 //! `docker.io`; single-segment Docker Hub names get `library/`; `index.docker.io` and
 //! `registry-1.docker.io` are `docker.io`; a missing tag (and no digest) means `latest`.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use crate::glob::Glob;
 

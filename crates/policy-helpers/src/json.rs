@@ -30,7 +30,8 @@
 //! arrays or objects in a typed part is refused (`recursion limit exceeded`, as serde_json
 //! does); skipped parts may nest deeper, on a heap stack.
 
-use std::fmt::{self, Display, Write as _};
+use crate::prelude::*;
+use core::fmt::{self, Display, Write as _};
 
 use serde::de::{self, DeserializeSeed, Expected, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
@@ -109,7 +110,7 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl de::Error for Error {
     #[cold]
@@ -194,7 +195,7 @@ fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
             "a small number"
         });
     }
-    let whole = x.trunc();
+    let whole = libm::trunc(x);
     // `whole` < 1e17 fits a u64 exactly.
     let int = whole as u64;
     write!(f, "{int}.")?;
@@ -213,7 +214,7 @@ fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
     let mut leading_zero = int == 0;
     while frac > 0.0 && budget > 0 && n < digits.len() {
         frac *= 10.0;
-        let d = frac.trunc();
+        let d = libm::trunc(frac);
         frac -= d;
         digits[n] = d as u8;
         n += 1;
@@ -238,7 +239,7 @@ pub struct Decimal(pub f64);
 impl Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let x = self.0;
-        if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e17 {
+        if x.is_finite() && libm::trunc(x) == x && x.abs() < 1e17 {
             // Whole and within i64: exact.
             write!(f, "{}", x as i64)
         } else {
@@ -1283,7 +1284,7 @@ impl<'de> de::SeqAccess<'de> for Seq<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        let first = std::mem::replace(&mut self.first, false);
+        let first = core::mem::replace(&mut self.first, false);
         if self.de.next_element(first)? {
             seed.deserialize(&mut *self.de).map(Some)
         } else {
@@ -1304,7 +1305,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let first = std::mem::replace(&mut self.first, false);
+        let first = core::mem::replace(&mut self.first, false);
         match self.de.next_key(first)? {
             None => Ok(None),
             Some(key) => seed
@@ -1493,7 +1494,7 @@ mod tests {
     use super::*;
     use serde::Deserialize;
     use serde_json::value::RawValue;
-    use std::collections::BTreeMap;
+    use alloc::collections::BTreeMap;
 
     /// Both readers on the same text: the same value, or errors with the same reason at the
     /// same position.
@@ -1513,7 +1514,7 @@ mod tests {
                     assert!(
                         same_reason(a.reason(), b_reason),
                         "{text} as {}: ours {:?}, serde_json {b_reason:?}",
-                        std::any::type_name::<T>(),
+                        core::any::type_name::<T>(),
                         a.reason()
                     );
                 }

@@ -7,7 +7,8 @@
 //! exactly those two values; `?*` accepts any non-empty value; `*` accepts any value.
 //! Matching is linear-space dynamic programming, so hostile patterns stay cheap.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 use crate::host::{self, HostError};
 

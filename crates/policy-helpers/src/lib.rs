@@ -43,6 +43,28 @@
 //! - [`consumer`]: string booleans read by the rule of the component that acts on them (Go
 //!   `strconv.ParseBool`, the Key Vault provider, the Azure cloud provider, exact `"true"`).
 
+// The modules are built without the standard library: what they need of it is in `core` and
+// `alloc`, and std would add its panic machinery (message formatting, backtrace and stderr
+// support), wasi-libc's allocator and environment code, about 20 KB of every module. Native
+// builds (tests, the harness, the scanner, the playground) keep std.
+#![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), no_std)]
+
+extern crate alloc;
+
+/// What the standard library's prelude gives and a `no_std` crate has to import: every module
+/// of the helpers and of the policies starts with `use policy_helpers::prelude::*;`.
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
+/// The C maths functions (`round`, `log2`, ...) for code built without std.
+pub use libm;
+
 pub mod arena;
 pub mod capabilities;
 pub mod consumer;

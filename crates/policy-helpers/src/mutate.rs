@@ -24,6 +24,7 @@
 //! Defaulting never overwrites a value the user wrote: `set_default` only fills a field that is
 //! absent or `null`. A rule rejects explicit values it does not accept instead of rewriting them.
 
+use crate::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::pod::ContainerRef;

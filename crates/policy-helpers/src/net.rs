@@ -14,9 +14,10 @@
 //! - views: [`ServiceView`], [`IngressView`], [`NetworkPolicyView`], [`GatewayView`], each
 //!   decoding only what network rules read (unknown fields ignored, `null` read as absent).
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use core::fmt;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};

@@ -13,8 +13,9 @@
 //! Every other kind carries no pod spec: [`PodObject::from_request`] returns `Ok(None)` and pod
 //! rules accept it untouched.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use core::fmt;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -754,7 +755,7 @@ impl<'de> Deserialize<'de> for Volume {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Volume, A::Error> {
                 let mut v = Volume::default();
-                while let Some(key) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = m.next_key::<alloc::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "name" => v.name = m.next_value::<Option<String>>()?.unwrap_or_default(),
                         "hostPath" => {
@@ -1088,7 +1089,7 @@ pub struct PodObject<'a> {
     /// legacy seccomp and AppArmor annotations are read through them). A bare Pod applied
     /// with `kubectl apply` carries its whole manifest in one of them, which rules that do not
     /// read annotations should neither copy nor judge.
-    annotations: std::cell::OnceCell<BTreeMap<String, String>>,
+    annotations: core::cell::OnceCell<BTreeMap<String, String>>,
     /// The pod spec (empty when the object has none).
     pub spec: PodSpec<'a>,
     /// Only ephemeral containers are in scope (the `pods/ephemeralcontainers` subresource,
@@ -1145,7 +1146,7 @@ impl<'a> PodObject<'a> {
             kind,
             metadata,
             pod_metadata,
-            annotations: std::cell::OnceCell::new(),
+            annotations: core::cell::OnceCell::new(),
             spec: spec.map(|s| *s).unwrap_or_default(),
             ephemeral_only,
         });
@@ -1519,7 +1520,7 @@ mod tests {
             pod.pod_annotations().unwrap()["container.apparmor.security.beta.kubernetes.io/c"],
             "runtime/default"
         );
-        assert!(std::ptr::eq(
+        assert!(core::ptr::eq(
             pod.pod_annotations().unwrap(),
             pod.pod_annotations().unwrap()
         ));

@@ -13,6 +13,7 @@
 //!   a single module must apply the whole standard, e.g. to ephemeral containers added by
 //!   `kubectl debug`).
 
+use crate::prelude::*;
 use serde::Deserialize;
 
 use crate::capabilities::{PSS_BASELINE_ALLOWED, PSS_RESTRICTED_ALLOWED, is_all, normalise};

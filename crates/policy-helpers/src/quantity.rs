@@ -17,8 +17,9 @@
 //! of nano units in an `i128` and compared by that count: `1Gi` = `1073741824` = `1.073741824G`,
 //! `0.5` = `500m`, `1e3` = `1k`.
 
-use std::cmp::Ordering;
-use std::fmt;
+use crate::prelude::*;
+use core::cmp::Ordering;
+use core::fmt;
 
 /// Longest quantity text accepted (Kubernetes has no limit; anything longer than this is not a
 /// resource quantity anybody writes, and refusing it bounds the work).
@@ -51,7 +52,7 @@ impl fmt::Display for QuantityError {
     }
 }
 
-impl std::error::Error for QuantityError {}
+impl core::error::Error for QuantityError {}
 
 /// How the suffix scales the number.
 enum Scale {
@@ -305,7 +306,7 @@ impl fmt::Display for Quantity {
     }
 }
 
-impl std::str::FromStr for Quantity {
+impl core::str::FromStr for Quantity {
     type Err = QuantityError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {

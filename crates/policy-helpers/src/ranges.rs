@@ -1,5 +1,6 @@
 //! Inclusive numeric ranges in settings (`{min, max}`): host ports, user and group ids.
 
+use crate::prelude::*;
 crate::view! {
     /// An inclusive range `min..=max`.
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -16,7 +16,8 @@
 //! ClusterRole's rules flow into `admin`, `edit` and `view`, and the comparison of an UPDATE with
 //! the old object ([`mark_widened`]).
 
-use std::collections::BTreeSet;
+use crate::prelude::*;
+use alloc::collections::BTreeSet;
 
 use serde::Deserialize;
 

@@ -5,8 +5,9 @@
 //! [`Request::object_as`] or [`crate::pod::PodObject::from_request`], so a DELETE or a kind a
 //! policy does not read costs almost nothing.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
+use core::fmt;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -83,7 +84,7 @@ impl fmt::Display for Operation {
 
 impl<'de> Deserialize<'de> for Operation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        let s = alloc::borrow::Cow::<'de, str>::deserialize(d)?;
         match s.as_ref() {
             "CREATE" => Ok(Operation::Create),
             "UPDATE" => Ok(Operation::Update),
@@ -129,7 +130,7 @@ crate::view! {
         /// The object's metadata once read ([`Request::metadata_view`]), by a view that read it
         /// anyway (the pod view) or by an earlier call: the runtime names the object in a
         /// rejection without another pass over it.
-        meta: std::cell::OnceCell<MetaView<'a>>,
+        meta: core::cell::OnceCell<MetaView<'a>>,
     }
 }
 

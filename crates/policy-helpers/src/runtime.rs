@@ -7,7 +7,8 @@
 //! Both answers are written directly ([`ValidationResponse::to_json`],
 //! [`settings_answer`]): a handful of fields does not need a general serialiser.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
@@ -206,7 +207,7 @@ fn response(
 pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String> {
     // Read as text: every other decoder of the module reads `&str`, so the payload shares
     // their code instead of instantiating serde_json's slice reader as well (smaller module).
-    let text = std::str::from_utf8(payload)
+    let text = core::str::from_utf8(payload)
         .map_err(|_| "validation payload is not UTF-8 JSON".to_string())?;
     // One pass over the payload in the common case; the two-step read below only runs to
     // explain a payload the one-pass read refused.
@@ -337,7 +338,7 @@ pub fn validate<P: Policy>(payload: &[u8]) -> CallResult {
 /// # Errors
 /// Never: settings that do not pass are a `valid: false` answer.
 pub fn validate_settings<P: Policy>(policy_id: &str, payload: &[u8]) -> CallResult {
-    let result = match std::str::from_utf8(payload) {
+    let result = match core::str::from_utf8(payload) {
         Err(_) => Err(format!("{policy_id}: settings are not UTF-8 JSON")),
         Ok(text) => check::<P::Settings>(text)
             .map(drop)

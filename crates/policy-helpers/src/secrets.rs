@@ -32,6 +32,7 @@
 //!
 //! Nothing here ever returns or formats the value itself: [`mask`] describes it by length only.
 
+use crate::prelude::*;
 use crate::glob::Glob;
 use crate::json::Decimal;
 
@@ -811,7 +812,7 @@ pub fn shannon_entropy(s: &[u8]) -> f64 {
         .filter(|c| **c > 0)
         .map(|&c| {
             let p = f64::from(c) / n;
-            -p * p.log2()
+            -p * libm::log2(p)
         })
         .sum()
 }

@@ -1,7 +1,8 @@
 //! Kubernetes label selectors (`matchLabels` and `matchExpressions`), for settings such as a
 //! protected-namespace selector and for reading `aggregationRule.clusterRoleSelectors`.
 
-use std::collections::BTreeMap;
+use crate::prelude::*;
+use alloc::collections::BTreeMap;
 
 crate::view! {
     /// A label selector, with the API server's semantics: every `matchLabels` pair and every

@@ -3,6 +3,7 @@
 //! Settings structs use `#[serde(deny_unknown_fields)]`, so a misspelt key is refused instead
 //! of silently ignored; decoding errors carry the path of the offending key.
 
+use crate::prelude::*;
 use serde::de::DeserializeOwned;
 
 use crate::exemptions::{CompiledExemptions, Exemptions};

@@ -7,6 +7,7 @@
 //! position, so `"limits": [1, 2]` would pass for `"limits": {"a": 1, "b": 2}`. The check holds
 //! whichever reader decodes the settings.
 
+use crate::prelude::*;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error};
 use serde_json::value::RawValue;

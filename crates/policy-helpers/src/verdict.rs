@@ -6,6 +6,7 @@
 //! Several findings are joined with `; ` after the object identity; the control ids close the
 //! message.
 
+use crate::prelude::*;
 /// What a violation can be about besides the object as a whole: a container, a volume, a
 /// rule. It names itself for messages, e.g. `container "app" (spec.containers[0])`.
 ///
@@ -172,7 +173,7 @@ impl Verdict {
 
     /// The 400 rejection of an object a view could not read: `cannot be read: <error>`, the
     /// error naming the field ([`crate::request::ObjectError`] does).
-    pub fn cannot_read(error: impl std::fmt::Display) -> Verdict {
+    pub fn cannot_read(error: impl core::fmt::Display) -> Verdict {
         Verdict::unreadable(format!("cannot be read: {error}"))
     }
 

@@ -1,5 +1,7 @@
 //! Settings: allowed and denied registries and image patterns, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::image::{ImagePattern, normalise_registry};
 use policy_helpers::{Exemptions, PolicySettings};

@@ -3,6 +3,8 @@
 //! descriptors `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`
 //! and `@every <duration>`, as Velero's cron library accepts them.
 
+use policy_helpers::prelude::*;
+
 const MONTHS: &[&str] = &[
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];

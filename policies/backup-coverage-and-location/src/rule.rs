@@ -1,6 +1,8 @@
 //! The rule: BackupStorageLocations and Schedules are read directly; coverage of in-scope
 //! namespaces is checked against the Namespaces and Schedules in the cluster.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::consumer::exact_true;
 use policy_helpers::host::{self, HostError};
 use policy_helpers::request::{ObjectMeta, decode};
@@ -38,7 +40,7 @@ policy_helpers::view! {
     }
 }
 
-fn unreadable(e: impl std::fmt::Display) -> Verdict {
+fn unreadable(e: impl core::fmt::Display) -> Verdict {
     Verdict::cannot_read(e)
 }
 

@@ -1,8 +1,10 @@
 //! Kubernetes label selectors in their string form (`a=b,c!=d,e,!f,g in (h,i),j notin (k)`),
 //! parsed and matched against a label map.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
+use core::fmt;
 
 /// One requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! Settings: which namespaces must be backed up, where backups may go, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

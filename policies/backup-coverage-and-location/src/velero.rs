@@ -1,5 +1,7 @@
 //! Views of the Velero objects the rule reads, and what "covers a namespace" means.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use serde::de::IgnoredAny;
 
@@ -12,7 +14,7 @@ policy_helpers::view! {
         /// `namespace`
         pub namespace: String = "namespace",
         /// `labels`
-        pub labels: Option<std::collections::BTreeMap<String, String>> = "labels",
+        pub labels: Option<alloc::collections::BTreeMap<String, String>> = "labels",
     }
 }
 

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the request's namespace, kind and metadata.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

@@ -1,5 +1,7 @@
 //! Settings: the denied namespaces, extra allowed objects, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 
 /// The kinds that harden a namespace instead of running anything in it: a (deny-all)

@@ -1,7 +1,9 @@
 //! The parts of SBOMscanner's `VulnerabilityReport` (`storage.sbomscanner.kubewarden.io/v1alpha1`)
 //! the rule reads, which report belongs to which image, and what a report's findings add up to.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::image::ImageRef;
 

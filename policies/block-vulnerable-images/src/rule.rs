@@ -1,6 +1,8 @@
 //! The rule: look the reports up through the engine, match them to each image, and compare
 //! what they list with the thresholds.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::host::{self, HostError};
 use policy_helpers::image::ImageRef;
 use policy_helpers::pod::PodObject;

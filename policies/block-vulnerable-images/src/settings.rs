@@ -1,6 +1,8 @@
 //! Settings: where reports live and how they are looked up, the thresholds, CVE lists, what to
 //! do with unscanned images, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 
@@ -118,7 +120,8 @@ fn is_vulnerability_id(s: &str) -> bool {
 impl Settings {
     /// `maxCvssScore` in tenths (scores have one decimal).
     pub fn max_cvss_tenths(&self) -> Option<u32> {
-        self.max_cvss_score.map(|m| (m * 10.0).round() as u32)
+        self.max_cvss_score
+            .map(|m| policy_helpers::libm::round(m * 10.0) as u32)
     }
 }
 

@@ -1,7 +1,9 @@
 //! The rule: a pure function over the pod view and the parsed limits. With defaults configured
 //! it also returns the object with the missing requests and limits filled in.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::pod::{ContainerKind, ContainerRef, PodObject};
 use policy_helpers::quantity::{Quantity, kubelet_reads_as_unset};

@@ -1,6 +1,8 @@
 //! Settings: one block per resource (`cpu`, `memory`, `ephemeralStorage`) and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::quantity::Quantity;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde_json::value::RawValue;

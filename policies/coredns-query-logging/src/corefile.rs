@@ -44,7 +44,9 @@
 //! - `{$VAR}` and `{%VAR%}` are replaced from CoreDNS's environment in directive names,
 //!   arguments, server keys and import patterns; `{env.VAR}` is not a CoreDNS placeholder.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 /// Most imports followed in one ConfigMap (CoreDNS stops at 1000 of each kind).
 const MAX_IMPORTS: usize = 64;
@@ -72,7 +74,7 @@ pub fn lex(input: &str, file: usize) -> Vec<Token> {
     let mut val = String::new();
     let (mut comment, mut quoted, mut escaped) = (false, false, false);
     let token = |val: &mut String, start: usize| Token {
-        text: std::mem::take(val),
+        text: core::mem::take(val),
         file,
         line: start,
     };
@@ -161,7 +163,7 @@ impl Block {
         self.directives
             .iter()
             .filter(|(d, _)| d.text == name)
-            .flat_map(|(d, rest)| std::iter::once(d.clone()).chain(rest.iter().cloned()))
+            .flat_map(|(d, rest)| core::iter::once(d.clone()).chain(rest.iter().cloned()))
             .collect()
     }
 }

@@ -1,7 +1,9 @@
 //! The rule: the ConfigMap's overrides are read directly; the Deployment is checked against the
 //! ConfigMap looked up in the cluster.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::host;
 use policy_helpers::settings::Checked;
@@ -72,7 +74,7 @@ pub fn problems(data: &BTreeMap<String, String>, required: &[String]) -> Vec<Pro
         }
     };
     let mut out = Vec::new();
-    for b in std::iter::once(&c.default).chain(&c.servers) {
+    for b in core::iter::once(&c.default).chain(&c.servers) {
         for (d, _) in &b.directives {
             if has_env_placeholder(&d.text) {
                 out.push(Problem::Other(format!(

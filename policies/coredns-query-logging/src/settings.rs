@@ -1,6 +1,8 @@
 //! Settings: where the ConfigMap and the CoreDNS Deployment are, the required plugins, what the
 //! Deployment check does, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 

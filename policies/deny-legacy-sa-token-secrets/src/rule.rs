@@ -3,7 +3,9 @@
 //! working); a ServiceAccount may not list token Secrets in `secrets[]`, nor grant Secrets there
 //! at all unless it enforces mountable Secrets.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::consumer::go_parse_bool;
 use policy_helpers::identity::ServiceAccount;

@@ -1,6 +1,8 @@
 //! Settings: ServiceAccounts that may still have a legacy token Secret, whether
 //! `ServiceAccount.secrets[]` is checked, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::ServiceAccountPatterns;
 use policy_helpers::{Exemptions, PolicySettings};
 

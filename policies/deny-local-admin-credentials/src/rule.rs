@@ -2,16 +2,17 @@
 //! user and groups. A match is rejected in `deny` mode, outside the break-glass window; otherwise
 //! it is accepted with a warning naming the credential.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 
 use crate::settings::{Mode, Settings};
 
-/// Seconds since the epoch, from the WASI clock (the engine's wall clock).
+/// Seconds since the epoch, from the WASI clock (the engine's wall clock); 0 when the host
+/// gives none.
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    policy_helpers::guest::unix_seconds().unwrap_or(0)
 }
 
 /// Reports or rejects requests made with a local admin credential.

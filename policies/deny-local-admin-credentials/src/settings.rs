@@ -1,6 +1,8 @@
 //! Settings: the local-admin identities, audit or deny, the break-glass window, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

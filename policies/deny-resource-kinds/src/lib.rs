@@ -4,6 +4,8 @@
 //!
 //! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
 
+#![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), no_std)]
+
 pub mod rule;
 pub mod settings;
 

@@ -1,6 +1,8 @@
 //! The rule: a pure function over the request's kind, namespace and (for Services and CRDs)
 //! a few fields of the object.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::parse_ipv4_inet_aton;
 use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;

@@ -1,6 +1,8 @@
 //! Settings: the denied kinds, the approved CRD groups, the ExternalName checks, and the
 //! common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: pure functions over the pod view and the PersistentVolume view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::hostpath::{canonical_run, components, normalise};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

@@ -1,5 +1,7 @@
 //! Settings: the denied host paths, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::hostpath::{PathPattern, canonical_run, normalise};
 use policy_helpers::{Exemptions, PolicySettings};
 

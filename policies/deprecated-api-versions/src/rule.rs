@@ -1,5 +1,7 @@
 //! The rule: a pure function over the request's kind (as the client sent it) and the table.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 

@@ -1,6 +1,8 @@
 //! Settings: the target Kubernetes version, whether deprecation alone rejects, extra
 //! deprecations (CRDs, or built-ins newer than the table), and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 use serde_json::value::RawValue;
 

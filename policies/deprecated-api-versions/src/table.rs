@@ -457,7 +457,7 @@ pub fn lookup(group: &str, version: &str, kind: &str) -> Option<&'static Depreca
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use alloc::collections::BTreeSet;
 
     #[test]
     fn rows_are_well_formed_and_unique() {

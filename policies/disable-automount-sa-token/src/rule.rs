@@ -5,6 +5,8 @@
 //! disabled, a container mounting something at the token path is re-creating it by hand. For
 //! ServiceAccounts: `automountServiceAccountToken: false` is required.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::{self, SA_TOKEN_PATH, ServiceAccount, ServiceAccountPatterns};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

@@ -1,6 +1,8 @@
 //! Settings: what is checked (pods, ServiceAccounts or both), ServiceAccounts allowed to have
 //! tokens mounted, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::ServiceAccountPatterns;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

@@ -1,7 +1,9 @@
 //! The rule: a Namespace's Pod Security Admission labels against the minimums, and against the
 //! old object on UPDATE.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::request::ObjectMeta;
 use policy_helpers::settings::Checked;

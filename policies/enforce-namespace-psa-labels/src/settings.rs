@@ -1,7 +1,9 @@
 //! Settings: minimum levels per mode, stricter minimums for selected namespaces, downgrade and
 //! version handling, and the common exemptions.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::labels::{is_valid_key, is_valid_label_value};
 use policy_helpers::{Exemptions, PolicySettings};

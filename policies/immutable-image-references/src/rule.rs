@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view and the compiled settings.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::image::ImageRef;
 use policy_helpers::pod::{NameRef, PodObject, decode_part};
 use policy_helpers::settings::Checked;

@@ -1,6 +1,8 @@
 //! Settings: denied tags, digest requirement, allowed pull policies, registries that need pull
 //! secrets, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::image::normalise_registry;
 use policy_helpers::{Exemptions, PolicySettings};

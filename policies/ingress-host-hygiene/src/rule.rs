@@ -1,6 +1,8 @@
 //! The rule: the Ingress view, plus (for uniqueness) the cluster's other Ingresses through the
 //! Kubernetes host capability.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::host;
 use policy_helpers::net::{IngressView, in_domain, is_wildcard, normalise_host};
 use policy_helpers::settings::Checked;

@@ -1,5 +1,7 @@
 //! Settings: allowed domains and wildcard hosts, and whether hosts must be unique.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::check_host_pattern;
 use policy_helpers::{Exemptions, PolicySettings};
 

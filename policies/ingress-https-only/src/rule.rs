@@ -1,5 +1,7 @@
 //! The rule: pure functions over the Ingress and Gateway views.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::consumer::go_parse_bool as go_bool;
 use policy_helpers::net::{GatewayView, IngressView, wildcard_covers};
 use policy_helpers::settings::Checked;

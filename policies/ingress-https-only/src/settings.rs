@@ -1,6 +1,8 @@
 //! Settings: the controllers behind the ingress classes, and what HTTPS requires.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

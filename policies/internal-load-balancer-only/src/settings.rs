@@ -1,6 +1,8 @@
 //! Settings: where public load balancers are allowed, and what their source ranges must look
 //! like.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::compile_list;
 use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};

@@ -13,7 +13,9 @@
 //!
 //! Every failed lookup rejects, naming the call.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::consumer::{go_trim_space, keyvault_provider_bool};
 use policy_helpers::glob::Glob;

@@ -1,6 +1,8 @@
 //! Settings: allowed vaults and tenants, the identity modes tolerated, the client id match, and
 //! the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::identity::is_guid;
 use policy_helpers::{Exemptions, PolicySettings};

@@ -1,6 +1,8 @@
 //! The rule: no binding grants a role to anonymous requests or to every authenticated user or
 //! service account, beyond the allowed (discovery) roles.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::BindingReview;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Request, Verdict};

@@ -1,6 +1,8 @@
 //! Settings: the denied subjects, the role references they may still be bound to, and the
 //! common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{RolePatterns, SubjectPatterns};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the Pod's metadata.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::{PodKind, PodObject};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

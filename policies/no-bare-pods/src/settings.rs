@@ -1,5 +1,7 @@
 //! Settings: the controller kinds allowed, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 
 policy_helpers::view! {

@@ -1,6 +1,8 @@
 //! The rule: pods run as a named ServiceAccount other than `default` (optionally equal to an app
 //! label); bindings do not grant to a `default` ServiceAccount.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::PodObject;
 use policy_helpers::rbac::{BindingReview, Identity};
 use policy_helpers::settings::Checked;

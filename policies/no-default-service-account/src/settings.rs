@@ -1,6 +1,8 @@
 //! Settings: the optional label the ServiceAccount name must match, whether bindings are
 //! checked, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 
 policy_helpers::view! {

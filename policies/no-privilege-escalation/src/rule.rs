@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::capabilities::normalise;
 use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::{ContainerRef, PodObject};

@@ -2,7 +2,9 @@
 //! detectors, and sensitive keys carrying a literal are findings. Values never appear in
 //! messages.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::secrets::{self, Scanner};
 use policy_helpers::settings::Checked;
@@ -74,7 +76,7 @@ pub fn check(req: &Request<'_>, ctx: &Checked<Settings>) -> Verdict {
         let Some(bytes) = secrets::decode_base64(value) else {
             return Verdict::unreadable(format!("cannot be read: {path}: not base64"));
         };
-        let text = std::str::from_utf8(&bytes).ok();
+        let text = core::str::from_utf8(&bytes).ok();
         let detector = if scan_values {
             binary_scanner
                 .scan(value)

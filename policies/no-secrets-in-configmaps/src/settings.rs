@@ -1,6 +1,8 @@
 //! Settings: sensitive and allowed keys, extra value patterns, exempt ConfigMaps, the entropy
 //! threshold and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::ServiceAccountPatterns as NamePatterns;
 use policy_helpers::secrets::{
     self, DEFAULT_ALLOWED_NAMES, DEFAULT_ENTROPY_THRESHOLD, DEFAULT_SENSITIVE_NAMES, NameRules,

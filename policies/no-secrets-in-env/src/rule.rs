@@ -3,6 +3,8 @@
 //! No message ever contains a value: the variable, the field path and the detector are named,
 //! the value is described by its length.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::request::ObjectError;
 use policy_helpers::secrets::{self, Scanner};

@@ -1,5 +1,7 @@
 //! Settings: sensitive and allowed names, which detectors run, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::secrets::{
     self, DEFAULT_ALLOWED_NAMES, DEFAULT_ENTROPY_THRESHOLD, DEFAULT_SENSITIVE_NAMES, NameRules,
     Scanner,

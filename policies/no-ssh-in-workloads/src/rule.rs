@@ -1,5 +1,7 @@
 //! The rule: pure functions over the Service view and the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::{PortRef, ServiceView};
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::request::ObjectError;

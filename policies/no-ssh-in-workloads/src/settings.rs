@@ -1,6 +1,8 @@
 //! Settings: the SSH ports and port names, and what to do about SSH servers in images and
 //! commands.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::PortSet;
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

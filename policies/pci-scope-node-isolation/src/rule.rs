@@ -1,6 +1,8 @@
 //! The rule: the pod's placement (node selector, node affinity, tolerations, node name) against
 //! its namespace's scope.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::labels::namespace_labels;
 use policy_helpers::pod::{PodKind, PodObject, Toleration, decode_part};
 use policy_helpers::settings::Checked;

@@ -1,6 +1,8 @@
 //! Settings: how scope is read from the namespace, which node pools are in scope, their taint,
 //! and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::labels::{is_valid_key, is_valid_label_value};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,7 +1,9 @@
 //! The rule: only the kubelet and the AKS control plane change the labels and taints that
 //! place workloads on nodes; Node deletions by anybody else are recorded.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::glob::Glob;
 use policy_helpers::request::ObjectMeta;
@@ -86,7 +88,7 @@ pub fn label_changes(
     protected: &[Glob],
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let keys: alloc::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for k in keys.into_iter().filter(|k| any(protected, k)) {
         match (old.get(k), new.get(k)) {
             (None, Some(v)) => out.push(format!("label {k:?} added ({v:?}) (metadata.labels)")),

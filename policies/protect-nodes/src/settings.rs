@@ -1,6 +1,8 @@
 //! Settings: the identities that manage nodes, the protected labels and taints, and the
 //! common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

@@ -8,6 +8,8 @@
 //! comments and any indentation. A document that does not parse is an error: the caller
 //! refuses it, since what the agent would make of it cannot be judged.
 
+use policy_helpers::prelude::*;
+
 use toml::de::{DeTable, DeValue};
 
 /// One value of the setting in the document.

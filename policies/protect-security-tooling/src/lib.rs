@@ -5,6 +5,10 @@
 //!
 //! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
 
+#![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), no_std)]
+
+extern crate alloc;
+
 pub mod config;
 pub mod rule;
 pub mod settings;

@@ -1,7 +1,9 @@
 //! The rule: a pure function over the request's identity, kind, name and namespace, and the
 //! data of ConfigMaps.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::request::ObjectError;
 use policy_helpers::secrets::decode_base64;

@@ -1,6 +1,8 @@
 //! Settings: the protected objects, the identities allowed to change them, the configuration
 //! keys that must stay on, Events, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 

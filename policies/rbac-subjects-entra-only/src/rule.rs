@@ -3,6 +3,8 @@
 //! shared names are denied first; in groups-only mode individual Users are refused; a
 //! RoleBinding's ServiceAccounts live in its own namespace.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::is_guid;
 use policy_helpers::rbac::{BindingReview, Identity};
 use policy_helpers::settings::Checked;

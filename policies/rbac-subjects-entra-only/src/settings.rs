@@ -1,6 +1,8 @@
 //! Settings: allowed and denied subject names, groups-only mode, cross-namespace ServiceAccounts,
 //! Kubernetes system identities, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,6 +1,8 @@
 //! The rule: the request's object, and the namespace's NetworkPolicies through the Kubernetes
 //! host capability.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::host;
 use policy_helpers::net::{Direction, NetworkPolicyRule, NetworkPolicyView};
 use policy_helpers::pod::PodObject;

@@ -1,5 +1,7 @@
 //! Settings: what counts as a default-deny NetworkPolicy, and where it is enforced.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;
 

@@ -1,5 +1,7 @@
 //! Settings: the probes required, kinds left alone, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::{PodKind, ProbeKind};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,7 +1,9 @@
 //! The rule: the object's (and, when asked, its pod template's) labels and annotations against
 //! every rule that applies to its kind.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::labels::namespace_labels;
 use policy_helpers::pod::{PodKind, PodObject};

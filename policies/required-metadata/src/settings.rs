@@ -1,7 +1,9 @@
 //! Settings: the rules (kinds, required labels and annotations with value patterns, denied
 //! keys, labels that must match the namespace's) and the common exemptions.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::glob::Glob;
 use policy_helpers::labels::{ValuePattern, is_valid_key};

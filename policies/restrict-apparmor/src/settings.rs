@@ -1,5 +1,7 @@
 //! Settings: the allowed profile types and localhost profiles, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pss::ProfilePolicy;
 use policy_helpers::{Exemptions, PolicySettings};
 

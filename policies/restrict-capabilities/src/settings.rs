@@ -1,6 +1,8 @@
 //! Settings: the Pod Security Standards level, the capability lists it defaults, the
 //! defaulting mode and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::capabilities::{normalise, normalise_list};
 use policy_helpers::pss::{CapabilityRules, Level};
 use policy_helpers::{Exemptions, PolicySettings};

@@ -1,6 +1,8 @@
 //! The rule: restricted roles are bound only to allowed subjects, and no custom role grants
 //! everything.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{
     BindingReview, RbacKind, RoleReview, RuleFinding, mark_widened, report_aggregation,
 };

@@ -1,6 +1,8 @@
 //! Settings: which role references are restricted, who may hold them, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns, SubjectPatterns};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::image::ImageRef;
 use policy_helpers::pod::{PodObject, Volume};
 use policy_helpers::pss::container_checks;

@@ -2,6 +2,8 @@
 //! they may be added, who may break glass, where node-debugging pods may run, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::image::ImagePattern;
 use policy_helpers::pss::Level;

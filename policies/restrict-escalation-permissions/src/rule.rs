@@ -1,5 +1,7 @@
 //! The rule: no Role or ClusterRole grants a permission that leads past RBAC.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{
     Permission, PolicyRule, RbacKind, RoleReview, RuleFinding, WRITE_VERBS, mark_widened,
     report_aggregation,
@@ -290,7 +292,7 @@ mod tests {
             ),
         ];
         for (r, id) in cases {
-            let f = findings(std::slice::from_ref(&r), &s, true, false);
+            let f = findings(core::slice::from_ref(&r), &s, true, false);
             assert_eq!(f.len(), 1, "{id}: {f:?}");
             assert!(f[0].detail.contains(&format!("[{id}]")), "{id}: {f:?}");
         }
@@ -311,7 +313,7 @@ mod tests {
         ];
         for r in harmless.iter().take(4) {
             assert!(
-                findings(std::slice::from_ref(r), &s, true, false).is_empty(),
+                findings(core::slice::from_ref(r), &s, true, false).is_empty(),
                 "{r:?}"
             );
         }

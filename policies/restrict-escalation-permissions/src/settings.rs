@@ -1,6 +1,8 @@
 //! Settings: which built-in checks run, extra denied permissions, exempt roles, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{AggregatedRoles, Permission, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};
 

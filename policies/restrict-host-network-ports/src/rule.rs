@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::{ContainerRef, Handler, Lifecycle, PodObject};
 use policy_helpers::ranges::{any_contains, show_all};
 use policy_helpers::request::decode;

@@ -1,5 +1,7 @@
 //! Settings: host network, allowed host port ranges, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::ranges::{Range, check_all};
 use policy_helpers::{Exemptions, PolicySettings};
 

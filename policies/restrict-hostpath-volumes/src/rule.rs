@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::hostpath::{is_at_or_under, normalise};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

@@ -1,5 +1,7 @@
 //! Settings: the allowed host path prefixes, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::hostpath::normalise;
 use policy_helpers::{Exemptions, PolicySettings};
 

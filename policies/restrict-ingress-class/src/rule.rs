@@ -1,5 +1,7 @@
 //! The rule: pure functions over the Ingress view and the IngressClass.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::consumer::exact_true;
 use policy_helpers::net::IngressView;
 use policy_helpers::request::ObjectMeta;

@@ -1,5 +1,7 @@
 //! Settings: the approved ingress classes and controllers.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 
 policy_helpers::view! {

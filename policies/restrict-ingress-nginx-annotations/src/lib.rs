@@ -8,6 +8,10 @@
 //! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`], and
 //! the controller's own way of reading values is in [`nginx`].
 
+#![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), no_std)]
+
+extern crate alloc;
+
 pub mod nginx;
 pub mod rule;
 pub mod settings;

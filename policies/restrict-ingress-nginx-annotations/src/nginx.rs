@@ -3,6 +3,8 @@
 //! component that acts on it, neither more leniently (a bypass) nor more strictly without saying
 //! so.
 
+use policy_helpers::prelude::*;
+
 /// Go's `strconv.ParseBool` (untrimmed, case-sensitive): ingress-nginx reads boolean annotations
 /// with it (`parser.GetBoolAnnotation`, e.g. `use-regex`), and its ConfigMap decoder falls back to
 /// it (see [`config_bool`]). The shared reader, with its source, is in `policy_helpers::consumer`.

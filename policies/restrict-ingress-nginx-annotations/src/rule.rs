@@ -1,6 +1,8 @@
 //! The rule: pure functions over the Ingress view and the controller's ConfigMap.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::net::IngressView;
 use policy_helpers::settings::Checked;

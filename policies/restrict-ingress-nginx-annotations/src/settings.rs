@@ -1,7 +1,9 @@
 //! Settings: the annotation prefixes the controller reads, the namespaces allowed to use
 //! snippets, and the controller ConfigMaps to guard.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::{Exemptions, PolicySettings};
 

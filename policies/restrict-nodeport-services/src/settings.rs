@@ -1,5 +1,7 @@
 //! Settings: the namespaces where NodePort Services are allowed.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::compile_list;
 use policy_helpers::{Exemptions, PolicySettings};
 

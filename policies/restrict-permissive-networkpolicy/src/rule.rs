@@ -1,5 +1,7 @@
 //! The rule: a pure function over the NetworkPolicy view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{compile_list, matches_any};
 use policy_helpers::net::{
     AddrSet, Direction, IpNet, NetworkPolicyRule, NetworkPolicyView, ip_block_addresses,

@@ -1,5 +1,7 @@
 //! Settings: what counts as too broad, and the allowed exceptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::net::{IpNet, PortSet};
 use policy_helpers::{Exemptions, PolicySettings};
@@ -34,7 +36,7 @@ impl Default for Settings {
                 IpNet::V6 { addr: 0, prefix: 0 },
             ],
             metadata_endpoints: vec![IpNet::V4 {
-                addr: u32::from(std::net::Ipv4Addr::new(169, 254, 169, 254)),
+                addr: u32::from(core::net::Ipv4Addr::new(169, 254, 169, 254)),
                 prefix: 32,
             }],
             allow_any_peer_on_ports: PortSet::of(&[53]),

@@ -2,7 +2,9 @@
 //! `pods/attach`, `pods/portforward`) are denied where the namespace is protected, unless the
 //! user breaks glass; every allowed one is recorded. Roles granting them are reported.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::rbac::{Permission, RoleReview, RuleFinding, mark_widened, report_aggregation};
 use policy_helpers::request::ObjectMeta;

@@ -1,7 +1,9 @@
 //! Settings: where connections are denied, who may break glass, how roles granting them are
 //! reported, and the common exemptions.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};

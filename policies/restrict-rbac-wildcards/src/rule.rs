@@ -1,5 +1,7 @@
 //! The rule: every rule of a Role or ClusterRole names what it grants.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{PolicyRule, RoleReview, RuleFinding, mark_widened, report_aggregation};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Operation, Policy, Request, Verdict};

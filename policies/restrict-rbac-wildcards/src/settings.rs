@@ -1,5 +1,7 @@
 //! Settings: exempt roles, API groups where wildcards are allowed, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

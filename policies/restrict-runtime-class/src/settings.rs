@@ -1,6 +1,8 @@
 //! Settings: runtime classes per namespace, reserved runtime classes, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::mutate::Mutation;
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::pss::{Level, ProfileField, container_profiles, is_windows, pod_profiles};

@@ -1,6 +1,8 @@
 //! Settings: the PSS level, the allowed profile types and localhost profiles, the opt-in
 //! defaulting mode, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pss::{Level, ProfilePolicy};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: no Role or ClusterRole can list or watch Secrets; `get` is recorded.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{
     Grant, Permission, PolicyRule, RoleReview, RuleFinding, mark_widened, report_aggregation,
 };

@@ -1,5 +1,7 @@
 //! Settings: denied and recorded verbs on Secrets, exempt roles, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::{AggregatedRoles, RolePatterns};
 use policy_helpers::{Exemptions, PolicySettings};
 

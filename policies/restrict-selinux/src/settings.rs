@@ -1,5 +1,7 @@
 //! Settings: the allowed SELinux types, users and roles, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pss::{SELINUX_TYPES, SeLinuxPolicy};
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: a pure function over the Service view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::{IpNet, ServiceView};
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

@@ -1,5 +1,7 @@
 //! Settings: the external IPs (addresses or CIDRs) Services may claim.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::IpNet;
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,7 +1,9 @@
 //! The rule: a pure function over StorageClass, PersistentVolumeClaim, PersistentVolume and
 //! StatefulSet views.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::request::ObjectError;
 use policy_helpers::settings::Checked;

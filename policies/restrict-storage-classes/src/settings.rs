@@ -1,6 +1,8 @@
 //! Settings: approved provisioners and classes, the disk-encryption-set requirement, hostPath
 //! PersistentVolumes, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::{Exemptions, PolicySettings};
 

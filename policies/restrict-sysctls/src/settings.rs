@@ -1,5 +1,7 @@
 //! Settings: allowed and forbidden sysctls, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::pss::SAFE_SYSCTLS;
 use policy_helpers::{Exemptions, PolicySettings};

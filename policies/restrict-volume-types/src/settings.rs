@@ -1,6 +1,8 @@
 //! Settings: allowed volume types, flexVolume and inline CSI drivers, and the common
 //! exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::{Glob, compile_list};
 use policy_helpers::pss::RESTRICTED_VOLUME_TYPES;
 use policy_helpers::{Exemptions, PolicySettings};

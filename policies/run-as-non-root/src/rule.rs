@@ -5,6 +5,8 @@
 //! `pods/ephemeralcontainers` the pod's own fields cannot change, so there the ephemeral
 //! containers are reported with the pod-level value they inherit.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::mutate::default_unless_rejected;
 use policy_helpers::pod::{ContainerRef, Effective, Level, PodObject};
 use policy_helpers::ranges::{Range, any_contains, show_all};
@@ -16,7 +18,7 @@ use crate::settings::{GroupRule, GroupSettings, Settings, UserRule};
 const RUN_AS_NON_ROOT: [&str; 2] = ["securityContext", "runAsNonRoot"];
 
 /// `sets securityContext.runAsUser=0` or `inherits spec.securityContext.runAsUser=0`.
-fn said<T: std::fmt::Debug>(e: &Effective<T>, field: &str) -> String {
+fn said<T: core::fmt::Debug>(e: &Effective<T>, field: &str) -> String {
     match e.level {
         Level::Container => format!("sets securityContext.{field}={:?}", e.value),
         Level::Pod => format!("inherits {}={:?}", e.path, e.value),

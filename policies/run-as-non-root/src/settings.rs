@@ -1,6 +1,8 @@
 //! Settings: a rule and ranges per identity field, denied Windows user names, the defaulting
 //! mode and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::ranges::{Range, check_all};
 use policy_helpers::{Exemptions, PolicySettings};
 use serde::Deserialize;

@@ -1,6 +1,8 @@
 //! The rule: no in-scope container reads a Secret through `env[].valueFrom.secretKeyRef` or
 //! `envFrom[].secretRef`, unless the Secret's name is allowed.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

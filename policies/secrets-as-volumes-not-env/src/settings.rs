@@ -1,5 +1,7 @@
 //! Settings: Secrets that may be read into the environment, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::glob::Glob;
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,5 +1,7 @@
 //! The rule: pure functions over the Service view and the pod view.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::{PortRef, PortSpec, ServiceView};
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;

@@ -1,5 +1,7 @@
 //! Settings: the allowed Service ports, target ports and container ports.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::net::PortSet;
 use policy_helpers::{Exemptions, PolicySettings};
 

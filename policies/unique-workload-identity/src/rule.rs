@@ -8,7 +8,9 @@
 //!   that exists and carries a client id (read through the engine).
 //! - AAD pod identity v1: its objects and the `aadpodidbinding` pod label are denied.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::consumer::exact_true;
 use policy_helpers::host::{self, HostError};

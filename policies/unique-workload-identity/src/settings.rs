@@ -1,6 +1,8 @@
 //! Settings: client ids that may be shared, the namespace label naming the environment, the
 //! pod identity v1 switch, and the common exemptions.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::identity::is_guid;
 use policy_helpers::{Exemptions, PolicySettings};
 

@@ -1,6 +1,8 @@
 //! The rule: every covered image is verified by the engine; the verdict names the image, the
 //! entry and why verification failed.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::host::{self, HostError, VerifyAnswer};
 use policy_helpers::pod::{ContainerRef, PodObject};
 use policy_helpers::settings::Checked;

@@ -1,7 +1,9 @@
 //! Settings: which images need which signatures, what to do with images no entry covers,
 //! digest pinning, and the common exemptions.
 
-use std::collections::BTreeMap;
+use policy_helpers::prelude::*;
+
+use alloc::collections::BTreeMap;
 
 use policy_helpers::image::ImagePattern;
 use policy_helpers::{Exemptions, PolicySettings};

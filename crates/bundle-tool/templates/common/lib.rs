@@ -3,6 +3,10 @@
 //! This file is glue: the rule is [`rule::check`], the settings are [`settings::Settings`].
 //! Scaffolded by `make new-policy` ({{shape}} shape); see docs/writing-a-policy.md.
 
+#![cfg_attr(all(target_arch = "wasm32", target_os = "wasi"), no_std)]
+
+use policy_helpers::prelude::*;
+
 pub mod rule;
 pub mod settings;
 

@@ -2,6 +2,8 @@
 //! (`kubernetes/get_resource`, listed in `contextAwareResources` of metadata.yml), must carry a
 //! label. A lookup that fails is a rejection naming the lookup: the policy fails closed.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::labels::namespace_labels;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

@@ -1,5 +1,7 @@
 //! Settings: the common `exemptions` block and the label the target Namespace must carry.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::labels::is_valid_key;
 use policy_helpers::{Exemptions, PolicySettings};
 

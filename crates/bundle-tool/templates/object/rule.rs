@@ -1,6 +1,8 @@
 //! The rule: a pure function over the object's metadata, which the rule reads itself
 //! (`req.metadata()`; a malformed one is the 400 rejection naming the field).
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};
 

@@ -1,6 +1,8 @@
 //! The rule: a pure function over the pod view. Every container, init container and ephemeral
 //! container of every pod-bearing kind is checked, each finding naming its field path.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::pod::PodObject;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

@@ -1,5 +1,7 @@
 //! Settings: the common `exemptions` block and the environment variable names to deny.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::{Exemptions, PolicySettings};
 
 policy_helpers::view! {

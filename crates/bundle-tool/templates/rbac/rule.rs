@@ -1,6 +1,8 @@
 //! The rule: a pure function over what a Role or ClusterRole grants, matched as the API
 //! server's RBAC authorizer matches it (`*` in groups, resources and verbs; `*/sub`).
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::RoleReview;
 use policy_helpers::settings::Checked;
 use policy_helpers::{Findings, Request, Verdict};

@@ -1,5 +1,7 @@
 //! Settings: the common `exemptions` block and the permissions no role may grant.
 
+use policy_helpers::prelude::*;
+
 use policy_helpers::rbac::Permission;
 use policy_helpers::{Exemptions, PolicySettings};
 
