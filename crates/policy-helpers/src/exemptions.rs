@@ -14,9 +14,9 @@
 //! containers of the same pod are still checked. Container names are deliberately not an
 //! exemption: anybody who can create a pod can choose them.
 
-use crate::prelude::*;
 use crate::glob::Glob;
 use crate::image::{ImagePattern, ImageRef};
+use crate::prelude::*;
 use crate::request::Request;
 
 crate::view! {

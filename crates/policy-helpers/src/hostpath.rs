@@ -7,8 +7,8 @@
 //! be resolved without the node's file system (a symlink on the host changes where it leads),
 //! so a path holding one is never taken to be under a prefix.
 
-use crate::prelude::*;
 use crate::glob::Glob;
+use crate::prelude::*;
 
 /// The normal form of an absolute path: `/` followed by its non-empty components other than
 /// `.`, joined by `/` (`//var/./log/` is `/var/log`).

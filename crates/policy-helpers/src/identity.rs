@@ -4,10 +4,10 @@
 //! Shared by the policies of the identity family (automount, default ServiceAccount, unique
 //! workload identity, Key Vault CSI).
 
-use crate::prelude::*;
 use crate::glob::Glob;
 use crate::host::{self, HostError};
 use crate::pod::NameRef;
+use crate::prelude::*;
 use crate::request::ObjectMeta;
 
 /// ServiceAccount annotation naming the Entra application (client) id of a workload identity.

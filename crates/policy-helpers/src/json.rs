@@ -1492,9 +1492,9 @@ impl<'de> de::MapAccess<'de> for RawMap<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::collections::BTreeMap;
     use serde::Deserialize;
     use serde_json::value::RawValue;
-    use alloc::collections::BTreeMap;
 
     /// Both readers on the same text: the same value, or errors with the same reason at the
     /// same position.

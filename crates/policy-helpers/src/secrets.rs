@@ -32,9 +32,9 @@
 //!
 //! Nothing here ever returns or formats the value itself: [`mask`] describes it by length only.
 
-use crate::prelude::*;
 use crate::glob::Glob;
 use crate::json::Decimal;
+use crate::prelude::*;
 
 /// Default entropy threshold, in bits per character.
 pub const DEFAULT_ENTROPY_THRESHOLD: f64 = 4.5;
