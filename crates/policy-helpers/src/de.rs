@@ -8,11 +8,12 @@
 //! `view!` struct is read by one loop ([`StructVisitor`]): it starts from `Default` and writes
 //! each field in place, keeps one bit per field for duplicates, has one drop on error, and
 //! looks keys up in the struct's table of JSON names with one function shared by every struct
-//! ([`FieldKey`]); per field there is only the call that reads its value. The loop and the
-//! field reads are inlined into the reader's map entry, as a derived decoder's are: kept as
-//! separate calls they were smaller still, but every level of nesting then held its struct in
-//! three stack frames, and the deepest objects (a container's `securityContext`) reached a
-//! third stack page, slower on a fresh instance (BENCHMARKS.md, "Session 11").
+//! ([`FieldKey`]). The loop itself ([`read_table`]) is compiled once per reader, not once per
+//! struct: a struct gives it a table of slots ([`Fields::slot`]: each field's offset and the
+//! reader of its type, [`read_slot`]), and a field type's reader is compiled once however many
+//! structs have a field of that type. What stays per struct is its `Default`, the call and the
+//! move of the result (session 12; before, the loop and every field read were inlined into
+//! each struct's decoder, about 1.2 KB per struct).
 //!
 //! It reads what the derive reads, with the same errors (`invalid type: …, expected struct
 //! Name`, ``duplicate field `x` ``, ``missing field `x` ``, and with `deny_unknown_fields`
@@ -23,6 +24,7 @@ use crate::prelude::*;
 use core::fmt;
 use core::marker::PhantomData;
 
+use serde::Deserialize;
 use serde::Deserializer;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, Visitor};
 
@@ -37,11 +39,68 @@ pub trait Fields<'de>: Default {
     const DENY_UNKNOWN: bool;
     /// One bit per entry of [`Fields::NAMES`] that must be present (`missing field` otherwise).
     const REQUIRED: u64;
-    /// Reads the value of the field `NAMES[index]` into `self`.
-    ///
-    /// # Errors
-    /// The reader's error when the value does not fit the field.
-    fn read<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error>;
+    /// What [`read_table`] reads the field `NAMES[index]` with: its offset in the struct and
+    /// the reader of its type.
+    fn slot<A: MapAccess<'de>>(index: usize) -> Option<Slot<'de, A>>;
+}
+
+/// One field of a [`view!`](crate::view) struct for [`read_table`]: its offset in the struct
+/// and the function that reads a value of its type from the map and stores it there.
+pub type Slot<'de, A> = (usize, SlotReader<'de, A>);
+
+/// Reads the next value of a map and stores it at the pointer, which must point to a live,
+/// aligned field of the type the function reads (the one [`view!`](crate::view) pairs it with).
+pub type SlotReader<'de, A> =
+    unsafe fn(&mut A, *mut u8) -> Result<(), <A as MapAccess<'de>>::Error>;
+
+/// Reads a `T` and stores it in the field at `slot` (the field's previous value dropped).
+///
+/// # Safety
+/// `slot` points to a live, aligned `T`.
+pub unsafe fn read_slot<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: *mut u8,
+) -> Result<(), A::Error> {
+    let value: T = map.next_value()?;
+    // SAFETY: the caller's promise.
+    unsafe { *slot.cast::<T>() = value };
+    Ok(())
+}
+
+/// [`read_slot`] for an `or_default` field: `null` stores `T::default()`.
+///
+/// # Safety
+/// `slot` points to a live, aligned `T`.
+pub unsafe fn read_slot_or_default<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
+    map: &mut A,
+    slot: *mut u8,
+) -> Result<(), A::Error> {
+    let value: Option<T> = map.next_value()?;
+    // SAFETY: the caller's promise.
+    unsafe { *slot.cast::<T>() = value.unwrap_or_default() };
+    Ok(())
+}
+
+/// A value read by a `with(path)` function, unwrapped into its field's type.
+pub trait Wrapped {
+    /// The field's type.
+    type Inner;
+    /// The value.
+    fn into_inner(self) -> Self::Inner;
+}
+
+/// [`read_slot`] for a `with(path)` field, through the wrapper `W` that calls the function.
+///
+/// # Safety
+/// `slot` points to a live, aligned `W::Inner`.
+pub unsafe fn read_slot_with<'de, A: MapAccess<'de>, W: Deserialize<'de> + Wrapped>(
+    map: &mut A,
+    slot: *mut u8,
+) -> Result<(), A::Error> {
+    let value: W = map.next_value()?;
+    // SAFETY: the caller's promise.
+    unsafe { *slot.cast::<W::Inner>() = value.into_inner() };
+    Ok(())
 }
 
 /// An object key looked up in a struct's table of JSON names: `Some(index)`, or `None` for a
@@ -144,7 +203,9 @@ impl<'de, T: Fields<'de>> Visitor<'de> for StructVisitor<T> {
             deny_unknown: T::DENY_UNKNOWN,
             required: T::REQUIRED,
         };
-        read_fields(&mut map, &table, |index, map| out.read(index, map))?;
+        // SAFETY: `slots` pairs each field's offset with the reader of its type, and `out`
+        // is a live `T` for the whole call.
+        unsafe { read_table(&mut map, &table, T::slot::<A>, (&raw mut out).cast::<u8>())? };
         Ok(out)
     }
 }
@@ -154,6 +215,26 @@ struct Table {
     names: &'static [&'static str],
     deny_unknown: bool,
     required: u64,
+}
+
+/// [`read_fields`] for every struct read by one map reader: each field stored through its
+/// slot (one copy of the loop per reader, not per struct).
+///
+/// # Safety
+/// `out` points to a live struct whose fields lie at the slots' offsets with the slots'
+/// types.
+#[inline(never)]
+unsafe fn read_table<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    table: &Table,
+    slot: fn(usize) -> Option<Slot<'de, A>>,
+    out: *mut u8,
+) -> Result<(), A::Error> {
+    read_fields(map, table, |index, map| match slot(index) {
+        // SAFETY: the caller's promise.
+        Some((offset, read)) => unsafe { read(map, out.add(offset)) },
+        None => Ok(()),
+    })
 }
 
 /// The loop over an object's entries: each key looked up in the table, a duplicate refused, the value read by `read` (or
@@ -242,24 +323,24 @@ macro_rules! view {
             const REQUIRED: u64 =
                 $crate::de::mask(&[$($($crate::view!(@required $($mode)?),)?)*]);
 
-            #[allow(unused_assignments, unused_mut, unused_variables)]
-            #[inline]
-            fn read<A: $crate::__serde::de::MapAccess<'de>>(
-                &mut self,
+            #[allow(unused_assignments, unused_mut)]
+            fn slot<A: $crate::__serde::de::MapAccess<'de>>(
                 index: usize,
-                map: &mut A,
-            ) -> ::core::result::Result<(), A::Error> {
+            ) -> ::core::option::Option<$crate::de::Slot<'de, A>> {
                 let mut at = 0usize;
                 $($(
                     let _ = $key;
                     if index == at {
-                        self.$field = $crate::view!(@read map [$ty] $($mode $(($with))?)?);
-                        return Ok(());
+                        return Some((
+                            ::core::mem::offset_of!(Self, $field),
+                            $crate::view!(@slot [$ty] $($mode $(($with))?)?),
+                        ));
                     }
                     at += 1;
                 )?)*
-                Ok(())
+                None
             }
+
         }
 
         const _: () = {
@@ -285,12 +366,16 @@ macro_rules! view {
     (@required or_default) => { false };
     (@required required) => { true };
     (@required with) => { false };
-    (@read $map:ident [$ty:ty]) => { $map.next_value()? };
-    (@read $map:ident [$ty:ty] required) => { $map.next_value()? };
-    (@read $map:ident [$ty:ty] or_default) => {
-        $map.next_value::<::core::option::Option<_>>()?.unwrap_or_default()
+    (@slot [$ty:ty]) => {
+        $crate::de::read_slot::<A, $ty> as $crate::de::SlotReader<'de, A>
     };
-    (@read $map:ident [$ty:ty] with ($f:path)) => {{
+    (@slot [$ty:ty] required) => {
+        $crate::de::read_slot::<A, $ty> as $crate::de::SlotReader<'de, A>
+    };
+    (@slot [$ty:ty] or_default) => {
+        $crate::de::read_slot_or_default::<A, $ty> as $crate::de::SlotReader<'de, A>
+    };
+    (@slot [$ty:ty] with ($f:path)) => {{
         struct With($ty);
         impl<'w> $crate::__serde::Deserialize<'w> for With {
             fn deserialize<D: $crate::__serde::Deserializer<'w>>(
@@ -299,7 +384,13 @@ macro_rules! view {
                 $f(d).map(With)
             }
         }
-        $map.next_value::<With>()?.0
+        impl $crate::de::Wrapped for With {
+            type Inner = $ty;
+            fn into_inner(self) -> $ty {
+                self.0
+            }
+        }
+        $crate::de::read_slot_with::<A, With> as $crate::de::SlotReader<'de, A>
     }};
 }
 

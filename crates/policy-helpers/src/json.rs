@@ -875,6 +875,41 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// Opens an object for a map or struct visitor: `{`, one level deeper; the wrong type
+    /// (named by `exp`) or the nesting limit otherwise.
+    #[inline(never)]
+    fn open_map(&mut self, exp: &dyn Expected) -> Result<(), Error> {
+        match self.ws() {
+            Some(b'{') => self.enter(),
+            _ => Err(self.invalid_type(exp)),
+        }
+    }
+
+    /// Closes an object its visitor read: the `}` (see [`Deserializer::end_map`]).
+    #[inline(never)]
+    fn close_map(&mut self) -> Result<(), Error> {
+        self.end_map().map_err(|e| self.place(e))
+    }
+
+    /// Closes an object whose visitor failed: its error, placed after the object's end as
+    /// serde_json places it (an error the visitor raised at the end, such as a missing field).
+    #[cold]
+    #[inline(never)]
+    fn close_map_after(&mut self, e: Error) -> Error {
+        let _ = self.end_map();
+        self.place(e)
+    }
+
+    /// Whether the next value is `null` (consumed then), for an `Option`.
+    #[inline(never)]
+    fn null(&mut self) -> Result<bool, Error> {
+        match self.ws() {
+            None => Err(self.eof_value()),
+            Some(b'n') => self.literal(b"ull").map(|()| true),
+            Some(_) => Ok(false),
+        }
+    }
+
     /// Leaves an object: its `}` must follow.
     fn end_map(&mut self) -> Result<(), Error> {
         self.depth += 1;
@@ -1134,13 +1169,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.ws() {
-            None => Err(self.eof_value()),
-            Some(b'n') => {
-                self.literal(b"ull")?;
-                visitor.visit_none().map_err(|e| self.place(e))
-            }
-            Some(_) => visitor.visit_some(self),
+        if self.null()? {
+            visitor.visit_none().map_err(|e| self.place(e))
+        } else {
+            visitor.visit_some(self)
         }
     }
 
@@ -1209,17 +1241,18 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.ws() {
-            Some(b'{') => {
-                self.enter()?;
-                let r = visitor.visit_map(Map {
-                    de: self,
-                    first: true,
-                });
-                let end = self.end_map();
-                r.and_then(|v| end.map(|()| v)).map_err(|e| self.place(e))
+        // The steps around the visitor are calls, not inlined: this function is compiled once
+        // per struct read.
+        self.open_map(&visitor)?;
+        match visitor.visit_map(Map {
+            de: self,
+            first: true,
+        }) {
+            Ok(v) => {
+                self.close_map()?;
+                Ok(v)
             }
-            _ => Err(self.invalid_type(&visitor)),
+            Err(e) => Err(self.close_map_after(e)),
         }
     }
 
