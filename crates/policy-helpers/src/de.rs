@@ -8,12 +8,13 @@
 //! `view!` struct is read by one loop ([`StructVisitor`]): it starts from `Default` and writes
 //! each field in place, keeps one bit per field for duplicates, has one drop on error, and
 //! looks keys up in the struct's table of JSON names with one function shared by every struct
-//! ([`FieldKey`]). The loop itself ([`read_table`]) is compiled once per reader, not once per
-//! struct: a struct gives it a table of slots ([`Fields::slot`]: each field's offset and the
-//! reader of its type, [`read_slot`]), and a field type's reader is compiled once however many
-//! structs have a field of that type. What stays per struct is its `Default`, the call and the
-//! move of the result (session 12; before, the loop and every field read were inlined into
-//! each struct's decoder, about 1.2 KB per struct).
+//! ([`FieldKey`]). Per struct there is the loop and one direct call per field; everything
+//! else is shared: the key step ([`next_field`]: lookup, skip, duplicate and required checks)
+//! is compiled once per reader, and a field type's reader ([`read_field`]) once however many
+//! structs have a field of that type (session 12; before, the key step and every field's read
+//! were inlined into each struct's decoder, about 1.2 KB per struct). The calls are direct:
+//! a table of function pointers was smaller still but slower on a fresh instance, where the
+//! engine initialises each table entry on its first use (BENCHMARKS.md, "Session 12").
 //!
 //! It reads what the derive reads, with the same errors (`invalid type: …, expected struct
 //! Name`, ``duplicate field `x` ``, ``missing field `x` ``, and with `deny_unknown_fields`
@@ -39,45 +40,38 @@ pub trait Fields<'de>: Default {
     const DENY_UNKNOWN: bool;
     /// One bit per entry of [`Fields::NAMES`] that must be present (`missing field` otherwise).
     const REQUIRED: u64;
-    /// What [`read_table`] reads the field `NAMES[index]` with: its offset in the struct and
-    /// the reader of its type.
-    fn slot<A: MapAccess<'de>>(index: usize) -> Option<Slot<'de, A>>;
+    /// Reads the value of the field `NAMES[index]` into `self`: one direct call per field to
+    /// the reader of its type ([`read_field`]).
+    ///
+    /// # Errors
+    /// The reader's error when the value does not fit the field.
+    fn read<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error>;
 }
 
-/// One field of a [`view!`](crate::view) struct for [`read_table`]: its offset in the struct
-/// and the function that reads a value of its type from the map and stores it there.
-pub type Slot<'de, A> = (usize, SlotReader<'de, A>);
-
-/// Reads the next value of a map and stores it at the pointer, which must point to a live,
-/// aligned field of the type the function reads (the one [`view!`](crate::view) pairs it with).
-pub type SlotReader<'de, A> =
-    unsafe fn(&mut A, *mut u8) -> Result<(), <A as MapAccess<'de>>::Error>;
-
-/// Reads a `T` and stores it in the field at `slot` (the field's previous value dropped).
+/// Reads a `T` into `field` (its previous value dropped). Compiled once per field type and
+/// reader, however many structs have a field of that type.
 ///
-/// # Safety
-/// `slot` points to a live, aligned `T`.
-pub unsafe fn read_slot<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+/// # Errors
+/// The reader's error when the value is not a `T`.
+#[inline(never)]
+pub fn read_field<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
     map: &mut A,
-    slot: *mut u8,
+    field: &mut T,
 ) -> Result<(), A::Error> {
-    let value: T = map.next_value()?;
-    // SAFETY: the caller's promise.
-    unsafe { *slot.cast::<T>() = value };
+    *field = map.next_value()?;
     Ok(())
 }
 
-/// [`read_slot`] for an `or_default` field: `null` stores `T::default()`.
+/// [`read_field`] for an `or_default` field: `null` stores `T::default()`.
 ///
-/// # Safety
-/// `slot` points to a live, aligned `T`.
-pub unsafe fn read_slot_or_default<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
+/// # Errors
+/// The reader's error when the value is neither `null` nor a `T`.
+#[inline(never)]
+pub fn read_field_or_default<'de, A: MapAccess<'de>, T: Deserialize<'de> + Default>(
     map: &mut A,
-    slot: *mut u8,
+    field: &mut T,
 ) -> Result<(), A::Error> {
-    let value: Option<T> = map.next_value()?;
-    // SAFETY: the caller's promise.
-    unsafe { *slot.cast::<T>() = value.unwrap_or_default() };
+    *field = map.next_value::<Option<T>>()?.unwrap_or_default();
     Ok(())
 }
 
@@ -89,17 +83,15 @@ pub trait Wrapped {
     fn into_inner(self) -> Self::Inner;
 }
 
-/// [`read_slot`] for a `with(path)` field, through the wrapper `W` that calls the function.
+/// [`read_field`] for a `with(path)` field, through the wrapper `W` that calls the function.
 ///
-/// # Safety
-/// `slot` points to a live, aligned `W::Inner`.
-pub unsafe fn read_slot_with<'de, A: MapAccess<'de>, W: Deserialize<'de> + Wrapped>(
+/// # Errors
+/// The function's error.
+pub fn read_field_with<'de, A: MapAccess<'de>, W: Deserialize<'de> + Wrapped>(
     map: &mut A,
-    slot: *mut u8,
+    field: &mut W::Inner,
 ) -> Result<(), A::Error> {
-    let value: W = map.next_value()?;
-    // SAFETY: the caller's promise.
-    unsafe { *slot.cast::<W::Inner>() = value.into_inner() };
+    *field = map.next_value::<W>()?.into_inner();
     Ok(())
 }
 
@@ -203,49 +195,31 @@ impl<'de, T: Fields<'de>> Visitor<'de> for StructVisitor<T> {
             deny_unknown: T::DENY_UNKNOWN,
             required: T::REQUIRED,
         };
-        // SAFETY: `slots` pairs each field's offset with the reader of its type, and `out`
-        // is a live `T` for the whole call.
-        unsafe { read_table(&mut map, &table, T::slot::<A>, (&raw mut out).cast::<u8>())? };
+        let mut seen = 0u64;
+        while let Some(index) = next_field(&mut map, &table, &mut seen)? {
+            out.read(index, &mut map)?;
+        }
         Ok(out)
     }
 }
 
-/// What [`read_fields`] needs of a struct besides its field reader.
-struct Table {
+/// What [`next_field`] needs of a struct.
+pub struct Table {
     names: &'static [&'static str],
     deny_unknown: bool,
     required: u64,
 }
 
-/// [`read_fields`] for every struct read by one map reader: each field stored through its
-/// slot (one copy of the loop per reader, not per struct).
-///
-/// # Safety
-/// `out` points to a live struct whose fields lie at the slots' offsets with the slots'
-/// types.
+/// The step of the loop over an object's entries that does not depend on the struct (one copy
+/// per reader): the next key the struct reads, as its index in the table (a key it does not
+/// read skipped, or refused with `deny_unknown_fields`; a duplicate refused), or `None` at the
+/// end of the object once the required keys are all there (`seen` holds a bit per key read).
 #[inline(never)]
-unsafe fn read_table<'de, A: MapAccess<'de>>(
+fn next_field<'de, A: MapAccess<'de>>(
     map: &mut A,
     table: &Table,
-    slot: fn(usize) -> Option<Slot<'de, A>>,
-    out: *mut u8,
-) -> Result<(), A::Error> {
-    read_fields(map, table, |index, map| match slot(index) {
-        // SAFETY: the caller's promise.
-        Some((offset, read)) => unsafe { read(map, out.add(offset)) },
-        None => Ok(()),
-    })
-}
-
-/// The loop over an object's entries: each key looked up in the table, a duplicate refused, the value read by `read` (or
-/// skipped for a key the struct does not read), then the required keys checked.
-#[inline(always)]
-fn read_fields<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    table: &Table,
-    mut read: impl FnMut(usize, &mut A) -> Result<(), A::Error>,
-) -> Result<(), A::Error> {
-    let mut seen = 0u64;
+    seen: &mut u64,
+) -> Result<Option<usize>, A::Error> {
     while let Some(found) = map.next_key_seed(FieldKey {
         names: table.names,
         deny_unknown: table.deny_unknown,
@@ -253,24 +227,24 @@ fn read_fields<'de, A: MapAccess<'de>>(
         match found {
             Some(index) => {
                 let bit = 1u64 << index;
-                if seen & bit != 0 {
+                if *seen & bit != 0 {
                     return Err(A::Error::duplicate_field(table.names[index]));
                 }
-                seen |= bit;
-                read(index, map)?;
+                *seen |= bit;
+                return Ok(Some(index));
             }
             None => {
                 map.next_value::<IgnoredAny>()?;
             }
         }
     }
-    let missing = table.required & !seen;
+    let missing = table.required & !*seen;
     if missing != 0 {
         return Err(A::Error::missing_field(
             table.names[missing.trailing_zeros() as usize],
         ));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Declares a struct read from a JSON object, each field with its JSON name, and implements
@@ -323,24 +297,23 @@ macro_rules! view {
             const REQUIRED: u64 =
                 $crate::de::mask(&[$($($crate::view!(@required $($mode)?),)?)*]);
 
-            #[allow(unused_assignments, unused_mut)]
-            fn slot<A: $crate::__serde::de::MapAccess<'de>>(
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            #[inline]
+            fn read<A: $crate::__serde::de::MapAccess<'de>>(
+                &mut self,
                 index: usize,
-            ) -> ::core::option::Option<$crate::de::Slot<'de, A>> {
+                map: &mut A,
+            ) -> ::core::result::Result<(), A::Error> {
                 let mut at = 0usize;
                 $($(
                     let _ = $key;
                     if index == at {
-                        return Some((
-                            ::core::mem::offset_of!(Self, $field),
-                            $crate::view!(@slot [$ty] $($mode $(($with))?)?),
-                        ));
+                        return $crate::view!(@read map self.$field, [$ty] $($mode $(($with))?)?);
                     }
                     at += 1;
                 )?)*
-                None
+                Ok(())
             }
-
         }
 
         const _: () = {
@@ -366,16 +339,16 @@ macro_rules! view {
     (@required or_default) => { false };
     (@required required) => { true };
     (@required with) => { false };
-    (@slot [$ty:ty]) => {
-        $crate::de::read_slot::<A, $ty> as $crate::de::SlotReader<'de, A>
+    (@read $map:ident $self:ident.$field:ident, [$ty:ty]) => {
+        $crate::de::read_field::<A, $ty>($map, &mut $self.$field)
     };
-    (@slot [$ty:ty] required) => {
-        $crate::de::read_slot::<A, $ty> as $crate::de::SlotReader<'de, A>
+    (@read $map:ident $self:ident.$field:ident, [$ty:ty] required) => {
+        $crate::de::read_field::<A, $ty>($map, &mut $self.$field)
     };
-    (@slot [$ty:ty] or_default) => {
-        $crate::de::read_slot_or_default::<A, $ty> as $crate::de::SlotReader<'de, A>
+    (@read $map:ident $self:ident.$field:ident, [$ty:ty] or_default) => {
+        $crate::de::read_field_or_default::<A, $ty>($map, &mut $self.$field)
     };
-    (@slot [$ty:ty] with ($f:path)) => {{
+    (@read $map:ident $self:ident.$field:ident, [$ty:ty] with ($f:path)) => {{
         struct With($ty);
         impl<'w> $crate::__serde::Deserialize<'w> for With {
             fn deserialize<D: $crate::__serde::Deserializer<'w>>(
@@ -390,7 +363,7 @@ macro_rules! view {
                 self.0
             }
         }
-        $crate::de::read_slot_with::<A, With> as $crate::de::SlotReader<'de, A>
+        $crate::de::read_field_with::<A, With>($map, &mut $self.$field)
     }};
 }
 
