@@ -1348,6 +1348,7 @@ impl<'de> de::MapAccess<'de> for Map<'_, 'de> {
         }
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         self.de.colon()?;
         // An error a custom decoder raises after reading the whole value is placed here, so

@@ -8,7 +8,6 @@
 //! [`settings_answer`]): a handful of fields does not need a general serialiser.
 
 use crate::prelude::*;
-use alloc::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
@@ -29,8 +28,8 @@ pub struct ValidationResponse {
     pub code: Option<u16>,
     /// The object as the policy changed it, as JSON text (mutating policies only).
     pub mutated_object: Option<String>,
-    /// Audit annotations recorded with an accepted request.
-    pub audit_annotations: Option<BTreeMap<String, String>>,
+    /// Audit annotations recorded with an accepted request: sorted by key, one per key.
+    pub audit_annotations: Option<Vec<(String, String)>>,
     /// Warnings returned to the client.
     pub warnings: Option<Vec<String>>,
 }
@@ -93,6 +92,28 @@ impl ValidationResponse {
         out.push(b'}');
         out
     }
+}
+
+/// Annotations sorted by key, the last value given for a key kept (what a map built from them
+/// holds), by insertion: a rule records one or two, and a general sort and map would be a few
+/// KB of every module.
+fn by_key(mut list: Vec<(String, String)>) -> Vec<(String, String)> {
+    for i in 1..list.len() {
+        let mut j = i;
+        while j > 0 && list[j - 1].0 > list[j].0 {
+            list.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    // Equal keys are adjacent and in the order given: keep the last of each run.
+    let mut out: Vec<(String, String)> = Vec::with_capacity(list.len());
+    for (k, v) in list {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = v,
+            _ => out.push((k, v)),
+        }
+    }
+    out
 }
 
 /// The answer of `validate_settings` (Kubewarden's `SettingsValidationResponse`):
@@ -276,7 +297,7 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
         } => {
             let mut r = response(true, None, None, warnings);
             if !audit_annotations.is_empty() {
-                r.audit_annotations = Some(audit_annotations.into_iter().collect());
+                r.audit_annotations = Some(by_key(audit_annotations));
             }
             r
         }
@@ -365,6 +386,7 @@ pub fn dispatch<P: Policy>(policy_id: &str, op: &[u8], payload: &[u8]) -> CallRe
 #[cfg(test)]
 mod answer_tests {
     use super::*;
+    use alloc::collections::BTreeMap;
     use kubewarden_policy_sdk::response::ValidationResponse as SdkResponse;
     use kubewarden_policy_sdk::settings::SettingsValidationResponse as SdkSettings;
 
@@ -419,7 +441,7 @@ mod answer_tests {
             },
             ValidationResponse {
                 accepted: true,
-                audit_annotations: Some(BTreeMap::from([("k".into(), "v\n".into())])),
+                audit_annotations: Some(vec![("k".into(), "v\n".into())]),
                 warnings: Some(vec![]),
                 ..Default::default()
             },
@@ -430,7 +452,7 @@ mod answer_tests {
                 message: Some((*s).to_string()),
                 code: Some(u16::MAX),
                 warnings: Some(vec![(*s).to_string()]),
-                audit_annotations: Some(BTreeMap::from([((*s).to_string(), (*s).to_string())])),
+                audit_annotations: Some(vec![((*s).to_string(), (*s).to_string())]),
                 ..Default::default()
             });
         }
@@ -443,15 +465,30 @@ mod answer_tests {
         // Several annotations: the SDK's map has no order, so compare the values read back.
         let r = ValidationResponse {
             accepted: true,
-            audit_annotations: Some(BTreeMap::from([
-                ("a".into(), "1".into()),
-                ("b".into(), "2".into()),
-            ])),
+            audit_annotations: Some(vec![("a".into(), "1".into()), ("b".into(), "2".into())]),
             ..Default::default()
         };
         let ours: serde_json::Value = serde_json::from_slice(&r.to_json()).unwrap();
         let theirs: serde_json::Value = serde_json::from_slice(&sdk(&r)).unwrap();
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn annotations_are_sorted_by_key_with_the_last_value_of_a_key() {
+        let list = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect()
+        };
+        let given = list(&[("b", "1"), ("a", "2"), ("c", "3"), ("a", "4"), ("b", "5")]);
+        let map: BTreeMap<String, String> = given.clone().into_iter().collect();
+        assert_eq!(by_key(given), map.into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            by_key(list(&[("b", "1"), ("a", "2"), ("a", "3")])),
+            list(&[("a", "3"), ("b", "1")])
+        );
+        assert!(by_key(Vec::new()).is_empty());
     }
 
     #[test]
