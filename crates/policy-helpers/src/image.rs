@@ -188,7 +188,7 @@ fn validate_repository(repo: &str) -> Result<(), String> {
             && b[b.len() - 1].is_ascii_lowercase() | b[b.len() - 1].is_ascii_digit()
             && b.iter()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
-            && !comp.contains("..");
+            && !crate::glob::has(comp, b"..");
         if !ok {
             return Err(format!(
                 "repository component {comp:?} is not valid (lower-case letters, digits and . _ - only)"
@@ -280,7 +280,7 @@ impl ImagePattern {
                     }
                     _ => reg,
                 };
-                if reg == "docker.io" && !rest.contains('/') && !rest.contains("**") {
+                if reg == "docker.io" && !rest.contains('/') && !crate::glob::has(rest, b"**") {
                     format!("docker.io/library/{rest}")
                 } else {
                     format!("{reg}/{rest}")
