@@ -108,10 +108,12 @@ pub fn host_call(binding: &str, namespace: &str, operation: &str, payload: &[u8]
 }
 
 /// A panic is a bug (no input makes a rule panic: RELIABILITY.md), and the module, built
-/// without std, handles it itself: the call ends with `policy panicked: <message and place>`
-/// handed to the host as the waPC error, then a trap, so the engine fails the request closed
-/// and does not reuse the instance. The message is written into a fixed buffer (cut at 512
-/// bytes), so a panic raised because memory ran out does not need memory.
+/// without std, handles it itself: `policy panicked: <message and place>` is written to the
+/// engine's stderr (WASI `fd_write` on descriptor 2: policy-server's log, as std's handler
+/// wrote it) and handed to the host as the waPC error, then the module traps, so the engine
+/// fails the request closed and does not reuse the instance. The message is written into a
+/// fixed buffer (cut at 512 bytes), so a panic raised because memory ran out does not need
+/// memory.
 #[cfg(all(target_arch = "wasm32", target_os = "wasi"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
@@ -137,6 +139,29 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         len: 0,
     };
     let _ = write!(b, "policy panicked: {info}");
+    #[repr(C)]
+    struct Ciovec {
+        buf: *const u8,
+        len: usize,
+    }
+    #[link(wasm_import_module = "wasi_snapshot_preview1")]
+    unsafe extern "C" {
+        fn fd_write(fd: u32, iovs: *const Ciovec, iovs_len: usize, written: *mut usize) -> u16;
+    }
+    let lines = [
+        Ciovec {
+            buf: b.bytes.as_ptr(),
+            len: b.len,
+        },
+        Ciovec {
+            buf: b"\n".as_ptr(),
+            len: 1,
+        },
+    ];
+    let mut written = 0;
+    // SAFETY: the host reads the two buffers the vectors describe, both live here; one
+    // attempt, whatever it wrote (a short write only cuts the log line).
+    unsafe { fd_write(2, lines.as_ptr(), lines.len(), &mut written) };
     // SAFETY: the host copies `len` bytes from `ptr`, which point into `b`.
     unsafe { imports::__guest_error(b.bytes.as_ptr(), b.len) };
     core::arch::wasm32::unreachable()
