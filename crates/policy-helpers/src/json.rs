@@ -351,6 +351,7 @@ impl<'de> Deserializer<'de> {
     ///
     /// # Errors
     /// `trailing characters`.
+    #[inline(never)]
     pub fn end(&mut self) -> Result<(), Error> {
         match self.ws() {
             None => Ok(()),

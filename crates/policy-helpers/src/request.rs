@@ -158,10 +158,17 @@ impl fmt::Display for ObjectError {
 /// keeps one instantiation of each view's decoder (a path-tracking deserializer would double
 /// the module size).
 pub fn decode<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, ObjectError> {
-    crate::json::from_str::<T>(raw).map_err(|e| ObjectError {
+    crate::json::from_str::<T>(raw).map_err(|e| object_error(raw, &e))
+}
+
+/// The [`ObjectError`] of a reader error in `raw` (one copy, not one per view type).
+#[cold]
+#[inline(never)]
+fn object_error(raw: &str, e: &crate::json::Error) -> ObjectError {
+    ObjectError {
         path: path_at(raw, e.offset()),
         reason: e.reason().to_owned(),
-    })
+    }
 }
 
 /// [`decode`] for a whole `serde_json::Value` (the object a mutating rule edits), read by
@@ -170,10 +177,7 @@ pub fn decode<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, ObjectError>
 /// # Errors
 /// When the text is not JSON; the error names the field.
 pub fn decode_value(raw: &str) -> Result<serde_json::Value, ObjectError> {
-    crate::json::value(raw).map_err(|e| ObjectError {
-        path: path_at(raw, e.offset()),
-        reason: e.reason().to_owned(),
-    })
+    crate::json::value(raw).map_err(|e| object_error(raw, &e))
 }
 
 enum Frame {
