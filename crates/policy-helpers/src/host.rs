@@ -141,16 +141,70 @@ fn host_error(namespace: &str, operation: &str, text: &str) -> HostError {
     }
 }
 
+/// A payload built with `json!` written as JSON (compact, keys in order, strings escaped as
+/// serde_json escapes them) without serde_json's writer, whose float formatter and its tables
+/// (about 12 KB) no payload of these calls needs: they hold strings, booleans, null and
+/// arrays. A number is written as an integer when it is one, a float (none is ever sent)
+/// through the modules' short formatter.
+fn payload_bytes(v: &Value) -> Vec<u8> {
+    fn write(out: &mut Vec<u8>, v: &Value) {
+        match v {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::Number(n) => {
+                let text = match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                    (Some(u), _, _) => u.to_string(),
+                    (None, Some(i), _) => i.to_string(),
+                    (None, None, Some(x)) => crate::json::Decimal(x).to_string(),
+                    (None, None, None) => "null".to_owned(),
+                };
+                out.extend_from_slice(text.as_bytes());
+            }
+            Value::String(s) => crate::runtime::json_string(out, s),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write(out, item);
+                }
+                out.push(b']');
+            }
+            Value::Object(map) => {
+                out.push(b'{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::runtime::json_string(out, k);
+                    out.push(b':');
+                    write(out, item);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(128);
+    write(&mut out, v);
+    out
+}
+
 fn call_json<T: DeserializeOwned>(
     namespace: &str,
     operation: &str,
-    payload: &impl serde::Serialize,
+    payload: &Value,
 ) -> Result<T, HostError> {
-    let bytes = serde_json::to_vec(payload).map_err(|e| HostError::BadAnswer {
-        call: format!("{namespace}/{operation}"),
-        reason: e.to_string(),
-    })?;
-    let answer = call(namespace, operation, &bytes)?;
+    call_bytes(namespace, operation, &payload_bytes(payload))
+}
+
+fn call_bytes<T: DeserializeOwned>(
+    namespace: &str,
+    operation: &str,
+    bytes: &[u8],
+) -> Result<T, HostError> {
+    let answer = call(namespace, operation, bytes)?;
     // Decoding from `&str` (as the request views do) instead of bytes keeps one decoder per
     // view type in the module instead of two.
     let text = core::str::from_utf8(&answer).map_err(|e| HostError::BadAnswer {
@@ -337,12 +391,32 @@ crate::view! {
 /// When the engine refuses or fails (policy-server also answers "no signature found" as an
 /// error).
 pub fn verify(input: &impl serde::Serialize) -> Result<VerifyAnswer, HostError> {
-    call_json::<VerifyAnswer>("oci", "v2/verify", input)
+    let bytes = serde_json::to_vec(input).map_err(|e| HostError::BadAnswer {
+        call: "oci/v2/verify".to_owned(),
+        reason: e.to_string(),
+    })?;
+    call_bytes::<VerifyAnswer>("oci", "v2/verify", &bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payloads_are_written_as_serde_json_writes_them() {
+        for v in [
+            json!({"api_version": "v1", "kind": "Pod", "namespace": "a\"b\n\u{1}é", "label_selector": null, "field_masks": null}),
+            json!({"subject_access_review": {"user": "u", "groups": ["g1", "g2"], "resource_attributes": {"verb": "get", "version": null}}, "disable_cache": false}),
+            json!("registry.example/app:1"),
+            json!([1, -2, true, [], {}, u64::MAX, i64::MIN]),
+        ] {
+            assert_eq!(
+                String::from_utf8(payload_bytes(&v)).unwrap(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
+        assert_eq!(payload_bytes(&json!(1.5)), b"1.5");
+    }
 
     #[test]
     fn without_a_handler_calls_are_unavailable() {

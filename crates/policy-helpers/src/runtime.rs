@@ -134,7 +134,7 @@ pub fn settings_answer(result: Result<(), String>) -> Vec<u8> {
 /// A JSON string as serde_json writes it: `"` and `\\` escaped, the short escapes for
 /// backspace, form feed, newline, carriage return and tab, `\u00XX` (lower-case hex) for the
 /// other control characters, everything else (non-ASCII included) as it is.
-fn json_string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn json_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let b = s.as_bytes();
