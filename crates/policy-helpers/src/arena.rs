@@ -138,23 +138,39 @@ unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
             self.top.set(end);
             return ptr;
         }
-        if new_size <= layout.size() {
-            return ptr;
-        }
-        // SAFETY: same alignment as a valid layout, non-zero size.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        // SAFETY: as in `alloc`.
-        let new = unsafe { self.alloc(new_layout) };
-        if !new.is_null() {
-            // SAFETY: both blocks are live, the old one `layout.size()` long, the new one
-            // longer; they do not overlap (the new one is above the old one's end, or std's).
-            unsafe {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size());
-                self.dealloc(ptr, layout);
-            }
-        }
-        new
+        // SAFETY: forwarded unchanged.
+        unsafe { grow_elsewhere(self, ptr, layout, new_size) }
     }
+}
+
+/// `realloc` of a block that cannot be resized where it is: a smaller size keeps it, a larger
+/// one moves it to a new block of `a` (its bytes copied, the old block freed).
+///
+/// # Safety
+/// As `GlobalAlloc::realloc`: `ptr` is a live block of `a` with `layout`, `new_size` non-zero
+/// and valid for `layout.align()`; `a` never hands out a block overlapping a live one.
+unsafe fn grow_elsewhere(
+    a: &impl GlobalAlloc,
+    ptr: *mut u8,
+    layout: Layout,
+    new_size: usize,
+) -> *mut u8 {
+    if new_size <= layout.size() {
+        return ptr;
+    }
+    // SAFETY: same alignment as a valid layout, non-zero size.
+    let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+    // SAFETY: a valid layout.
+    let new = unsafe { a.alloc(new_layout) };
+    if !new.is_null() {
+        // SAFETY: both blocks are live, the old one `layout.size()` long, the new one longer;
+        // they do not overlap (the allocator's promise).
+        unsafe {
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size());
+            a.dealloc(ptr, layout);
+        }
+    }
+    new
 }
 
 /// The second level: pages from `memory.grow` in the modules, the system allocator natively.
@@ -290,21 +306,8 @@ unsafe impl GlobalAlloc for Pages {
             self.top.set(end);
             return ptr;
         }
-        if new_size <= layout.size() {
-            return ptr;
-        }
-        // SAFETY: same alignment as a valid layout, non-zero size.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        // SAFETY: as in `alloc`.
-        let new = unsafe { self.alloc(new_layout) };
-        if !new.is_null() {
-            // SAFETY: both blocks are live and disjoint (the new one lies above the old one).
-            unsafe {
-                core::ptr::copy_nonoverlapping(ptr, new, layout.size());
-                self.dealloc(ptr, layout);
-            }
-        }
-        new
+        // SAFETY: forwarded unchanged.
+        unsafe { grow_elsewhere(self, ptr, layout, new_size) }
     }
 }
 
