@@ -2,9 +2,9 @@
 //!
 //! A module's allocations all die with the call that made them: the operation and payload
 //! buffers, the views decoded from them, the findings and the answer (the host copies the
-//! answer during the call), and policy-server runs every evaluation on a fresh instance. The
-//! general-purpose allocator std links for `wasm32-wasip1` (wasi-libc's dlmalloc) does work no
-//! call needs: free lists, chunk headers, and on its first use a footer written at the end of
+//! answer during the call), and policy-server runs every evaluation on a fresh instance. A
+//! general-purpose allocator (wasi-libc's dlmalloc, which std linked before the modules were
+//! built without it) does work no call needs: free lists, chunk headers, and on its first use a footer written at the end of
 //! the initial memory, one more page a fresh instance has to fault in.
 //!
 //! [`Arena`] hands out memory by moving an offset up through a zeroed static block (it lies
@@ -32,7 +32,8 @@ use core::cell::{Cell, UnsafeCell};
 /// KiB; pages of the block a call does not touch cost nothing).
 pub const BLOCK_BYTES: usize = 256 * 1024;
 
-/// An arena of `N` bytes in front of std's allocator.
+/// An arena of `N` bytes in front of a second level ([`Pages`] in the modules, the system
+/// allocator natively).
 #[repr(C, align(16))]
 pub struct Arena<const N: usize> {
     /// Offset of the first free byte of the block (first, so that the bookkeeping shares a
@@ -96,7 +97,7 @@ impl<const N: usize> Default for Arena<N> {
 // SAFETY: a block handed out is `layout.size()` bytes at `layout.align()` inside the arena's
 // own static array, and the offset only moves down over the block being freed or resized when
 // it is the last one handed out, or to zero when no block is live; so live blocks never
-// overlap. Everything else is std's allocator's.
+// overlap. Everything else is the second level's.
 unsafe impl<const N: usize> GlobalAlloc for Arena<N> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.fit(layout) {

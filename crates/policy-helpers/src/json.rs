@@ -21,12 +21,16 @@
 //!   default parser may be a unit in the last place off for long numbers);
 //! - an error a custom decoder raises after reading its value is placed at that entry's key
 //!   (serde_json places it at the end of the enclosing object);
-//! - an error naming a float writes it with the reader's own formatter (whole numbers and short
-//!   decimals as serde_json writes them; beyond 1e17 or below 1e-7 only "a large number" or
-//!   "a small number").
+//! - a float met where another type is expected is named as written (`floating point `1.50``,
+//!   where serde_json names the parsed `1.5`) and never parsed, so that a module reading no
+//!   float links no float parser; one beyond `f64` there is refused as that type error rather
+//!   than as `number out of range`;
+//! - an error a visitor raises about a float it was given (a reader of floats, `Value`) writes
+//!   it with the reader's own formatter (whole numbers and short decimals as serde_json writes
+//!   them; beyond 1e17 or below 1e-7 only "a large number" or "a small number").
 //!
 //! Numbers are otherwise read as serde_json reads them (unsigned, negative or float, `-0` and
-//! integers beyond 64 bits as floats). Strings are borrowed from the input when they hold no escape. Nesting deeper than 128
+//! integers beyond 64 bits as floats; a float is parsed only when a float is asked for). Strings are borrowed from the input when they hold no escape. Nesting deeper than 128
 //! arrays or objects in a typed part is refused (`recursion limit exceeded`, as serde_json
 //! does); skipped parts may nest deeper, on a heap stack.
 

@@ -156,11 +156,6 @@ impl Mutated {
     pub fn into_json(self) -> String {
         self.0
     }
-
-    /// The object read back (tests).
-    pub fn value(&self) -> serde_json::Value {
-        crate::json::value(&self.0).expect("a mutated object is written as JSON")
-    }
 }
 
 impl Verdict {
