@@ -46,6 +46,17 @@ pub trait Fields<'de>: Default {
     /// # Errors
     /// The reader's error when the value does not fit the field.
     fn read<A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error>;
+
+    /// [`Fields::read`] for the modules' reader directly ([`crate::json::Decode`]): one direct
+    /// call per field to [`crate::json::field`] for its type.
+    ///
+    /// # Errors
+    /// The reader's error when the value does not fit the field.
+    fn decode_field(
+        &mut self,
+        index: usize,
+        r: &mut crate::json::Deserializer<'de>,
+    ) -> Result<(), crate::json::Error>;
 }
 
 /// Reads a `T` into `field` (its previous value dropped). Compiled once per field type and
@@ -102,7 +113,7 @@ pub struct FieldKey {
     deny_unknown: bool,
 }
 
-fn index_of(names: &[&str], key: &str) -> Option<usize> {
+pub(crate) fn index_of(names: &[&str], key: &str) -> Option<usize> {
     let key = key.as_bytes();
     names
         .iter()
@@ -314,6 +325,32 @@ macro_rules! view {
                 )?)*
                 Ok(())
             }
+
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            #[inline]
+            fn decode_field(
+                &mut self,
+                index: usize,
+                r: &mut $crate::json::Deserializer<'de>,
+            ) -> ::core::result::Result<(), $crate::json::Error> {
+                let mut at = 0usize;
+                $($(
+                    let _ = $key;
+                    if index == at {
+                        return $crate::view!(@decode r self.$field, [$ty] $($mode $(($with))?)?);
+                    }
+                    at += 1;
+                )?)*
+                Ok(())
+            }
+        }
+
+        impl<'de $(: $lt, $lt)?> $crate::json::Decode<'de> for $name $(<$lt>)? {
+            fn decode(
+                r: &mut $crate::json::Deserializer<'de>,
+            ) -> ::core::result::Result<Self, $crate::json::Error> {
+                $crate::json::decode_struct(r)
+            }
         }
 
         const _: () = {
@@ -347,6 +384,18 @@ macro_rules! view {
     };
     (@read $map:ident $self:ident.$field:ident, [$ty:ty] or_default) => {
         $crate::de::read_field_or_default::<A, $ty>($map, &mut $self.$field)
+    };
+    (@decode $r:ident $self:ident.$field:ident, [$ty:ty]) => {
+        $crate::json::field::<$ty>($r, &mut $self.$field)
+    };
+    (@decode $r:ident $self:ident.$field:ident, [$ty:ty] required) => {
+        $crate::json::field::<$ty>($r, &mut $self.$field)
+    };
+    (@decode $r:ident $self:ident.$field:ident, [$ty:ty] or_default) => {
+        $crate::json::field_or_default::<$ty>($r, &mut $self.$field)
+    };
+    (@decode $r:ident $self:ident.$field:ident, [$ty:ty] with ($f:path)) => {
+        $crate::json::field_with::<$ty, _>($r, &mut $self.$field, |d| $f(d))
     };
     (@read $map:ident $self:ident.$field:ident, [$ty:ty] with ($f:path)) => {{
         struct With($ty);
@@ -458,7 +507,7 @@ mod tests {
     fn same<'a, D, V>(text: &'a str)
     where
         D: Deserialize<'a> + core::fmt::Debug,
-        V: Deserialize<'a> + core::fmt::Debug,
+        V: Deserialize<'a> + crate::json::Decode<'a> + core::fmt::Debug,
     {
         let show = |s: String| {
             s.replace("InnerD", "Inner")
@@ -475,6 +524,9 @@ mod tests {
         let derived = ours(crate::json::from_str::<D>(text).map(|v| format!("{v:?}")));
         let declared = ours(crate::json::from_str::<V>(text).map(|v| format!("{v:?}")));
         assert_eq!(derived, declared, "modules' reader, text {text}");
+        // The same struct decoded directly (`json::Decode`, what the modules use).
+        let direct = ours(crate::json::decode::<V>(text).map(|v| format!("{v:?}")));
+        assert_eq!(derived, direct, "modules' reader, direct decoding, text {text}");
         let sj = |r: Result<String, serde_json::Error>| match r {
             Ok(v) => Ok(show(v)),
             Err(e) => Err(show(e.to_string())),

@@ -17,8 +17,7 @@
 use crate::prelude::*;
 use core::fmt;
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use crate::json::DecodeOwned;
 use serde_json::{Value, json};
 
 /// Why a host call gave no usable answer.
@@ -191,7 +190,7 @@ fn payload_bytes(v: &Value) -> Vec<u8> {
     out
 }
 
-fn call_json<T: DeserializeOwned>(
+fn call_json<T: DecodeOwned>(
     namespace: &str,
     operation: &str,
     payload: &Value,
@@ -199,7 +198,7 @@ fn call_json<T: DeserializeOwned>(
     call_bytes(namespace, operation, &payload_bytes(payload))
 }
 
-fn call_bytes<T: DeserializeOwned>(
+fn call_bytes<T: DecodeOwned>(
     namespace: &str,
     operation: &str,
     bytes: &[u8],
@@ -211,16 +210,49 @@ fn call_bytes<T: DeserializeOwned>(
         call: format!("{namespace}/{operation}"),
         reason: e.to_string(),
     })?;
-    crate::json::from_str(text).map_err(|e| HostError::BadAnswer {
+    crate::json::decode(text).map_err(|e| HostError::BadAnswer {
         call: format!("{namespace}/{operation}"),
         reason: e.to_string(),
     })
 }
 
-#[derive(Deserialize)]
+/// A list answer: its `items`, absent read as empty (a generic struct, so written out rather
+/// than declared with `view!`; read only by the modules' reader, through [`call_json`]).
 struct ListOf<T> {
-    #[serde(default = "Vec::new")]
     items: Vec<T>,
+}
+
+impl<T> Default for ListOf<T> {
+    fn default() -> Self {
+        ListOf { items: Vec::new() }
+    }
+}
+
+impl<'de, T: crate::json::Decode<'de>> crate::de::Fields<'de> for ListOf<T> {
+    const EXPECTING: &'static str = "struct ListOf";
+    const NAMES: &'static [&'static str] = &["items"];
+    const DENY_UNKNOWN: bool = false;
+    const REQUIRED: u64 = 0;
+
+    fn read<A: serde::de::MapAccess<'de>>(&mut self, _: usize, _: &mut A) -> Result<(), A::Error> {
+        Err(serde::de::Error::custom(
+            "a list answer is read by the modules' reader only",
+        ))
+    }
+
+    fn decode_field(
+        &mut self,
+        _: usize,
+        r: &mut crate::json::Deserializer<'de>,
+    ) -> Result<(), crate::json::Error> {
+        crate::json::field(r, &mut self.items)
+    }
+}
+
+impl<'de, T: crate::json::Decode<'de>> crate::json::Decode<'de> for ListOf<T> {
+    fn decode(r: &mut crate::json::Deserializer<'de>) -> Result<Self, crate::json::Error> {
+        crate::json::decode_struct(r)
+    }
 }
 
 /// Lists the objects of `api_version`/`kind` in `namespace` (`kubernetes/list_resources_by_namespace`),
@@ -228,7 +260,7 @@ struct ListOf<T> {
 ///
 /// # Errors
 /// When the engine refuses or fails, or an item does not fit `T`.
-pub fn list_in_namespace<T: DeserializeOwned>(
+pub fn list_in_namespace<T: DecodeOwned>(
     api_version: &str,
     kind: &str,
     namespace: &str,
@@ -250,7 +282,7 @@ pub fn list_in_namespace<T: DeserializeOwned>(
 ///
 /// # Errors
 /// When the engine refuses or fails, or an item does not fit `T`.
-pub fn list_all<T: DeserializeOwned>(
+pub fn list_all<T: DecodeOwned>(
     api_version: &str,
     kind: &str,
     label_selector: Option<&str>,
@@ -271,7 +303,7 @@ pub fn list_all<T: DeserializeOwned>(
 ///
 /// # Errors
 /// When the engine refuses or fails for another reason, or the object does not fit `T`.
-pub fn get<T: DeserializeOwned>(
+pub fn get<T: DecodeOwned>(
     api_version: &str,
     kind: &str,
     name: &str,

@@ -40,6 +40,10 @@ use core::fmt::{self, Display, Write as _};
 use serde::de::{self, DeserializeSeed, Expected, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 
+mod decode;
+
+pub use decode::{Decode, DecodeOwned, decode, decode_struct, field, field_or_default, field_with};
+
 /// The token serde_json names `RawValue` with (see the module documentation).
 const RAW_TOKEN: &str = "$serde_json::private::RawValue";
 

@@ -190,6 +190,8 @@ impl<'de> Deserialize<'de> for IpNet {
     }
 }
 
+crate::decode_by_serde!(IpNet);
+
 /// Parses a list of CIDRs from settings; the error names `key[i]`.
 ///
 /// # Errors
@@ -512,6 +514,8 @@ impl<'de> Deserialize<'de> for PortRef {
     }
 }
 
+crate::decode_by_serde!(PortRef);
+
 /// Whether `s` is a valid port name (IANA service name as Kubernetes checks it: at most 15
 /// characters, lower-case letters, digits and `-`, at least one letter, no leading, trailing or
 /// double `-`).
@@ -626,6 +630,8 @@ impl<'de> Deserialize<'de> for PortSet {
         Vec::<PortSpec>::deserialize(d).map(PortSet)
     }
 }
+
+crate::decode_by_serde!(PortSpec, PortSet);
 
 impl PortSet {
     /// Builds a set from numbers.

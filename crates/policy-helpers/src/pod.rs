@@ -274,7 +274,7 @@ crate::view! {
 ///
 /// # Errors
 /// An [`ObjectError`] naming the field that does not fit `T`.
-pub fn decode_part<T: serde::de::DeserializeOwned>(
+pub fn decode_part<T: crate::json::DecodeOwned>(
     raw: Option<&RawValue>,
     base: &str,
 ) -> Result<Option<T>, ObjectError> {
@@ -335,7 +335,7 @@ impl ContainerRef<'_> {
 
     /// A raw part of the container decoded as `T` (`None` when absent or `null`), errors
     /// naming `<container path>.<field>`.
-    fn part<T: serde::de::DeserializeOwned>(
+    fn part<T: crate::json::DecodeOwned>(
         &self,
         raw: Option<&RawValue>,
         field: &str,
@@ -344,7 +344,7 @@ impl ContainerRef<'_> {
     }
 
     /// A raw list of the container decoded (empty when absent or `null`).
-    fn list<T: serde::de::DeserializeOwned>(
+    fn list<T: crate::json::DecodeOwned>(
         &self,
         raw: Option<&RawValue>,
         field: &str,
@@ -519,7 +519,7 @@ fn quantity_map<'de, D: serde::Deserializer<'de>>(
             continue;
         }
         let text = if raw.starts_with('"') {
-            crate::json::from_str::<String>(raw).map_err(D::Error::custom)?
+            crate::json::decode::<String>(raw).map_err(D::Error::custom)?
         } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             raw.to_string()
         } else {
@@ -694,7 +694,7 @@ impl Volume {
     ///
     /// # Errors
     /// An [`ObjectError`] (path relative to the source) when it does not fit `T`.
-    pub fn source_as<T: serde::de::DeserializeOwned>(
+    pub fn source_as<T: crate::json::DecodeOwned>(
         &self,
         key: &str,
     ) -> Result<Option<T>, ObjectError> {
@@ -768,7 +768,7 @@ impl<'de> Deserialize<'de> for Volume {
                         "flexVolume" | "csi" => {
                             let raw = m.next_value::<Box<RawValue>>()?;
                             if raw.get() != "null" {
-                                let d: DriverOnly = crate::json::from_str(raw.get())
+                                let d: DriverOnly = crate::json::decode(raw.get())
                                     .map_err(serde::de::Error::custom)?;
                                 if key.as_ref() == "csi" {
                                     v.sources.push("csi".into());
@@ -795,6 +795,8 @@ impl<'de> Deserialize<'de> for Volume {
         d.deserialize_map(V)
     }
 }
+
+crate::decode_by_serde!(Volume);
 
 crate::view! {
     /// The fields of a pod spec that rules read.

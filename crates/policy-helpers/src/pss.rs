@@ -32,6 +32,8 @@ pub enum Level {
     Restricted,
 }
 
+crate::decode_by_serde!(Level);
+
 impl Level {
     /// The setting's spelling.
     pub fn as_str(self) -> &'static str {

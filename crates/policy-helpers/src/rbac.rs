@@ -864,6 +864,8 @@ pub enum AggregatedRoles {
     Deny,
 }
 
+crate::decode_by_serde!(AggregatedRoles);
+
 /// One thing a role grants that a policy objects to, with the rule it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleFinding {

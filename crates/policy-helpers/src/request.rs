@@ -98,6 +98,8 @@ impl<'de> Deserialize<'de> for Operation {
     }
 }
 
+crate::decode_by_serde!(Operation);
+
 crate::view! {
     /// The admission request, as policy-server sends it inside the `validate` payload.
     #[derive(Debug, Default)]
@@ -157,8 +159,8 @@ impl fmt::Display for ObjectError {
 /// in the text it stopped, and [`path_at`] turns that position back into a field path. This
 /// keeps one instantiation of each view's decoder (a path-tracking deserializer would double
 /// the module size).
-pub fn decode<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, ObjectError> {
-    crate::json::from_str::<T>(raw).map_err(|e| object_error(raw, &e))
+pub fn decode<'de, T: crate::json::Decode<'de>>(raw: &'de str) -> Result<T, ObjectError> {
+    crate::json::decode::<T>(raw).map_err(|e| object_error(raw, &e))
 }
 
 /// The [`ObjectError`] of a reader error in `raw` (one copy, not one per view type).
@@ -227,7 +229,7 @@ pub fn path_at(text: &str, offset: usize) -> String {
                 {
                     let raw_key = &text[start..j];
                     *key = Some(
-                        crate::json::from_str::<String>(&text[start - 1..(j + 1).min(b.len())])
+                        crate::json::decode::<String>(&text[start - 1..(j + 1).min(b.len())])
                             .unwrap_or_else(|_| raw_key.to_string()),
                     );
                     *expecting_key = false;
@@ -425,7 +427,7 @@ impl<'a> Request<'a> {
     ///
     /// # Errors
     /// An [`ObjectError`] naming the field that does not fit `T`.
-    pub fn object_as<T: Deserialize<'a>>(&self) -> Result<Option<T>, ObjectError> {
+    pub fn object_as<T: crate::json::Decode<'a>>(&self) -> Result<Option<T>, ObjectError> {
         match self.object {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),
@@ -449,7 +451,7 @@ impl<'a> Request<'a> {
     ///
     /// # Errors
     /// An [`ObjectError`] naming the field that does not fit `T`.
-    pub fn old_object_as<T: Deserialize<'a>>(&self) -> Result<Option<T>, ObjectError> {
+    pub fn old_object_as<T: crate::json::Decode<'a>>(&self) -> Result<Option<T>, ObjectError> {
         match self.old_object {
             None => Ok(None),
             Some(raw) if raw.get() == "null" => Ok(None),

@@ -232,7 +232,7 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
         .map_err(|_| "validation payload is not UTF-8 JSON".to_string())?;
     // One pass over the payload in the common case; the two-step read below only runs to
     // explain a payload the one-pass read refused.
-    let env: Payload = match crate::json::from_str(text) {
+    let env: Payload = match crate::json::decode(text) {
         Ok(env) => env,
         Err(_) => return Err(explain_bad_payload(text)),
     };
@@ -325,7 +325,7 @@ pub fn evaluate<P: Policy>(payload: &[u8]) -> Result<ValidationResponse, String>
 /// request or the request itself is at fault.
 #[cold]
 fn explain_bad_payload(text: &str) -> String {
-    let env: Envelope = match crate::json::from_str(text) {
+    let env: Envelope = match crate::json::decode(text) {
         Ok(env) => env,
         Err(e) => {
             return format!(
@@ -336,7 +336,7 @@ fn explain_bad_payload(text: &str) -> String {
     let Some(raw_request) = env.request else {
         return "validation payload has no request".to_string();
     };
-    match crate::json::from_str::<Request>(raw_request.get()) {
+    match crate::json::decode::<Request>(raw_request.get()) {
         Err(e) => format!("cannot read the admission request: {e}"),
         // Not expected: the request reads on its own but not inside the payload.
         Ok(_) => "validation payload cannot be read".to_string(),

@@ -4,13 +4,13 @@
 //! of silently ignored; decoding errors carry the path of the offending key.
 
 use crate::prelude::*;
-use serde::de::DeserializeOwned;
+use crate::json::DecodeOwned;
 
 use crate::exemptions::{CompiledExemptions, Exemptions};
 use crate::request::decode;
 
 /// What every policy's settings type provides.
-pub trait PolicySettings: DeserializeOwned + Default {
+pub trait PolicySettings: DecodeOwned + Default {
     /// The common exemptions block.
     fn exemptions(&self) -> &Exemptions;
 

@@ -9,7 +9,7 @@
 
 use crate::prelude::*;
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, Deserializer, Error};
+use serde::de::{Deserializer, Error};
 use serde_json::value::RawValue;
 
 /// Decodes `T` from a JSON object only; an array (or any other JSON type) is refused.
@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
-    T: DeserializeOwned,
+    T: crate::json::DecodeOwned,
 {
     let raw = Box::<RawValue>::deserialize(deserializer)?;
     let text = raw.get();
@@ -38,7 +38,7 @@ where
     }
     // The reader names this field's key in front of the reason (the error is placed after
     // the value); the reason alone keeps the message to one path.
-    crate::json::from_str::<T>(text).map_err(|e| D::Error::custom(e.reason()))
+    crate::json::decode::<T>(text).map_err(|e| D::Error::custom(e.reason()))
 }
 
 #[cfg(test)]
@@ -51,10 +51,11 @@ mod tests {
         }
     }
 
-    #[derive(serde::Deserialize, Debug)]
-    struct Outer {
-        #[serde(deserialize_with = "super::object")]
-        inner: Inner,
+    crate::view! {
+        #[derive(Debug, Default)]
+        struct Outer {
+            inner: Inner = "inner" with(super::object),
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum NamespaceCheck {
     Off,
 }
 
+policy_helpers::decode_by_serde!(NamespaceCheck);
+
 policy_helpers::view! {
     /// Settings of `backup-coverage-and-location`.
     #[derive(Debug, Clone)]

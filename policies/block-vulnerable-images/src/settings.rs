@@ -19,6 +19,8 @@ pub enum Lookup {
     ListNamespace,
 }
 
+policy_helpers::decode_by_serde!(Lookup);
+
 policy_helpers::view! {
     /// Highest number of distinct CVEs allowed per severity; an absent severity is unlimited.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -19,6 +19,8 @@ pub enum DeploymentCheck {
     Off,
 }
 
+policy_helpers::decode_by_serde!(DeploymentCheck);
+
 policy_helpers::view! {
     /// Settings of `coredns-query-logging`.
     #[derive(Debug, Clone)]

@@ -18,6 +18,8 @@ pub enum Mode {
     Deny,
 }
 
+policy_helpers::decode_by_serde!(Mode);
+
 policy_helpers::view! {
     /// Settings of `deny-local-admin-credentials`.
     #[derive(Debug, Clone)]

@@ -20,6 +20,8 @@ pub enum Scope {
     Both,
 }
 
+policy_helpers::decode_by_serde!(Scope);
+
 policy_helpers::view! {
     /// Settings of `disable-automount-sa-token`.
     #[derive(Debug, Clone, Default)]

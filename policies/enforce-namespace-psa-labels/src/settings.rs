@@ -21,6 +21,8 @@ pub enum Level {
     Restricted,
 }
 
+policy_helpers::decode_by_serde!(Level);
+
 impl Level {
     /// The label value.
     pub fn as_str(self) -> &'static str {

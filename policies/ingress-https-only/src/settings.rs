@@ -24,6 +24,8 @@ pub enum Controller {
     TlsOnly,
 }
 
+policy_helpers::decode_by_serde!(Controller);
+
 impl Controller {
     /// The settings spelling.
     pub fn as_str(self) -> &'static str {
@@ -45,6 +47,8 @@ pub enum UnknownAction {
     /// Check TLS coverage only.
     TlsOnly,
 }
+
+policy_helpers::decode_by_serde!(UnknownAction);
 
 policy_helpers::view! {
     /// Settings of `ingress-https-only`.

@@ -19,6 +19,8 @@ pub enum SshdAction {
     Ignore,
 }
 
+policy_helpers::decode_by_serde!(SshdAction);
+
 policy_helpers::view! {
     /// Settings of `no-ssh-in-workloads`.
     #[derive(Debug, Clone)]

@@ -50,6 +50,8 @@ pub enum NodeDelete {
     Allow,
 }
 
+policy_helpers::decode_by_serde!(NodeDelete);
+
 fn strings(l: &[&str]) -> Vec<String> {
     l.iter().map(|s| s.to_string()).collect()
 }

@@ -17,6 +17,8 @@ pub enum EnforcementPoint {
     Both,
 }
 
+policy_helpers::decode_by_serde!(EnforcementPoint);
+
 impl EnforcementPoint {
     /// Whether workloads are checked.
     pub fn workloads(self) -> bool {

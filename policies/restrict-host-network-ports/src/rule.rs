@@ -46,7 +46,7 @@ fn check_ports(
 
 /// Decodes a raw probe or lifecycle handler; a malformed one is the 400 rejection naming its
 /// full field path.
-fn decode_raw<T: serde::de::DeserializeOwned>(
+fn decode_raw<T: policy_helpers::json::DecodeOwned>(
     c: &ContainerRef<'_>,
     field: &str,
     raw: Option<&RawValue>,

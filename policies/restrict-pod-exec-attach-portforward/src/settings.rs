@@ -38,6 +38,8 @@ pub enum Mode {
     RecordOnly,
 }
 
+policy_helpers::decode_by_serde!(Mode);
+
 /// How Roles and ClusterRoles granting these subresources are handled.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +52,8 @@ pub enum RoleGrants {
     /// Do not look at roles.
     Ignore,
 }
+
+policy_helpers::decode_by_serde!(RoleGrants);
 
 policy_helpers::view! {
     /// Settings of `restrict-pod-exec-attach-portforward`.

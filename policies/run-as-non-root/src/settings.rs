@@ -23,6 +23,8 @@ pub enum UserRule {
     RunAsAny,
 }
 
+policy_helpers::decode_by_serde!(UserRule);
+
 /// What is required of a group field.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 pub enum GroupRule {
@@ -34,6 +36,8 @@ pub enum GroupRule {
     #[default]
     RunAsAny,
 }
+
+policy_helpers::decode_by_serde!(GroupRule);
 
 policy_helpers::view! {
     /// `runAsUser` settings.
