@@ -312,6 +312,7 @@ impl<'de: 'a, 'a> Decode<'de> for &'a str {
 }
 
 impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
+    #[inline(always)]
     fn decode(r: &mut Deserializer<'de>) -> Result<Self, Error> {
         if r.null()? {
             Ok(None)
@@ -322,6 +323,7 @@ impl<'de, T: Decode<'de>> Decode<'de> for Option<T> {
 }
 
 impl<'de, T: Decode<'de>> Decode<'de> for Box<T> {
+    #[inline(always)]
     fn decode(r: &mut Deserializer<'de>) -> Result<Self, Error> {
         T::decode(r).map(Box::new)
     }
