@@ -526,7 +526,10 @@ mod tests {
         assert_eq!(derived, declared, "modules' reader, text {text}");
         // The same struct decoded directly (`json::Decode`, what the modules use).
         let direct = ours(crate::json::decode::<V>(text).map(|v| format!("{v:?}")));
-        assert_eq!(derived, direct, "modules' reader, direct decoding, text {text}");
+        assert_eq!(
+            derived, direct,
+            "modules' reader, direct decoding, text {text}"
+        );
         let sj = |r: Result<String, serde_json::Error>| match r {
             Ok(v) => Ok(show(v)),
             Err(e) => Err(show(e.to_string())),

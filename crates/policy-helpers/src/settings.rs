@@ -3,8 +3,8 @@
 //! Settings structs use `#[serde(deny_unknown_fields)]`, so a misspelt key is refused instead
 //! of silently ignored; decoding errors carry the path of the offending key.
 
-use crate::prelude::*;
 use crate::json::DecodeOwned;
+use crate::prelude::*;
 
 use crate::exemptions::{CompiledExemptions, Exemptions};
 use crate::request::decode;

@@ -76,7 +76,9 @@ impl<'de> Deserializer<'de> {
         }
         let r = match self.number() {
             Ok(super::Number::U64(n)) if n <= max => Ok(n),
-            Ok(super::Number::U64(n)) => Err(de::Error::invalid_value(Unexpected::Unsigned(n), &exp)),
+            Ok(super::Number::U64(n)) => {
+                Err(de::Error::invalid_value(Unexpected::Unsigned(n), &exp))
+            }
             Ok(super::Number::I64(v)) if v >= min => Ok(v as u64),
             Ok(super::Number::I64(v)) => Err(de::Error::invalid_value(Unexpected::Signed(v), &exp)),
             Ok(super::Number::Float(text)) => Err(super::float_type_error(text, &exp)),
@@ -179,7 +181,13 @@ pub fn decode_struct<'de, T: Fields<'de>>(r: &mut Deserializer<'de>) -> Result<T
     let mut seen = 0u64;
     let mut first = true;
     let read = loop {
-        match r.next_field(T::NAMES, T::DENY_UNKNOWN, T::REQUIRED, &mut seen, &mut first) {
+        match r.next_field(
+            T::NAMES,
+            T::DENY_UNKNOWN,
+            T::REQUIRED,
+            &mut seen,
+            &mut first,
+        ) {
             Ok(Some(index)) => {
                 if let Err(e) = out.decode_field(index, r) {
                     break Err(e);
