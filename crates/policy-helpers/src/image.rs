@@ -221,6 +221,12 @@ pub fn normalise_registry(registry: &str) -> Result<String, String> {
     Ok(lower)
 }
 
+/// Why a pattern is refused: what it is (`has no name`), or a reason of its parts.
+enum PatternError {
+    Is(&'static str),
+    Because(String),
+}
+
 /// A pattern over image references, exact or glob, tag and digest aware.
 ///
 /// Written like a reference: `NAME[:TAG][@DIGEST]`, where `NAME` and `TAG` may use `*` (no `/`)
@@ -245,12 +251,21 @@ impl ImagePattern {
         if pattern.is_empty() {
             return Err("empty image pattern".into());
         }
+        Self::compile(pattern).map_err(|e| match e {
+            PatternError::Is(what) => format!("image pattern {pattern:?} {what}"),
+            PatternError::Because(reason) => format!("image pattern {pattern:?}: {reason}"),
+        })
+    }
+
+    /// [`ImagePattern::new`] of a non-empty pattern, its error without the pattern: one place
+    /// writes the pattern into every message.
+    fn compile(pattern: &str) -> Result<ImagePattern, PatternError> {
         if pattern.chars().any(|c| c.is_whitespace()) {
-            return Err(format!("image pattern {pattern:?} contains white space"));
+            return Err(PatternError::Is("contains white space"));
         }
         let (name_tag, digest) = match pattern.split_once('@') {
             Some((n, d)) => {
-                validate_digest(d).map_err(|e| format!("image pattern {pattern:?}: {e}"))?;
+                validate_digest(d).map_err(PatternError::Because)?;
                 (n, Some(d.to_string()))
             }
             None => (pattern, None),
@@ -264,7 +279,7 @@ impl ImagePattern {
             None => (name_tag, None),
         };
         if name.is_empty() {
-            return Err(format!("image pattern {pattern:?} has no name"));
+            return Err(PatternError::Is("has no name"));
         }
         let normalised = match name.split_once('/') {
             Some((first, rest))
@@ -290,12 +305,12 @@ impl ImagePattern {
             None if name == "**" => name.to_string(),
             None => format!("docker.io/library/{name}"),
         };
-        let name = Glob::new(&normalised).map_err(|e| format!("image pattern {pattern:?}: {e}"))?;
+        let name = Glob::new(&normalised).map_err(PatternError::Because)?;
         let tag = match tag {
             Some("") => {
-                return Err(format!("image pattern {pattern:?} has an empty tag"));
+                return Err(PatternError::Is("has an empty tag"));
             }
-            Some(t) => Some(Glob::new(t).map_err(|e| format!("image pattern {pattern:?}: {e}"))?),
+            Some(t) => Some(Glob::new(t).map_err(PatternError::Because)?),
             None => None,
         };
         Ok(ImagePattern {
