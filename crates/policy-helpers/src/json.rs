@@ -41,6 +41,7 @@ use serde::de::{self, DeserializeSeed, Expected, IntoDeserializer, Unexpected, V
 use serde::forward_to_deserialize_any;
 
 mod decode;
+mod float;
 
 pub use decode::{Decode, DecodeOwned, decode, decode_struct, field, field_or_default, field_with};
 
@@ -664,9 +665,11 @@ impl<'de> Deserializer<'de> {
     /// an error is placed where serde_json places it): finite, or `number out of range`.
     #[inline(never)]
     fn float(&self, text: &str) -> Result<f64, Error> {
-        match text.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(x),
-            _ => Err(self.error("number out of range")),
+        let x = float::parse(text);
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(self.error("number out of range"))
         }
     }
 
