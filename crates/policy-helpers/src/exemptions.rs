@@ -56,29 +56,16 @@ impl Exemptions {
     /// # Errors
     /// A message naming the offending entry, e.g. `exemptions.images[2]: …`.
     pub fn compile(&self) -> Result<CompiledExemptions, String> {
-        let images = self
-            .images
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ImagePattern::new(s).map_err(|e| format!("exemptions.images[{i}]: {e}")))
-            .collect::<Result<_, _>>()?;
-        let service_accounts = self
-            .service_accounts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
+        let images =
+            crate::glob::compile_each("exemptions.images", &self.images, ImagePattern::new)?;
+        let service_accounts =
+            crate::glob::compile_each("exemptions.serviceAccounts", &self.service_accounts, |s| {
                 let (ns, name) = s
                     .split_once('/')
                     .filter(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains('/'))
-                    .ok_or_else(|| {
-                        format!("exemptions.serviceAccounts[{i}]: {s:?} is not namespace/name")
-                    })?;
-                let g = |p: &str| {
-                    Glob::new(p).map_err(|e| format!("exemptions.serviceAccounts[{i}]: {e}"))
-                };
-                Ok((g(ns)?, g(name)?))
-            })
-            .collect::<Result<_, String>>()?;
+                    .ok_or_else(|| format!("{s:?} is not namespace/name"))?;
+                Ok((Glob::new(ns)?, Glob::new(name)?))
+            })?;
         Ok(CompiledExemptions {
             namespaces: globs("namespaces", &self.namespaces)?,
             images,

@@ -13,11 +13,34 @@ pub const MAX_PATTERN_LEN: usize = 512;
 /// # Errors
 /// The first entry that is not a valid pattern (see [`Glob::new`]).
 pub fn compile_list(key: &str, items: &[String]) -> Result<Vec<Glob>, String> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Glob::new(p).map_err(|e| format!("{key}[{i}]: {e}")))
-        .collect()
+    compile_each(key, items, Glob::new)
+}
+
+/// Compiles every entry of the settings list `key` with `compile`; the first error is
+/// `key[i]: reason`. (A plain loop: the iterator chain it replaces was about 1 KB of every
+/// module.)
+///
+/// # Errors
+/// The first entry that does not compile.
+pub fn compile_each<T>(
+    key: &str,
+    items: &[String],
+    compile: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match compile(item) {
+            Ok(v) => out.push(v),
+            Err(e) => return Err(entry_error(key, i, &e)),
+        }
+    }
+    Ok(out)
+}
+
+#[cold]
+#[inline(never)]
+fn entry_error(key: &str, i: usize, reason: &str) -> String {
+    format!("{key}[{i}]: {reason}")
 }
 
 /// Whether `name` matches one of `globs`.

@@ -19,11 +19,12 @@ pub type CallResult = Result<Vec<u8>, String>;
 /// The `protocol_version` answer: the JSON string `"v1"` (Kubewarden policy protocol v1).
 pub const PROTOCOL_VERSION: &[u8] = b"\"v1\"";
 
-/// The error text of an operation the module does not have (the waPC guest's own wording).
+/// The error text of an operation the module does not have (the waPC guest's own wording; a
+/// name that is not UTF-8 is not repeated).
 pub fn unknown_operation(op: &[u8]) -> String {
     format!(
         "No handler registered for function {}",
-        String::from_utf8_lossy(op)
+        core::str::from_utf8(op).unwrap_or("(a name that is not UTF-8)")
     )
 }
 

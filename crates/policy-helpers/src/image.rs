@@ -271,10 +271,13 @@ impl ImagePattern {
             None => (pattern, None),
         };
         let last_slash = name_tag.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match name_tag[last_slash..].rfind(':') {
+        // Cut next to `/` and `:` (ASCII), so on character boundaries; `get` keeps the
+        // slicing panic out of the modules.
+        let cut = |from: usize, to: usize| name_tag.get(from..to).unwrap_or_default();
+        let (name, tag) = match cut(last_slash, name_tag.len()).rfind(':') {
             Some(i) => (
-                &name_tag[..last_slash + i],
-                Some(&name_tag[last_slash + i + 1..]),
+                cut(0, last_slash + i),
+                Some(cut(last_slash + i + 1, name_tag.len())),
             ),
             None => (name_tag, None),
         };

@@ -368,6 +368,14 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// The text between two places the reader stopped at. It stops only next to ASCII bytes
+    /// (quotes, brackets, digits, escapes), so both are character boundaries; `get` rather
+    /// than indexing keeps the standard library's slicing panic, and its formatting, out of
+    /// the modules.
+    fn cut(&self, from: usize, to: usize) -> &'de str {
+        self.text.get(from..to).unwrap_or_default()
+    }
+
     fn bytes(&self) -> &'de [u8] {
         self.text.as_bytes()
     }
@@ -457,7 +465,7 @@ impl<'de> Deserializer<'de> {
         match b.get(self.index) {
             Some(b'"') => {
                 self.index += 1;
-                Ok(Str::Borrowed(&self.text[start..self.index - 1]))
+                Ok(Str::Borrowed(self.cut(start, self.index - 1)))
             }
             _ => self.string_escaped(start),
         }
@@ -491,11 +499,11 @@ impl<'de> Deserializer<'de> {
     #[cold]
     #[inline(never)]
     fn string_escaped(&mut self, start: usize) -> Result<Str<'de>, Error> {
-        let mut out = String::from(&self.text[start..self.index]);
+        let mut out = String::from(self.cut(start, self.index));
         loop {
             let from = self.index;
             self.scan_plain();
-            out.push_str(&self.text[from..self.index]);
+            out.push_str(self.cut(from, self.index));
             match self.bytes().get(self.index) {
                 None => return Err(self.error("EOF while parsing a string")),
                 Some(b'"') => {
@@ -645,7 +653,7 @@ impl<'de> Deserializer<'de> {
     fn number(&mut self) -> Result<Number<'de>, Error> {
         let start = self.index;
         let integer = self.number_span()?;
-        let text = &self.text[start..self.index];
+        let text = self.cut(start, self.index);
         if integer {
             if let Some(digits) = text.strip_prefix('-') {
                 if let Ok(n) = digits.parse::<u64>()
@@ -761,7 +769,7 @@ impl<'de> Deserializer<'de> {
             // After a value: close what ends here, or go on to the next element.
             loop {
                 if self.stack.len() == base {
-                    return Ok(&self.text[start..self.index]);
+                    return Ok(self.cut(start, self.index));
                 }
                 let open = self.stack[self.stack.len() - 1];
                 let close = if open == b'[' { b']' } else { b'}' };

@@ -227,9 +227,14 @@ pub fn path_at(text: &str, offset: usize) -> String {
                 if let Some(Frame::Object { key, expecting_key }) = stack.last_mut()
                     && *expecting_key
                 {
-                    let raw_key = &text[start..j];
+                    // Cut next to quotes (ASCII), so on character boundaries; `get` keeps
+                    // the slicing panic out of the modules.
+                    let raw_key = text.get(start..j).unwrap_or_default();
+                    let quoted = text
+                        .get(start - 1..(j + 1).min(b.len()))
+                        .unwrap_or_default();
                     *key = Some(
-                        crate::json::decode::<String>(&text[start - 1..(j + 1).min(b.len())])
+                        crate::json::decode::<String>(quoted)
                             .unwrap_or_else(|_| raw_key.to_string()),
                     );
                     *expecting_key = false;

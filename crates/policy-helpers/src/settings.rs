@@ -31,12 +31,23 @@ pub struct Checked<S> {
     pub exemptions: CompiledExemptions,
 }
 
+/// `text` without JSON's white space (space, tab, line feed, carriage return) around it, as
+/// the reader skips it.
+fn trim_json_space(text: &str) -> &str {
+    let space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let b = text.as_bytes();
+    let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !space(c)).map_or(start, |i| i + 1);
+    // Both ends are next to ASCII bytes, so on character boundaries.
+    text.get(start..end).unwrap_or_default()
+}
+
 /// Decodes and validates settings from their JSON text (`null` or empty means defaults).
 ///
 /// # Errors
 /// A message that names the offending key.
 pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
-    let trimmed = raw.trim();
+    let trimmed = trim_json_space(raw);
     let settings: S = if trimmed.is_empty() || trimmed == "null" {
         S::default()
     } else if !trimmed.starts_with('{') {
@@ -63,6 +74,17 @@ pub fn check<S: PolicySettings>(raw: &str) -> Result<Checked<S>, String> {
 #[cfg(test)]
 mod object_only_tests {
     use super::*;
+
+    #[test]
+    fn only_json_white_space_is_trimmed() {
+        assert_eq!(trim_json_space(" \t\r\n{}\n "), "{}");
+        assert_eq!(trim_json_space("   "), "");
+        assert_eq!(trim_json_space(""), "");
+        assert_eq!(trim_json_space("null"), "null");
+        // Not JSON's white space: left for the reader to refuse.
+        assert_eq!(trim_json_space("\u{a0}{}"), "\u{a0}{}");
+        assert_eq!(trim_json_space("\u{c}{}\u{c}"), "\u{c}{}\u{c}");
+    }
 
     crate::view! {
         #[derive(Default)]
