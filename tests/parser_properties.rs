@@ -442,12 +442,26 @@ pub fn json_reader(data: &[u8]) -> Outcome {
         (Ok(_), Err(e)) => return Err(format!("{text:?}: read here, refused by serde_json: {e}")),
         (Err(e), Ok(_)) => return Err(format!("{text:?}: refused here ({e}), read by serde_json")),
     }
-    if policy_helpers::json::from_str::<Request>(text).is_ok() {
+    let through_serde = policy_helpers::json::from_str::<Request>(text);
+    if through_serde.is_ok() {
         ensure!(
             serde_json::from_str::<Request>(text).is_ok(),
             "{text:?}: a request here, not for serde_json"
         );
     }
+    // The modules decode directly (`json::Decode`): the same request or the same error at the
+    // same place as through serde's visitors.
+    let direct = policy_helpers::json::decode::<Request>(text);
+    let show = |r: &Result<Request, policy_helpers::json::Error>| match r {
+        Ok(req) => Ok(format!("{req:?}")),
+        Err(e) => Err((e.reason().to_string(), e.offset())),
+    };
+    ensure!(
+        show(&direct) == show(&through_serde),
+        "{text:?}: decoded directly {:?}, through serde {:?}",
+        show(&direct),
+        show(&through_serde)
+    );
     Ok(())
 }
 
