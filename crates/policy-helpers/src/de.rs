@@ -16,6 +16,12 @@
 //! a table of function pointers was smaller still but slower on a fresh instance, where the
 //! engine initialises each table entry on its first use (BENCHMARKS.md, "Session 12").
 //!
+//! A `view!` struct also implements [`crate::json::Decode`]: the modules' reader decodes it
+//! directly, with the same loop written against the reader (`json::decode_struct`, one call
+//! per field to `json::field` for its type) and no serde visitor at all; the `Deserialize`
+//! implementation serves serde_json in native code and the few hand-written decoders that
+//! read a view inside them. The tests below check both against the derive.
+//!
 //! It reads what the derive reads, with the same errors (`invalid type: …, expected struct
 //! Name`, ``duplicate field `x` ``, ``missing field `x` ``, and with `deny_unknown_fields`
 //! ``unknown field `x`, expected one of …``), at the same places; the tests below compare the
@@ -259,7 +265,8 @@ fn next_field<'de, A: MapAccess<'de>>(
 }
 
 /// Declares a struct read from a JSON object, each field with its JSON name, and implements
-/// `serde::Deserialize` for it through the shared [`StructVisitor`](crate::de::StructVisitor).
+/// [`crate::json::Decode`] for it (what the modules use) and `serde::Deserialize` through the
+/// shared [`StructVisitor`](crate::de::StructVisitor).
 ///
 /// ```
 /// policy_helpers::view! {

@@ -1,12 +1,18 @@
-//! The modules' JSON reader: a serde `Deserializer` over borrowed text, built for size.
+//! The modules' JSON reader over borrowed text, built for size: it decodes the bundle's types
+//! directly ([`Decode`]: every [`view!`](crate::view) struct, strings, numbers, booleans,
+//! options, lists, maps) and is also a serde `Deserializer` for the few types with a
+//! hand-written `Deserialize` and for native code.
 //!
-//! Every view, settings type and envelope of the bundle is a serde-derived type, and every
-//! derived decoder is compiled once per reader it is used with. serde_json's reader inlines its
+//! Every view, settings type and envelope of the bundle used to be decoded through serde, and
+//! each decoder was compiled once per reader it was used with. serde_json's reader inlines its
 //! parsing into each of those instantiations, so in a module the decoders were about 40 % of the
-//! code. This reader keeps each derived decoder small: the work (whitespace, strings, numbers,
-//! skipping, errors) sits in plain functions called from thin generic entry points, and an error
-//! that names a floating-point number writes it with a few lines of its own (exact for the
-//! short decimals manifests hold), so the modules carry no float formatter.
+//! code. This reader keeps each decoder small: the work (whitespace, strings, numbers,
+//! skipping, errors) sits in plain functions called from thin generic entry points, the types
+//! the modules read decode themselves with plain calls instead of serde's visitors
+//! ([`Decode`], session 13: about 5 % of every module), an error that names a floating-point
+//! number writes it with a few lines of its own (exact for the short decimals manifests hold),
+//! so the modules carry no float formatter, and a float is parsed by a small exact parser of
+//! its own (`float.rs`), not the standard library's table-driven one.
 //!
 //! It reads JSON as serde_json does, with the same error texts, and places each error where
 //! serde_json would, so [`crate::request::decode`] names the field (the offset here is what
