@@ -40,7 +40,7 @@ impl ImageRef {
                 "image reference longer than {MAX_REFERENCE_LEN} characters"
             ));
         }
-        if reference.trim() != reference || reference.chars().any(|c| c.is_whitespace()) {
+        if has_white_space(reference) {
             return Err("image reference contains white space".into());
         }
         let (name_tag, digest) = match reference.split_once('@') {
@@ -50,14 +50,13 @@ impl ImageRef {
             }
             None => (reference, None),
         };
-        let last_slash = name_tag.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match name_tag[last_slash..].rfind(':') {
-            Some(i) => {
-                let t = &name_tag[last_slash + i + 1..];
+        let (name, tag) = split_tag(name_tag);
+        let tag = match tag {
+            Some(t) => {
                 validate_tag(t)?;
-                (&name_tag[..last_slash + i], Some(t.to_string()))
+                Some(t.to_string())
             }
-            None => (name_tag, None),
+            None => None,
         };
         if name.is_empty() {
             return Err("image reference has no repository".into());
@@ -70,12 +69,7 @@ impl ImageRef {
             }
             _ => ("docker.io".to_string(), name.to_string()),
         };
-        let registry = match registry.as_str() {
-            "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
-                "docker.io".to_string()
-            }
-            _ => registry,
-        };
+        let registry = canonical_registry(registry);
         validate_registry(&registry)?;
         validate_repository(&repository)?;
         let repository = if registry == "docker.io" && !repository.contains('/') {
@@ -117,6 +111,36 @@ impl fmt::Display for ImageRef {
             write!(f, "@{d}")?;
         }
         Ok(())
+    }
+}
+
+/// Whether `s` holds white space (as `char::is_whitespace` reads it).
+fn has_white_space(s: &str) -> bool {
+    s.chars().any(char::is_whitespace)
+}
+
+/// Docker Hub's other names read as `docker.io` (`registry` already lower-cased).
+fn canonical_registry(registry: String) -> String {
+    match registry.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".to_string()
+        }
+        _ => registry,
+    }
+}
+
+/// `NAME[:TAG]` split at the tag's colon, the last `:` after the last `/` (a registry port's
+/// colon comes before a `/`). The cuts are next to `/` and `:` (ASCII), so on character
+/// boundaries; `get` keeps the slicing panic out of the modules.
+fn split_tag(name_tag: &str) -> (&str, Option<&str>) {
+    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let cut = |from: usize, to: usize| name_tag.get(from..to).unwrap_or_default();
+    match cut(last_slash, name_tag.len()).rfind(':') {
+        Some(i) => (
+            cut(0, last_slash + i),
+            Some(cut(last_slash + i + 1, name_tag.len())),
+        ),
+        None => (name_tag, None),
     }
 }
 
@@ -204,13 +228,7 @@ fn validate_repository(repo: &str) -> Result<(), String> {
 /// # Errors
 /// A message when it is not a host name with an optional port.
 pub fn normalise_registry(registry: &str) -> Result<String, String> {
-    let lower = registry.to_ascii_lowercase();
-    let lower = match lower.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
-            "docker.io".to_string()
-        }
-        _ => lower,
-    };
+    let lower = canonical_registry(registry.to_ascii_lowercase());
     let check = lower.strip_prefix("*.").unwrap_or(&lower);
     if check.contains('*') || check.contains('/') {
         return Err(format!(
@@ -260,7 +278,7 @@ impl ImagePattern {
     /// [`ImagePattern::new`] of a non-empty pattern, its error without the pattern: one place
     /// writes the pattern into every message.
     fn compile(pattern: &str) -> Result<ImagePattern, PatternError> {
-        if pattern.chars().any(|c| c.is_whitespace()) {
+        if has_white_space(pattern) {
             return Err(PatternError::Is("contains white space"));
         }
         let (name_tag, digest) = match pattern.split_once('@') {
@@ -270,17 +288,7 @@ impl ImagePattern {
             }
             None => (pattern, None),
         };
-        let last_slash = name_tag.rfind('/').map(|i| i + 1).unwrap_or(0);
-        // Cut next to `/` and `:` (ASCII), so on character boundaries; `get` keeps the
-        // slicing panic out of the modules.
-        let cut = |from: usize, to: usize| name_tag.get(from..to).unwrap_or_default();
-        let (name, tag) = match cut(last_slash, name_tag.len()).rfind(':') {
-            Some(i) => (
-                cut(0, last_slash + i),
-                Some(cut(last_slash + i + 1, name_tag.len())),
-            ),
-            None => (name_tag, None),
-        };
+        let (name, tag) = split_tag(name_tag);
         if name.is_empty() {
             return Err(PatternError::Is("has no name"));
         }
@@ -291,13 +299,7 @@ impl ImagePattern {
                     || first == "localhost"
                     || first.contains('*') =>
             {
-                let reg = first.to_ascii_lowercase();
-                let reg = match reg.as_str() {
-                    "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
-                        "docker.io".to_string()
-                    }
-                    _ => reg,
-                };
+                let reg = canonical_registry(first.to_ascii_lowercase());
                 if reg == "docker.io" && !rest.contains('/') && !crate::glob::has(rest, b"**") {
                     format!("docker.io/library/{rest}")
                 } else {
