@@ -378,6 +378,7 @@ impl<'de> Deserializer<'de> {
     /// (quotes, brackets, digits, escapes), so both are character boundaries; `get` rather
     /// than indexing keeps the standard library's slicing panic, and its formatting, out of
     /// the modules.
+    #[inline(always)]
     fn cut(&self, from: usize, to: usize) -> &'de str {
         self.text.get(from..to).unwrap_or_default()
     }
