@@ -8,7 +8,9 @@
 //! Subcommands measure the bundle in Kubewarden's own runners (`benches::runners`):
 //! `bench-report kwctl --kwctl BIN --official DIR [...]` (`make bench-kwctl`) and
 //! `bench-report policy-server --policy-server BIN --official DIR [...]`
-//! (`make bench-policy-server`).
+//! (`make bench-policy-server`). Two tools compare builds: `bench-report instance [--rounds N]
+//! FILE...` (a fresh instance and one kept instance per file, interleaved with the floor) and
+//! `bench-report compile FILE...` (Cranelift's compile time per module, on one thread).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -52,6 +54,8 @@ fn options() -> Result<Options> {
             "--quick" => quick = true,
             "-h" | "--help" => {
                 println!("bench-report [--dist DIR] [--out FILE | --no-write] [--quick]");
+                println!("bench-report instance [--rounds N] FILE.wasm...");
+                println!("bench-report compile FILE.wasm...");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (see --help)"),
@@ -580,6 +584,14 @@ fn main() -> Result<()> {
     {
         args.next();
         return runner_main(&first, args);
+    }
+    if std::env::args().nth(1).as_deref() == Some("compile") {
+        // bench-report compile FILE...: what compiling each module costs (policy-server's start).
+        let files: Vec<PathBuf> = std::env::args().skip(2).map(PathBuf::from).collect();
+        if files.is_empty() {
+            missing("bench-report compile FILE.wasm...");
+        }
+        return benches::runners::run_compile(&files);
     }
     if std::env::args().nth(1).as_deref() == Some("instance") {
         // bench-report instance [--rounds N] FILE...: before/after figures of a fresh instance.

@@ -1719,6 +1719,52 @@ pub fn run_instance(files: &[PathBuf], rounds: usize) -> Result<()> {
     Ok(())
 }
 
+/// `bench-report compile FILE...`: Cranelift's compile time of each module on one thread
+/// (`Module::new` with parallel compilation off, wasmtime's default Cranelift settings; best
+/// of three), with its size and number of functions, and the total. policy-server compiles
+/// every module at every start, so this is what its ready time follows (BENCHMARKS.md,
+/// "Session 13").
+///
+/// # Errors
+/// A file that cannot be read or compiled.
+pub fn run_compile(files: &[PathBuf]) -> Result<()> {
+    let mut config = wasmtime::Config::new();
+    config.parallel_compilation(false);
+    let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("| module | bytes | functions | compile ms (best of 3) |");
+    println!("|---|---:|---:|---:|");
+    let (mut total, mut total_bytes, mut total_functions) = (Duration::ZERO, 0usize, 0usize);
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let functions = wasmparser::Parser::new(0)
+            .parse_all(&bytes)
+            .filter(|p| matches!(p, Ok(wasmparser::Payload::CodeSectionEntry(_))))
+            .count();
+        let mut best = Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            wasmtime::Module::new(&engine, &bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            best = best.min(started.elapsed());
+        }
+        println!(
+            "| `{}` | {} | {functions} | {:.1} |",
+            file.display(),
+            bytes.len(),
+            best.as_secs_f64() * 1e3
+        );
+        total += best;
+        total_bytes += bytes.len();
+        total_functions += functions;
+    }
+    println!(
+        "| all {} | {total_bytes} | {total_functions} | {:.1} |",
+        files.len(),
+        total.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
 /// Minor page faults of the calling thread so far (`/proc/thread-self/stat`, field 10), where
 /// Linux has it.
 fn minor_faults() -> Option<u64> {
