@@ -132,7 +132,7 @@ fn slow(digits: &[u8], mut exp: i64, sticky: bool) -> f64 {
     let mut num = Big::from_digits(digits);
     if sticky {
         // One non-zero digit after the kept ones.
-        num.mul_small(10);
+        num.mul_u64(10);
         num.add_small(1);
         exp -= 1;
     }
@@ -166,6 +166,12 @@ fn slow(digits: &[u8], mut exp: i64, sticky: bool) -> f64 {
 /// too small, when `d` has more than 64 bits; exact otherwise), then corrected with one product
 /// `q·d` and a few subtractions: a few passes over the numbers instead of one per quotient bit.
 fn quotient(a: &Big, d: &Big) -> (u64, bool) {
+    // Both moved up alike (the quotient is the same) until `d` has at least 64 bits.
+    let pad = 64u32.saturating_sub(d.bits());
+    let (mut a, mut d) = (a.clone(), d.clone());
+    a.shl(pad);
+    d.shl(pad);
+    let (a, d) = (&a, &d);
     let shift = i64::from(d.bits()) - 64;
     // `d` has `shift + 64` bits, so its window holds 64; `a` has at most `shift + 128`.
     #[allow(clippy::cast_possible_truncation)]
@@ -246,14 +252,14 @@ impl Big {
 
     fn from_digits(digits: &[u8]) -> Big {
         let mut b = Big(Vec::new());
-        for chunk in digits.chunks(9) {
-            let mut v = 0u32;
-            let mut scale = 1u32;
+        for chunk in digits.chunks(19) {
+            let mut v = 0u64;
+            let mut scale = 1u64;
             for &d in chunk {
-                v = v * 10 + u32::from(d);
+                v = v * 10 + u64::from(d);
                 scale *= 10;
             }
-            b.mul_small(scale);
+            b.mul_u64(scale);
             b.add_small(v);
         }
         b
@@ -270,31 +276,19 @@ impl Big {
         }
     }
 
-    fn mul_small(&mut self, m: u32) {
-        let mut carry = 0u64;
-        for limb in &mut self.0 {
-            let v = u64::from(*limb) * u64::from(m) + carry;
-            *limb = v as u32;
-            carry = v >> 32;
-        }
-        if carry != 0 {
-            self.0.push(carry as u32);
-        }
-        self.trim();
-    }
-
-    fn add_small(&mut self, a: u32) {
-        let mut carry = u64::from(a);
+    fn add_small(&mut self, a: u64) {
+        let mut carry = u128::from(a);
         for limb in &mut self.0 {
             if carry == 0 {
                 return;
             }
-            let v = u64::from(*limb) + carry;
+            let v = u128::from(*limb) + carry;
             *limb = v as u32;
             carry = v >> 32;
         }
-        if carry != 0 {
+        while carry != 0 {
             self.0.push(carry as u32);
+            carry >>= 32;
         }
     }
 
@@ -320,14 +314,9 @@ impl Big {
         self.mul_u64(10u64.pow(e));
     }
 
-    /// The 128 bits from bit `shift + 127` down to bit `shift` (zeros below bit 0; for
-    /// `shift <= 0` the number has at most `128 + shift` bits).
+    /// The 128 bits from bit `shift + 127` down to bit `shift` (`shift >= 0`).
     fn window(&self, shift: i64) -> u128 {
         let limb = |k: usize| u128::from(self.0.get(k).copied().unwrap_or(0));
-        if shift <= 0 {
-            let whole = limb(0) | limb(1) << 32 | limb(2) << 64 | limb(3) << 96;
-            return whole << (-shift);
-        }
         let (i, off) = ((shift / 32) as usize, (shift % 32) as u32);
         let low = limb(i) | limb(i + 1) << 32 | limb(i + 2) << 64 | limb(i + 3) << 96;
         if off == 0 {
